@@ -1,0 +1,146 @@
+package migration
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Action is something the admin can do to a migration (SPEC §3 and §4).
+type Action string
+
+const (
+	ActionShow           Action = "show"
+	ActionStop           Action = "stop"
+	ActionRetry          Action = "retry"
+	ActionRetryFromStart Action = "retry_from_start"
+	ActionMarkSuccessful Action = "mark_successful"
+	ActionMarkFailed     Action = "mark_failed"
+	ActionDelete         Action = "delete"
+	ActionVerify         Action = "verify"
+	ActionContinueImport Action = "continue_import"
+	ActionAttach         Action = "attach"
+)
+
+// Actions lists every action.
+var Actions = []Action{
+	ActionShow, ActionStop, ActionRetry, ActionRetryFromStart, ActionMarkSuccessful,
+	ActionMarkFailed, ActionDelete, ActionVerify, ActionContinueImport, ActionAttach,
+}
+
+// Facts is what the transition table needs to know about a migration.
+type Facts struct {
+	Status      Status
+	Method      Method
+	CurrentStep StepID
+	Attached    bool // manual: both files attached
+	Verified    bool // manual: the last Verify found no blocking problem
+}
+
+// ErrNotAllowed is wrapped by every refusal of Allowed.
+var ErrNotAllowed = errors.New("action not allowed")
+
+// importStarted reports whether a manual migration has gone past Wait for upload,
+// after which it can no longer be stopped (SPEC §3) and a failure can be retried.
+func (f Facts) importStarted() bool {
+	return f.CurrentStep.Valid() && f.CurrentStep.After(StepWaitForUpload)
+}
+
+// Allowed returns nil when action a is allowed for a migration with facts f, else an
+// error wrapping ErrNotAllowed whose text says why in words an admin understands.
+func Allowed(f Facts, a Action) error {
+	no := func(why string) error { return fmt.Errorf("%w: %s", ErrNotAllowed, why) }
+	switch a {
+	case ActionShow, ActionDelete:
+		return nil
+	case ActionStop:
+		if f.Status.Tab() != TabInProgress {
+			return no("only a migration in progress can be stopped")
+		}
+		if f.Method == MethodManual && f.importStarted() {
+			return no("a manual migration cannot be stopped once its import has started")
+		}
+		return nil
+	case ActionRetry:
+		if f.Status != StatusFailed {
+			return no("only a failed migration can be retried")
+		}
+		if f.Method == MethodManual && !f.importStarted() {
+			return no("this manual migration failed before its files were uploaded; use Retry from start")
+		}
+		return nil
+	case ActionRetryFromStart:
+		if f.Status != StatusFailed {
+			return no("only a failed migration can be retried")
+		}
+		return nil
+	case ActionMarkSuccessful:
+		if f.Status != StatusFailed {
+			return no("only a failed migration can be marked as successful")
+		}
+		return nil
+	case ActionMarkFailed:
+		if f.Status.Tab() != TabInProgress {
+			return no("only a migration in progress can be marked as failed")
+		}
+		return nil
+	case ActionAttach, ActionVerify:
+		if f.Method != MethodManual {
+			return no("only a manual migration takes attached files")
+		}
+		if f.Status != StatusWaiting || f.CurrentStep != StepWaitForUpload {
+			return no("files can only be attached and verified while the migration waits for them")
+		}
+		if a == ActionVerify && !f.Attached {
+			return no("attach both wordpress-files.zip and database.sql first")
+		}
+		return nil
+	case ActionContinueImport:
+		if f.Method != MethodManual || f.Status != StatusWaiting || f.CurrentStep != StepWaitForUpload {
+			return no("only a manual migration waiting for its files can continue")
+		}
+		if !f.Verified {
+			return no("run Verify successfully before continuing the import")
+		}
+		return nil
+	}
+	return no(fmt.Sprintf("unknown action %q", a))
+}
+
+// AllowedActions lists the actions allowed for f, in the order of Actions.
+func AllowedActions(f Facts) []Action {
+	var out []Action
+	for _, a := range Actions {
+		if Allowed(f, a) == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Result is the status an action leaves the migration in; ok is false for actions that
+// do not change the status by themselves (show, delete, attach, verify).
+func Result(a Action) (s Status, ok bool) {
+	switch a {
+	case ActionStop, ActionMarkFailed:
+		return StatusFailed, true
+	case ActionRetry, ActionRetryFromStart, ActionContinueImport:
+		return StatusQueued, true
+	case ActionMarkSuccessful:
+		return StatusSuccessful, true
+	}
+	return "", false
+}
+
+// Reasons an admin sees in the Failed tab for failures the admin caused.
+const (
+	ReasonStopped      = "Stopped by admin"
+	ReasonMarkedFailed = "Marked as failed by admin"
+)
+
+// InterruptedReason is the failure reason of a run found running at start-up.
+func InterruptedReason(step StepID) string {
+	if step.Valid() {
+		return "Interrupted: Ferry was closed during " + step.Title()
+	}
+	return "Interrupted: Ferry was closed"
+}
