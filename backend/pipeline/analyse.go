@@ -1,0 +1,154 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
+	"ferry/backend/runner"
+	"ferry/backend/transfer"
+	"ferry/backend/transfer/local"
+	"ferry/backend/wordpress"
+)
+
+// analyseSource finds WordPress at the source path, reads its version and wp-config.php,
+// counts files and bytes, measures the database and checks that staging has room.
+func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
+	m := j.Migration
+	src := m.Source
+	if src.Protocol == migration.ProtocolFTP {
+		j.Logf(slog.LevelWarn, "The source uses plain FTP: passwords and files cross the network unencrypted")
+	}
+	tree, err := p.openTree(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer tree.Close()
+	site, err := wordpress.DetectFiles(ctx, tree, ".")
+	if err != nil {
+		switch {
+		case errors.Is(err, wordpress.ErrNotWordPress):
+			return migration.Fail("WordPress not found at specified path", err)
+		case errors.Is(err, wordpress.ErrMultisite):
+			return migration.Fail("WordPress multisite networks are not supported", err)
+		}
+		return fileFailure(src, err)
+	}
+	j.Logf(slog.LevelInfo, "Found WordPress %s at %s", site.Version, src.Path)
+	if site.ConfigPath == "" {
+		j.Logf(slog.LevelWarn, "The source has no wp-config.php; Configure WordPress will write one from wp-config-sample.php")
+	}
+	ex, err := transfer.NewExcluder(m.Options.Excludes)
+	if err != nil {
+		return migration.Fail("Invalid exclude pattern", err)
+	}
+	var files, bytes int64
+	err = tree.Walk(ctx, ".", func(e transfer.Entry) error {
+		if !e.IsDir && !e.IsLink && !ex.Excluded(e.Path) {
+			files++
+			bytes += e.Size
+		}
+		return nil
+	})
+	if err != nil {
+		return fileFailure(src, err)
+	}
+	j.Logf(slog.LevelInfo, "Source holds %d files, %s", files, humanBytes(bytes))
+
+	dbc, err := sourceDatabase(m, site)
+	if err != nil {
+		return err
+	}
+	db, err := p.openDB(ctx, src, dbc, "")
+	if err != nil {
+		return dbFailure("source", dbc, err)
+	}
+	defer db.Close()
+	info, err := mysqldb.Inspect(ctx, db.DB)
+	if err != nil {
+		return dbFailure("source", dbc, err)
+	}
+	var dbBytes int64
+	for _, t := range info.Tables {
+		dbBytes += t.Bytes
+	}
+	if info.TablePrefix == "" {
+		return migration.Fail("No WordPress tables found in the source database", fmt.Errorf("database %s has %d tables and no options table with a siteurl", dbc.Name, len(info.Tables)))
+	}
+	if site.Config.TablePrefix != "" && site.Config.TablePrefix != info.TablePrefix {
+		j.Logf(slog.LevelWarn, "wp-config.php says table prefix %q but the database holds %q", site.Config.TablePrefix, info.TablePrefix)
+	}
+	j.Logf(slog.LevelInfo, "Source database %s: MySQL %s, %d tables, about %s, prefix %s, site URL %s",
+		dbc.Name, info.Version, len(info.Tables), humanBytes(dbBytes), info.TablePrefix, info.SiteURL)
+	if m.OldURL != "" && info.SiteURL != "" && !sameURL(m.OldURL, info.SiteURL) {
+		j.Logf(slog.LevelWarn, "The old URL given (%s) differs from the source's siteurl (%s); Ferry rewrites %s", m.OldURL, info.SiteURL, m.OldURL)
+	}
+	if err := p.checkStagingSpace(ctx, files, bytes+dbBytes); err != nil {
+		return err
+	}
+	return p.update(ctx, m.ID, func(r *Results) {
+		r.WordPressVersion, r.TablePrefix, r.OldURL = site.Version, info.TablePrefix, info.SiteURL
+		r.SourceFiles, r.SourceBytes, r.SourceDBBytes, r.SourceTables = files, bytes, dbBytes, len(info.Tables)
+	})
+}
+
+// sourceDatabase returns the source's database settings: as given, or read from the
+// source's wp-config.php. A DB_HOST of localhost means the database is on the source
+// server itself: over SFTP it is reached through the SSH tunnel, over FTP at the FTP host.
+func sourceDatabase(m migration.Migration, site wordpress.Site) (migration.Database, error) {
+	db := m.Source.DB
+	if !db.FromWPConfig && db.Name != "" {
+		return db, nil
+	}
+	c := site.Config
+	if c.DBName == "" {
+		return db, migration.Fail("Cannot dump MySQL database on remote server", errors.New("wp-config.php has no DB_NAME Ferry can read: enter the database settings by hand"))
+	}
+	addr, err := wordpress.SplitDBHost(c.DBHost)
+	if err != nil {
+		addr = wordpress.DBAddress{Host: "localhost"}
+	}
+	db.Name, db.User, db.Password = c.DBName, c.DBUser, c.DBPassword
+	db.Host, db.Port = addr.Host, addr.Port
+	if isLocalHost(addr.Host) {
+		if m.Source.Protocol == migration.ProtocolSFTP {
+			db.Host, db.SSHTunnel = "127.0.0.1", true
+		} else if !db.SSHTunnel {
+			db.Host = m.Source.Host
+		}
+	}
+	return db, nil
+}
+
+func isLocalHost(h string) bool {
+	return h == "" || h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+// sameURL compares site URLs ignoring a trailing slash and letter case of the host.
+func sameURL(a, b string) bool {
+	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
+}
+
+// checkStagingSpace fails early when this machine cannot hold the site while it moves.
+func (p *Pipeline) checkStagingSpace(ctx context.Context, files, need int64) error {
+	staging, err := local.Open(p.DataDir)
+	if err != nil {
+		return fmt.Errorf("open data folder: %w", err)
+	}
+	defer staging.Close()
+	have, err := staging.FreeSpace(ctx, ".")
+	if err != nil {
+		return nil // the platform cannot tell; the copy itself reports a full disk
+	}
+	// Each file costs at least a block on most file systems.
+	need += files * 4096
+	if have < need {
+		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(need), humanBytes(have)),
+			fmt.Errorf("staging folder %s", p.DataDir))
+	}
+	return nil
+}

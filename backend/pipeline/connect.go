@@ -1,0 +1,210 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
+	"ferry/backend/transfer"
+	"ferry/backend/transfer/ftp"
+	"ferry/backend/transfer/local"
+	"ferry/backend/transfer/sftp"
+)
+
+// connectTimeout bounds every login Ferry makes (files and database).
+const connectTimeout = 30 * time.Second
+
+// protocolName is how messages name a protocol.
+func protocolName(p migration.Protocol) string {
+	switch p {
+	case migration.ProtocolFTP:
+		return "FTP"
+	case migration.ProtocolFTPS:
+		return "FTPS"
+	case migration.ProtocolSFTP:
+		return "SFTP"
+	}
+	return "local folder"
+}
+
+// opener returns a transfer.Opener for the endpoint's tree rooted at root (the endpoint's
+// path when root is "").
+func (p *Pipeline) opener(ep migration.Endpoint, root string) (transfer.Opener, error) {
+	if root == "" {
+		root = ep.Path
+	}
+	switch ep.Protocol {
+	case migration.ProtocolLocal:
+		return local.Opener(root), nil
+	case migration.ProtocolFTP, migration.ProtocolFTPS:
+		return ftp.Config{
+			Host: ep.Host, Port: ep.Port, User: ep.User, Password: ep.Password, Root: root,
+			TLS: ep.Protocol == migration.ProtocolFTPS, CertFingerprint: ep.CertFingerprint,
+			RootCAs: p.RootCAs, Timeout: p.timeout(),
+		}.Opener(), nil
+	case migration.ProtocolSFTP:
+		return p.sftpConfig(ep, root).Opener(), nil
+	}
+	return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
+}
+
+func (p *Pipeline) sftpConfig(ep migration.Endpoint, root string) sftp.Config {
+	return sftp.Config{
+		Host: ep.Host, Port: ep.Port, User: ep.User, Password: ep.Password,
+		PrivateKey: []byte(ep.PrivateKey), Passphrase: ep.Passphrase, Root: root,
+		Timeout: p.timeout(), HostKeys: p.HostKeys,
+	}
+}
+
+func (p *Pipeline) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return connectTimeout
+}
+
+// openTree connects to the endpoint's tree at its path.
+func (p *Pipeline) openTree(ctx context.Context, ep migration.Endpoint) (transfer.Tree, error) {
+	op, err := p.opener(ep, "")
+	if err != nil {
+		return nil, err
+	}
+	t, err := op(ctx)
+	if err != nil {
+		return nil, fileFailure(ep, err)
+	}
+	return t, nil
+}
+
+// ensureDocroot creates the destination docroot when it is missing and opens it.
+func (p *Pipeline) ensureDocroot(ctx context.Context, ep migration.Endpoint) (transfer.Tree, error) {
+	if ep.Protocol == migration.ProtocolLocal {
+		if err := os.MkdirAll(ep.Path, 0o755); err != nil {
+			return nil, migration.Fail("Cannot create destination folder "+ep.Path, err)
+		}
+		return p.openTree(ctx, ep)
+	}
+	t, err := p.openTree(ctx, ep)
+	if err == nil || !errors.Is(err, transfer.ErrNotFound) {
+		return t, err
+	}
+	// The docroot does not exist yet: create it from its parent (or the login folder).
+	base, rel := "/", strings.TrimPrefix(path.Clean(ep.Path), "/")
+	if !path.IsAbs(ep.Path) {
+		base = ""
+	}
+	op, err := p.opener(ep, base)
+	if err != nil {
+		return nil, err
+	}
+	parent, err := op(ctx)
+	if err != nil {
+		return nil, fileFailure(ep, err)
+	}
+	err = parent.MkdirAll(ctx, rel)
+	_ = parent.Close()
+	if err != nil {
+		return nil, migration.Fail(fmt.Sprintf("Cannot create destination folder %s", ep.Path), err)
+	}
+	return p.openTree(ctx, ep)
+}
+
+// fileFailure turns a connection error into the reason an admin reads.
+func fileFailure(ep migration.Endpoint, err error) error {
+	var f *migration.Failure
+	if errors.As(err, &f) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	name := protocolName(ep.Protocol)
+	switch {
+	case errors.Is(err, transfer.ErrHostKey):
+		return migration.Fail(fmt.Sprintf("Host key of %s changed", ep.Host), err)
+	case errors.Is(err, transfer.ErrAuth):
+		return migration.Fail(fmt.Sprintf("Login incorrect on %s server", name), err)
+	case errors.Is(err, transfer.ErrTimeout):
+		return migration.Fail("Connection timeout", err)
+	case errors.Is(err, transfer.ErrNotFound):
+		return migration.Fail(fmt.Sprintf("Path %s not found on %s server", ep.Path, name), err)
+	case errors.Is(err, transfer.ErrPermission):
+		return migration.Fail(fmt.Sprintf("Permission denied on %s server", name), err)
+	case errors.Is(err, transfer.ErrNoSpace):
+		return migration.Fail("Insufficient disk space on destination", err)
+	}
+	var ce *transfer.ConnectError
+	if errors.As(err, &ce) {
+		return migration.Fail(fmt.Sprintf("Cannot connect to %s server", name), err)
+	}
+	return migration.Fail(fmt.Sprintf("%s transfer failed", name), err)
+}
+
+// dbConn is an open database plus what must be closed with it (an SSH tunnel).
+type dbConn struct {
+	*mysqldb.DB
+	closers []func() error
+}
+
+func (d *dbConn) Close() error {
+	err := d.DB.Close()
+	for _, c := range d.closers {
+		_ = c()
+	}
+	return err
+}
+
+// openDB connects to an endpoint's database, through an SSH tunnel over the endpoint's SFTP
+// login when asked. name overrides the database name ("-" for none).
+func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migration.Database, name string) (*dbConn, error) {
+	cfg := mysqldb.Config{
+		Host: db.Host, Port: db.Port, User: db.User, Password: db.Password, Database: db.Name,
+		ConnectTimeout: p.timeout(),
+	}
+	if name == "-" {
+		cfg.Database = ""
+	} else if name != "" {
+		cfg.Database = name
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	out := &dbConn{}
+	if db.SSHTunnel {
+		if ep.Protocol != migration.ProtocolSFTP {
+			return nil, migration.Fail("SSH tunnel failed", errors.New("an SSH tunnel needs an SFTP login"))
+		}
+		c, err := sftp.Dial(ctx, p.sftpConfig(ep, ""))
+		if err != nil {
+			return nil, migration.Fail("SSH tunnel failed", fileFailure(ep, err))
+		}
+		cfg.Dial = mysqldb.SSHTunnelDialer(c.SSH())
+		out.closers = append(out.closers, c.Close)
+	}
+	d, err := mysqldb.Open(ctx, cfg)
+	if err != nil {
+		for _, c := range out.closers {
+			_ = c()
+		}
+		return nil, err
+	}
+	out.DB = d
+	return out, nil
+}
+
+// hostPort formats a database address for messages.
+func hostPort(db migration.Database) string {
+	port := db.Port
+	if port == 0 {
+		port = 3306
+	}
+	h := db.Host
+	if h == "" {
+		h = "127.0.0.1"
+	}
+	return net.JoinHostPort(h, fmt.Sprint(port))
+}

@@ -1,0 +1,202 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"ferry/backend/events"
+	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
+	"ferry/backend/runner"
+	"ferry/backend/wordpress"
+)
+
+// exportDatabase dumps the source database to staging (database.sql), written to a
+// temporary name and renamed when complete so a half-written dump is never imported.
+func (p *Pipeline) exportDatabase(ctx context.Context, j *runner.Job) error {
+	m := j.Migration
+	res, err := p.load(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	site, err := p.stagedSite(ctx, m)
+	if err != nil {
+		return err
+	}
+	dbc, err := sourceDatabase(m, site)
+	if err != nil {
+		return err
+	}
+	db, err := p.openDB(ctx, m.Source, dbc, "")
+	if err != nil {
+		return dbFailure("source", dbc, err)
+	}
+	defer db.Close()
+	part := p.dumpPath(m.ID) + ".part"
+	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return migration.Fail("Cannot write the database dump to staging", err)
+	}
+	start := time.Now()
+	total := res.SourceDBBytes
+	stats, err := mysqldb.Dump(ctx, db.DB, f, mysqldb.DumpOptions{
+		Workers: p.DumpWorkers,
+		Progress: func(rows, bytes int64) {
+			pct := 0.0
+			if total > 0 {
+				pct = min(99, float64(bytes)*100/float64(total))
+			}
+			el := time.Since(start).Seconds()
+			j.Progress(events.Progress{Percent: pct, BytesDone: bytes, BytesTotal: total, RowsDone: rows, Speed: float64(bytes) / max(el, 0.001), ETASeconds: -1})
+		},
+	})
+	cerr := f.Close()
+	if err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(part)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return migration.Fail("Cannot dump MySQL database on remote server", err)
+	}
+	if err := os.Rename(part, p.dumpPath(m.ID)); err != nil {
+		return migration.Fail("Cannot write the database dump to staging", err)
+	}
+	j.Logf(slog.LevelInfo, "Exported %d tables, %d rows, %s in %s (%s snapshot)", stats.Tables, stats.Rows, humanBytes(stats.Bytes), time.Since(start).Round(time.Millisecond), stats.Snapshot)
+	return p.update(ctx, m.ID, func(r *Results) {
+		r.Export = &DatabaseStats{Tables: stats.Tables, Rows: stats.Rows, Bytes: stats.Bytes, DurationMs: time.Since(start).Milliseconds()}
+		r.SourceRows = stats.RowsPerTable
+	})
+}
+
+// stagedSite reads the WordPress facts from the staged copy of the files (or an empty Site
+// when the database settings were given by hand).
+func (p *Pipeline) stagedSite(ctx context.Context, m migration.Migration) (wordpress.Site, error) {
+	if !m.Source.DB.FromWPConfig && m.Source.DB.Name != "" {
+		return wordpress.Site{}, nil
+	}
+	open, err := p.opener(migration.Endpoint{Protocol: migration.ProtocolLocal}, p.filesDir(m.ID))
+	if err != nil {
+		return wordpress.Site{}, err
+	}
+	t, err := open(ctx)
+	if err != nil {
+		return wordpress.Site{}, migration.Fail("The downloaded files are missing from staging", err)
+	}
+	defer t.Close()
+	site, err := wordpress.DetectFiles(ctx, t, ".")
+	if err != nil && !errors.Is(err, wordpress.ErrMultisite) {
+		return site, migration.Fail("WordPress not found at specified path", err)
+	}
+	return site, nil
+}
+
+// importDatabase loads the staged dump into the destination database, rewriting the old
+// URL to the new one as values stream past. Tables committed by an earlier attempt are
+// skipped (the resume cursor).
+func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
+	m := j.Migration
+	res, err := p.load(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	oldURL := m.OldURL
+	if oldURL == "" {
+		oldURL = res.OldURL
+	}
+	rw, err := wordpress.NewReplacer(oldURL, m.NewURL)
+	if err != nil {
+		return migration.Fail("Invalid site URL", err)
+	}
+	r, size, err := p.openDump(ctx, m)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	dst := m.Destination
+	db, err := p.openDB(ctx, dst, dst.DB, "")
+	if err != nil {
+		return dbFailure("destination", dst.DB, err)
+	}
+	defer db.Close()
+	start := time.Now()
+	stats, err := mysqldb.Import(ctx, db.DB, r, mysqldb.ImportOptions{
+		Workers:    p.ImportWorkers,
+		Overwrite:  m.Options.Overwrite || len(res.ImportedTables) > 0,
+		Rewriter:   rw,
+		SkipTables: res.ImportedTables,
+		Log:        func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },
+		Progress: func(ip mysqldb.ImportProgress) {
+			pct := 0.0
+			if size > 0 {
+				pct = min(99.9, float64(ip.BytesRead)*100/float64(size))
+			}
+			el := time.Since(start).Seconds()
+			speed := float64(ip.BytesRead) / max(el, 0.001)
+			eta := -1.0
+			if speed > 0 && size > 0 {
+				eta = float64(size-ip.BytesRead) / speed
+			}
+			j.Progress(events.Progress{Percent: pct, BytesDone: ip.BytesRead, BytesTotal: size, RowsDone: ip.Rows, Speed: speed, ETASeconds: eta})
+		},
+	})
+	// Whatever happened, keep the tables committed whole so a retry skips them.
+	done := append(append([]string{}, res.ImportedTables...), stats.CompletedTables...)
+	rs := rw.Stats()
+	if uerr := p.update(ctx, m.ID, func(r *Results) {
+		r.ImportedTables = done
+		if err == nil {
+			r.Import = &DatabaseStats{Tables: len(stats.Tables), Rows: stats.Rows, Bytes: stats.BytesRead, DurationMs: time.Since(start).Milliseconds()}
+			r.Replacements = &rs
+			if rs.Broken > 0 {
+				r.addWarning(fmt.Sprintf("%d serialized values were already damaged in the source and were copied unchanged (in %v)", rs.Broken, rs.BrokenSamples))
+			}
+		}
+	}); uerr != nil && err == nil {
+		err = uerr
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var ie *mysqldb.ImportError
+		var re *mysqldb.RefusedError
+		switch {
+		case errors.As(err, &re):
+			return migration.Fail(re.Error(), nil)
+		case errors.As(err, &ie):
+			return migration.Fail(ie.Msg, ie.Err)
+		}
+		return migration.Fail("Database import failed", err)
+	}
+	j.Logf(slog.LevelInfo, "Imported %d tables, %d rows in %s; %d URLs rewritten in %d values", len(stats.Tables), stats.Rows, time.Since(start).Round(time.Millisecond), rs.Replacements, rs.Values)
+	if rs.Broken > 0 {
+		j.Logf(slog.LevelWarn, "%d serialized values were already damaged in the source and were copied unchanged (%v)", rs.Broken, rs.BrokenSamples)
+	}
+	return nil
+}
+
+// openDump opens the dump to import: the staged export of an automatic migration, or the
+// file the admin attached to a manual one (.sql, .sql.gz or a zip holding the SQL).
+func (p *Pipeline) openDump(ctx context.Context, m migration.Migration) (io.ReadCloser, int64, error) {
+	if m.Method == migration.MethodManual {
+		return p.openAttachedSQL(ctx, m)
+	}
+	f, err := os.Open(p.dumpPath(m.ID))
+	if err != nil {
+		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
+	}
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		f.Close()
+		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
+	}
+	return f, st.Size(), nil
+}

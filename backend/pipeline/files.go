@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"ferry/backend/migration"
+	"ferry/backend/progress"
+	"ferry/backend/runner"
+	"ferry/backend/transfer"
+	"ferry/backend/transfer/local"
+)
+
+// downloadFiles mirrors the source tree into staging. A retry passes the manifest of the
+// interrupted run so files already complete are kept.
+func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
+	m := j.Migration
+	dir := p.filesDir(m.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return migration.Fail("Cannot create the staging folder", err)
+	}
+	src, err := p.opener(m.Source, "")
+	if err != nil {
+		return err
+	}
+	opts := p.mirrorOptions(j, p.downloadManifest(m.ID), m.Options.Excludes)
+	start := time.Now()
+	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
+		t, err := src(ctx)
+		if err != nil {
+			return nil, fileFailure(m.Source, err)
+		}
+		return t, nil
+	}, local.Opener(dir), opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, transfer.ErrNoSpace) {
+			return migration.Fail("Insufficient disk space on this computer", err)
+		}
+		return fileFailure(m.Source, err)
+	}
+	j.Logf(slog.LevelInfo, "Downloaded %d files, %s in %s", len(man.Files), humanBytes(man.Bytes()), time.Since(start).Round(time.Millisecond))
+	return p.update(ctx, m.ID, func(r *Results) {
+		r.Download = &TransferStats{Files: int64(len(man.Files)), Bytes: man.Bytes(), DurationMs: time.Since(start).Milliseconds()}
+	})
+}
+
+// uploadFiles mirrors staging into the destination docroot.
+func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
+	m := j.Migration
+	res, err := p.load(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	down, err := transfer.ReadManifestFile(p.downloadManifest(m.ID))
+	if err != nil {
+		return migration.Fail("The downloaded files are missing from staging", fmt.Errorf("%w: use Retry from start", err))
+	}
+	if res.DestinationFree > 0 && down.Bytes() > res.DestinationFree {
+		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(down.Bytes()), humanBytes(res.DestinationFree)),
+			errors.New("on the destination"))
+	}
+	dst, err := p.opener(m.Destination, "")
+	if err != nil {
+		return err
+	}
+	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
+	start := time.Now()
+	man, err := transfer.Mirror(ctx, local.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
+		t, err := dst(ctx)
+		if err != nil {
+			return nil, fileFailure(m.Destination, err)
+		}
+		return t, nil
+	}, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fileFailure(m.Destination, err)
+	}
+	j.Logf(slog.LevelInfo, "Uploaded %d files, %s in %s", len(man.Files), humanBytes(man.Bytes()), time.Since(start).Round(time.Millisecond))
+	return p.update(ctx, m.ID, func(r *Results) {
+		r.Upload = &TransferStats{Files: int64(len(man.Files)), Bytes: man.Bytes(), DurationMs: time.Since(start).Milliseconds()}
+	})
+}
+
+// mirrorOptions are the settings both directions share; an earlier run's manifest at
+// manifestPath makes the copy resume.
+func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []string) transfer.MirrorOptions {
+	opts := transfer.MirrorOptions{
+		Workers:      p.connections(),
+		Exclude:      excludes,
+		ManifestPath: manifestPath,
+		Progress: func(s progress.Snapshot) {
+			j.Progress(snapshotEvent(s))
+		},
+		OnRetry: func(path string, attempt int, err error) {
+			j.Logf(slog.LevelWarn, "Retrying %s (attempt %d): %v", path, attempt, err)
+		},
+	}
+	if prev, err := transfer.ReadManifestFile(manifestPath); err == nil && len(prev.Files) > 0 {
+		opts.Previous = &prev
+		j.Logf(slog.LevelInfo, "Resuming: %d files already copied by the previous attempt", len(prev.Files))
+	}
+	return opts
+}

@@ -1,0 +1,172 @@
+// Package pipeline holds the WordPress-specific steps of a migration (SPEC §2): check the
+// destination, analyse the source, download files, export the database, upload the files,
+// import the database with the URL rewrite on the stream, configure wp-config.php,
+// validate, clean up. Each step is a method that reads what it needs from the migration
+// and from the results earlier steps saved, so a retry can start at any step.
+package pipeline
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"ferry/backend/events"
+	"ferry/backend/migration"
+	"ferry/backend/progress"
+	"ferry/backend/runner"
+	"ferry/backend/transfer"
+)
+
+// ResultStore keeps each migration's results (what the report shows) between steps.
+type ResultStore interface {
+	Results(ctx context.Context, id int64) (json.RawMessage, error)
+	SetResults(ctx context.Context, id int64, results json.RawMessage) error
+}
+
+// Pipeline builds the steps of every migration. Its fields are settings shared by all.
+type Pipeline struct {
+	// DataDir holds staging/<id>/ for each migration.
+	DataDir string
+	// HostKeys pins SFTP host keys on first use.
+	HostKeys transfer.HostKeyStore
+	// Results persists Results between steps.
+	Results ResultStore
+	// Connections is the number of parallel connections per file transfer (default 4).
+	Connections int
+	// DumpWorkers and ImportWorkers are the database connections used (defaults 4 and 2).
+	DumpWorkers, ImportWorkers int
+	// Timeout bounds each login (default 30 s).
+	Timeout time.Duration
+	// RootCAs replaces the system roots for FTPS (tests).
+	RootCAs *x509.CertPool
+	// HTTPTransport is used by the optional HTTP check (tests trust their server with it).
+	HTTPTransport *http.Transport
+
+	mu sync.Mutex // serialises Results read-modify-write per process
+}
+
+var _ runner.Pipeline = (*Pipeline)(nil)
+
+// Step returns the function of step s for migration m.
+func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFunc {
+	switch s {
+	case migration.StepCheckDestination:
+		return p.checkDestination
+	case migration.StepAnalyseSource:
+		return p.analyseSource
+	case migration.StepWaitForUpload:
+		return p.waitForUpload
+	case migration.StepDownloadFiles:
+		return p.downloadFiles
+	case migration.StepExportDatabase:
+		return p.exportDatabase
+	case migration.StepUploadFiles:
+		return p.uploadFiles
+	case migration.StepImportDatabase:
+		return p.importDatabase
+	case migration.StepConfigureWordPress:
+		return p.configureWordPress
+	case migration.StepValidate:
+		return p.validate
+	case migration.StepCleanUp:
+		return p.cleanUp
+	}
+	return nil
+}
+
+// StagingDir is where a migration's downloaded files and dump live until Clean up.
+func (p *Pipeline) StagingDir(id int64) string {
+	return filepath.Join(p.DataDir, "staging", fmt.Sprint(id))
+}
+
+func (p *Pipeline) filesDir(id int64) string { return filepath.Join(p.StagingDir(id), "files") }
+func (p *Pipeline) dumpPath(id int64) string { return filepath.Join(p.StagingDir(id), "database.sql") }
+func (p *Pipeline) downloadManifest(id int64) string {
+	return filepath.Join(p.StagingDir(id), "download.manifest")
+}
+func (p *Pipeline) uploadManifest(id int64) string {
+	return filepath.Join(p.StagingDir(id), "upload.manifest")
+}
+
+func (p *Pipeline) connections() int {
+	if p.Connections > 0 {
+		return min(p.Connections, transfer.MaxWorkers)
+	}
+	return transfer.DefaultWorkers
+}
+
+// load returns the migration's results so far.
+func (p *Pipeline) load(ctx context.Context, id int64) (Results, error) {
+	var r Results
+	if p.Results == nil {
+		return r, nil
+	}
+	raw, err := p.Results.Results(ctx, id)
+	if err != nil {
+		return r, fmt.Errorf("read results: %w", err)
+	}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return r, fmt.Errorf("decode results: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// update applies fn to the stored results.
+func (p *Pipeline) update(ctx context.Context, id int64, fn func(*Results)) error {
+	if p.Results == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, err := p.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	fn(&r)
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	return p.Results.SetResults(context.WithoutCancel(ctx), id, raw)
+}
+
+// meter makes a progress meter that publishes to the job.
+func meter(j *runner.Job, total int64) *progress.Meter {
+	return progress.NewMeter(total, 100*time.Millisecond, func(s progress.Snapshot) {
+		j.Progress(snapshotEvent(s))
+	})
+}
+
+func snapshotEvent(s progress.Snapshot) events.Progress {
+	eta := -1.0
+	if s.ETA >= 0 {
+		eta = s.ETA.Seconds()
+	}
+	return events.Progress{
+		Percent: s.Percent, BytesDone: s.Done, BytesTotal: s.Total,
+		FilesDone: s.FilesDone, FilesTotal: s.FilesTotal, Speed: s.Speed, ETASeconds: eta,
+	}
+}
+
+// canceled reports whether err is the run's cancellation (Stop or Ferry closing), which
+// the runner handles; such errors are passed through unchanged.
+func canceled(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || err != nil)
+}
+
+// removeAll deletes a staging path, ignoring a missing one.
+func removeAll(p string) error {
+	if err := os.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package pipeline_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/events"
+	"ferry/backend/migration"
+	"ferry/backend/mysqldb/mysqltest"
+	"ferry/backend/pipeline"
+	"ferry/backend/runner"
+	"ferry/backend/service"
+	"ferry/backend/transfer/transfertest"
+)
+
+// harness is a whole Ferry backend (history, runner, pipeline) on a temporary data dir.
+type harness struct {
+	svc    *service.Service
+	run    *runner.Runner
+	pipe   *pipeline.Pipeline
+	events *events.Recorder
+	dir    string
+	cancel context.CancelFunc
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	t.Setenv("FERRY_KEYRING", "off")
+	dir := t.TempDir()
+	rec := &events.Recorder{}
+	svc, err := service.Open(context.Background(), service.Config{DataDir: dir, Emitter: rec})
+	require.NoError(t, err)
+	pipe := &pipeline.Pipeline{DataDir: dir, HostKeys: svc.Store().HostKeys(), Results: svc.Store(), Timeout: 10 * time.Second}
+	r := runner.New(runner.Config{Store: svc.RunnerStore(), Pipeline: pipe, Emitter: rec})
+	svc.AttachRunner(r)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, r.Recover(ctx))
+	r.Start(ctx)
+	h := &harness{svc: svc, run: r, pipe: pipe, events: rec, dir: dir, cancel: cancel}
+	t.Cleanup(func() {
+		cancel()
+		r.Close()
+		_ = svc.Close()
+	})
+	return h
+}
+
+// waitDone waits until migration id leaves the In Progress tab (or is parked waiting).
+func (h *harness) waitDone(t *testing.T, id int64) service.MigrationDetail {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		d, err := h.svc.GetMigration(context.Background(), id)
+		require.NoError(t, err)
+		if d.Status == string(migration.StatusFailed) || d.Status == string(migration.StatusSuccessful) || d.Status == string(migration.StatusWaiting) {
+			return d
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d, _ := h.svc.GetMigration(context.Background(), id)
+	t.Fatalf("migration %d still %s at %s after 90 s", id, d.Status, d.CurrentStep)
+	return d
+}
+
+func (h *harness) results(t *testing.T, id int64) pipeline.Results {
+	t.Helper()
+	raw, err := h.svc.Store().Results(context.Background(), id)
+	require.NoError(t, err)
+	var r pipeline.Results
+	require.NoError(t, json.Unmarshal(raw, &r))
+	return r
+}
+
+// sftpToFTP builds the input of an SFTP → FTP migration of a fresh site.
+func sftpToFTP(t *testing.T) (service.CreateInput, site, string, string) {
+	t.Helper()
+	srcCfg, srcName := sourceDB(t)
+	s := makeSite(t, srcName, srcCfg.User, srcCfg.Passwd, srcCfg.Addr)
+	sftpSrv := transfertest.StartSFTP(t, s.dir, transfertest.SFTPOptions{})
+	destDir := t.TempDir()
+	ftpSrv := transfertest.StartFTP(t, destDir, transfertest.FTPOptions{DisableMLSD: true})
+	dstDSN, dstName := mysqltest.NewDatabase(t)
+	dstCfg := mysqltest.Config(t, dstDSN)
+	host, port := splitAddr(t, srcCfg.Addr)
+	dhost, dport := splitAddr(t, dstCfg.Addr)
+	in := service.CreateInput{
+		Method: "sftp", UserName: "Zoë Admin", UserEmail: "zoe@example.com", Service: "Business 10GB",
+		Domain: "new-site.example.com", OldURL: oldURL, NewURL: newURL,
+		Source: service.EndpointInput{Protocol: "sftp", Host: sftpSrv.Host, Port: sftpSrv.Port, User: sftpSrv.User,
+			Password: sftpSrv.Password, Path: ".",
+			DB: service.DatabaseInput{Host: host, Port: port, User: srcCfg.User, Password: srcCfg.Passwd, Name: srcName}},
+		Destination: service.EndpointInput{Protocol: "ftp", Host: ftpSrv.Host, Port: ftpSrv.Port, User: ftpSrv.User,
+			Password: ftpSrv.Password, Path: "/",
+			DB: service.DatabaseInput{Host: dhost, Port: dport, User: dstCfg.User, Password: dstCfg.Passwd, Name: dstName}},
+	}
+	return in, s, destDir, dstDSN
+}
+
+func splitAddr(t *testing.T, addr string) (string, int) {
+	t.Helper()
+	i := strings.LastIndex(addr, ":")
+	require.Positive(t, i)
+	p, err := strconv.Atoi(addr[i+1:])
+	require.NoError(t, err)
+	return addr[:i], p
+}
+
+func TestSFTPToFTPMigrationEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	in, s, destDir, dstDSN := sftpToFTP(t)
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, "reason: %s", d.FailureReason)
+	for _, st := range d.Steps {
+		require.Equal(t, "completed", st.State, st.ID)
+	}
+
+	// Files: every source file arrived byte for byte, dot files included; wp-config.php
+	// now names the destination database.
+	err = filepath.WalkDir(s.dir, func(p string, e os.DirEntry, err error) error {
+		require.NoError(t, err)
+		if e.IsDir() || e.Name() == "wp-config.php" {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.dir, p)
+		want, _ := os.ReadFile(p)
+		got, err := os.ReadFile(filepath.Join(destDir, rel))
+		require.NoError(t, err, rel)
+		require.Equal(t, want, got, rel)
+		return nil
+	})
+	require.NoError(t, err)
+	cfg, err := os.ReadFile(filepath.Join(destDir, "wp-config.php"))
+	require.NoError(t, err)
+	dstCfg := mysqltest.Config(t, dstDSN)
+	require.Contains(t, string(cfg), "define( 'DB_NAME', '"+dstCfg.DBName+"' );")
+
+	// Database: URLs rewritten everywhere, serialized lengths right, traps untouched.
+	db, err := sql.Open("mysql", dstDSN)
+	require.NoError(t, err)
+	defer db.Close()
+	var siteurl, widget, content string
+	require.NoError(t, db.QueryRow("SELECT option_value FROM wp_options WHERE option_name='siteurl'").Scan(&siteurl))
+	require.Equal(t, newURL, siteurl)
+	require.NoError(t, db.QueryRow("SELECT option_value FROM wp_options WHERE option_name='widget_text'").Scan(&widget))
+	require.Contains(t, widget, `s:43:"https://www.new-site.example.com:8080/blog/"`)
+	require.NoError(t, db.QueryRow("SELECT post_content FROM wp_posts WHERE ID=7").Scan(&content))
+	require.Contains(t, content, newURL+"/?p=7")
+	require.Contains(t, content, "http://bold.test/")
+	require.Contains(t, content, "http://old.testing.com/")
+	var n int
+	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM wp_posts WHERE post_date = '0000-00-00 00:00:00'").Scan(&n))
+	require.Equal(t, 60, n, "zero dates survive the import")
+
+	res := h.results(t, d.ID)
+	require.Equal(t, "6.4.3", res.WordPressVersion)
+	require.Equal(t, "wp_", res.TablePrefix)
+	require.EqualValues(t, s.files, res.Download.Files)
+	require.EqualValues(t, s.files, res.Upload.Files)
+	require.EqualValues(t, 60, res.SourceRows["wp_posts"])
+	require.NotNil(t, res.Replacements)
+	require.Positive(t, res.Replacements.Replacements)
+	require.NotEmpty(t, res.Validation)
+	for _, c := range res.Validation {
+		require.True(t, c.OK, "%s: %s", c.Name, c.Message)
+	}
+	_, err = os.Stat(h.pipe.StagingDir(d.ID))
+	require.ErrorIs(t, err, os.ErrNotExist, "Clean up removes staging")
+
+	// The history and the events tell the same story.
+	require.NotEmpty(t, h.events.Events(events.MigrationProgress))
+	require.NotEmpty(t, h.events.Events(events.MigrationLog))
+	logs, err := h.svc.GetLogs(context.Background(), d.ID, 0, 1000)
+	require.NoError(t, err)
+	var text strings.Builder
+	for _, l := range logs {
+		text.WriteString(l.Message + "\n")
+	}
+	require.Contains(t, text.String(), "Found WordPress 6.4.3")
+	require.Contains(t, text.String(), "Migration completed")
+	require.NotContains(t, text.String(), in.Source.Password)
+	require.NotContains(t, text.String(), in.Destination.DB.Password+"'")
+}

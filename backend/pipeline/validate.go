@@ -1,0 +1,197 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
+	"ferry/backend/runner"
+	"ferry/backend/transfer"
+	"ferry/backend/wordpress"
+)
+
+// validate checks the moved site: rows per table, the file manifest, serialized values,
+// siteurl/home, no old URL left, and (when asked) an HTTP request to the new URL. Each
+// check is kept for the report; any failed check fails the migration with its sentence.
+func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
+	m := j.Migration
+	res, err := p.load(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	oldURL := m.OldURL
+	if oldURL == "" {
+		oldURL = res.OldURL
+	}
+	rw, err := wordpress.NewReplacer(oldURL, m.NewURL)
+	if err != nil {
+		return migration.Fail("Invalid site URL", err)
+	}
+	dst := m.Destination
+	db, err := p.openDB(ctx, dst, dst.DB, "")
+	if err != nil {
+		return dbFailure("destination", dst.DB, err)
+	}
+	defer db.Close()
+	var checks []wordpress.Check
+
+	counts, err := mysqldb.CountRows(ctx, db.DB)
+	if err != nil {
+		return dbFailure("destination", dst.DB, err)
+	}
+	if len(res.SourceRows) > 0 {
+		checks = append(checks, wordpress.RowCounts(res.SourceRows, counts))
+	}
+
+	src, serr := transfer.ReadManifestFile(p.sourceManifestPath(m))
+	up, uerr := transfer.ReadManifestFile(p.uploadManifest(m.ID))
+	if serr == nil && uerr == nil {
+		checks = append(checks, wordpress.Files(src, up, "wp-config.php"))
+	} else {
+		j.Logf(slog.LevelWarn, "File manifest check skipped: %v", errors.Join(serr, uerr))
+	}
+
+	prefix := res.TablePrefix
+	if prefix == "" {
+		info, err := mysqldb.Inspect(ctx, db.DB)
+		if err != nil {
+			return dbFailure("destination", dst.DB, err)
+		}
+		prefix = info.TablePrefix
+	}
+	serialized := []tableColumn{{prefix + "options", "option_value"}, {prefix + "postmeta", "meta_value"}}
+	var knownBroken int64
+	if res.Replacements != nil {
+		knownBroken = res.Replacements.Broken
+	}
+	c, err := wordpress.SerializedValues(columnValues(ctx, db.SQL(), serialized, counts), knownBroken)
+	if err != nil {
+		return dbFailure("destination", dst.DB, err)
+	}
+	checks = append(checks, c)
+
+	var siteurl, home string
+	q := "SELECT option_name, option_value FROM " + quoteIdent(prefix+"options") + " WHERE option_name IN ('siteurl','home')"
+	rows, err := db.SQL().QueryContext(ctx, q)
+	if err != nil {
+		return dbFailure("destination", dst.DB, err)
+	}
+	for rows.Next() {
+		var n, v string
+		if err := rows.Scan(&n, &v); err != nil {
+			rows.Close()
+			return dbFailure("destination", dst.DB, err)
+		}
+		if n == "siteurl" {
+			siteurl = v
+		} else {
+			home = v
+		}
+	}
+	rows.Close()
+	checks = append(checks, wordpress.SiteURL(siteurl, home, m.NewURL))
+
+	var all []tableColumn
+	for t := range counts {
+		if strings.HasPrefix(t, prefix) {
+			all = append(all, tableColumn{table: t})
+		}
+	}
+	c, err = rw.OldURLLeft(columnValues(ctx, db.SQL(), all, counts))
+	if err != nil {
+		return dbFailure("destination", dst.DB, err)
+	}
+	checks = append(checks, c)
+
+	if m.Options.HTTPCheck {
+		checks = append(checks, wordpress.HTTP(ctx, wordpress.HTTPCheck{URL: m.NewURL, IP: m.Options.HTTPIP, Transport: p.HTTPTransport}))
+	}
+	var failed []string
+	for _, c := range checks {
+		level := slog.LevelInfo
+		if !c.OK {
+			level = slog.LevelError
+			failed = append(failed, c.Message)
+		}
+		j.Logf(level, "Check %s: %s", c.Name, c.Message)
+	}
+	if err := p.update(ctx, m.ID, func(r *Results) { r.Validation = checks }); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return migration.Fail("Validation failed: "+failed[0], fmt.Errorf("%d of %d checks failed", len(failed), len(checks)))
+	}
+	return nil
+}
+
+// sourceManifestPath is the manifest of the files as they came from the source.
+func (p *Pipeline) sourceManifestPath(m migration.Migration) string {
+	return p.downloadManifest(m.ID)
+}
+
+type tableColumn struct{ table, column string }
+
+// columnValues walks the string values of the given columns (every column when column is
+// empty) of tables that exist, streaming rows so memory stays flat.
+func columnValues(ctx context.Context, db *sql.DB, cols []tableColumn, exists map[string]int64) wordpress.Values {
+	return func(fn func(ref wordpress.ValueRef, value []byte) error) error {
+		for _, tc := range cols {
+			if _, ok := exists[tc.table]; !ok {
+				continue
+			}
+			sel := "*"
+			if tc.column != "" {
+				sel = quoteIdent(tc.column)
+			}
+			rows, err := db.QueryContext(ctx, "SELECT "+sel+" FROM "+quoteIdent(tc.table))
+			if err != nil {
+				return fmt.Errorf("read %s: %w", tc.table, err)
+			}
+			names, _ := rows.Columns()
+			vals := make([]sql.RawBytes, len(names))
+			ptrs := make([]any, len(names))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			row := 0
+			for rows.Next() {
+				row++
+				if err := rows.Scan(ptrs...); err != nil {
+					rows.Close()
+					return fmt.Errorf("read %s: %w", tc.table, err)
+				}
+				for i, v := range vals {
+					if v == nil {
+						continue
+					}
+					if err := fn(wordpress.ValueRef{Table: tc.table, Column: names[i], Key: fmt.Sprintf("row %d", row)}, v); err != nil {
+						rows.Close()
+						return err
+					}
+				}
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return fmt.Errorf("read %s: %w", tc.table, err)
+			}
+		}
+		return nil
+	}
+}
+
+// cleanUp removes the migration's local staging files. It runs only after Validate passed;
+// a failed migration keeps them so Retry can resume.
+func (p *Pipeline) cleanUp(ctx context.Context, j *runner.Job) error {
+	dir := p.StagingDir(j.Migration.ID)
+	if err := removeAll(dir); err != nil {
+		return migration.Fail("Cannot remove the staging files", err)
+	}
+	j.Logf(slog.LevelInfo, "Removed the staging files in %s", dir)
+	return nil
+}
