@@ -3,6 +3,7 @@ package migration
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Failure is an error that carries the plain, specific reason shown in the Failed tab
@@ -13,12 +14,16 @@ type Failure struct {
 	Err    error
 }
 
-// Error joins the reason and the cause.
+// Error joins the reason and the cause (once, when the cause repeats the reason).
 func (f *Failure) Error() string {
 	if f.Err == nil {
 		return f.Reason
 	}
-	return fmt.Sprintf("%s: %v", f.Reason, f.Err)
+	cause := f.Err.Error()
+	if strings.HasPrefix(cause, f.Reason) {
+		return cause
+	}
+	return fmt.Sprintf("%s: %s", f.Reason, cause)
 }
 
 // Unwrap exposes the cause.
@@ -33,6 +38,19 @@ func ReasonOf(err error) string {
 	var f *Failure
 	if errors.As(err, &f) {
 		return f.Error()
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// ShortReasonOf returns the reason alone, without the cause, for the Status column; the
+// whole text (ReasonOf) goes to the step and the log.
+func ShortReasonOf(err error) string {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f.Reason
 	}
 	if err == nil {
 		return ""

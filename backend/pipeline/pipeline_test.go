@@ -35,7 +35,12 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	t.Setenv("FERRY_KEYRING", "off")
-	dir := t.TempDir()
+	return newHarnessIn(t, t.TempDir())
+}
+
+// newHarnessIn starts Ferry's backend on an existing data dir, recovering as at start-up.
+func newHarnessIn(t *testing.T, dir string) *harness {
+	t.Helper()
 	rec := &events.Recorder{}
 	svc, err := service.Open(context.Background(), service.Config{DataDir: dir, Emitter: rec})
 	require.NoError(t, err)

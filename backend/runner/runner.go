@@ -463,13 +463,13 @@ func (r *Runner) runStep(ctx context.Context, j *Job) (err error) {
 
 func (r *Runner) fail(ctx context.Context, m *migration.Migration, rec migration.StepRecord, err error) {
 	bg := context.WithoutCancel(ctx)
-	reason := migration.ReasonOf(err)
-	rec.State, rec.Error = migration.StepFailed, reason
+	reason, detail := migration.ShortReasonOf(err), migration.ReasonOf(err)
+	rec.State, rec.Error = migration.StepFailed, detail
 	if rec.FinishedAt.IsZero() {
 		rec.FinishedAt = time.Now()
 	}
 	_ = r.store.SaveStep(bg, m.ID, rec)
-	r.store.Log(bg, m.ID, slog.LevelError, rec.Step, fmt.Sprintf("%s failed: %s", rec.Step.Title(), reason))
+	r.store.Log(bg, m.ID, slog.LevelError, rec.Step, fmt.Sprintf("%s failed: %s", rec.Step.Title(), detail))
 	if _, serr := r.store.SetStatus(bg, m.ID, m.Version, migration.StatusFailed, reason, rec.Step); serr != nil {
 		r.log.Warn("fail migration", "id", m.ID, "err", serr)
 	}
