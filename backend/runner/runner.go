@@ -95,6 +95,12 @@ type Config struct {
 	Concurrency int
 	// StopTimeout bounds how long Stop waits for a step to return (default 2 s).
 	StopTimeout time.Duration
+	// Leases, when set, marks which process runs a migration (see Leases); without it
+	// Recover assumes this is the only Ferry process.
+	Leases *Leases
+	// WatchEvery is how often a run checks that the history still says "running", so a
+	// Stop or Mark as Failed made by another Ferry process stops it too (default 1 s).
+	WatchEvery time.Duration
 }
 
 // Runner queues and runs migrations.
@@ -104,6 +110,8 @@ type Runner struct {
 	em     events.Emitter
 	log    *slog.Logger
 	stopTO time.Duration
+	leases *Leases
+	watch  time.Duration
 
 	mu      sync.Mutex
 	slots   chan struct{}
@@ -142,8 +150,12 @@ func New(cfg Config) *Runner {
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 2 * time.Second
 	}
+	if cfg.WatchEvery <= 0 {
+		cfg.WatchEvery = time.Second
+	}
 	return &Runner{
 		store: cfg.Store, pipe: cfg.Pipeline, em: cfg.Emitter, log: cfg.Logger, stopTO: cfg.StopTimeout,
+		leases: cfg.Leases, watch: cfg.WatchEvery,
 		slots: make(chan struct{}, n), queued: map[int64]bool{}, running: map[int64]*run{},
 		wake: make(chan struct{}, 1),
 	}
@@ -172,6 +184,16 @@ func (r *Runner) Recover(ctx context.Context) error {
 		return fmt.Errorf("list interrupted runs: %w", err)
 	}
 	for _, id := range ids {
+		if r.leases != nil {
+			release, free, err := r.leases.Acquire(id)
+			if err != nil {
+				return err
+			}
+			if !free {
+				continue // another live Ferry process runs it
+			}
+			release()
+		}
 		m, err := r.store.Load(ctx, id)
 		if err != nil {
 			return fmt.Errorf("load interrupted run %d: %w", id, err)
@@ -363,6 +385,15 @@ func (r *Runner) execute(ctx context.Context, id int64) {
 	if m.Status != migration.StatusQueued {
 		return // stopped or deleted while queued
 	}
+	if r.leases != nil {
+		release, ok, err := r.leases.Acquire(id)
+		if err != nil || !ok {
+			r.log.Warn("migration runs in another Ferry process", "id", id, "err", err)
+			return
+		}
+		defer release()
+	}
+	go r.watchStatus(ctx, id)
 	steps := migration.StepsFor(m.Method)
 	first := m.CurrentStep
 	if !first.Valid() {
@@ -444,6 +475,33 @@ func (r *Runner) execute(ctx context.Context, id int64) {
 	}
 	r.store.Log(ctx, id, slog.LevelInfo, m.CurrentStep, "Migration completed")
 	r.changed(migration.Migration{ID: id, Status: migration.StatusSuccessful}, m.CurrentStep)
+}
+
+// watchStatus cancels the run when the history stops saying it is running: another Ferry
+// process stopped it, marked it failed or deleted it.
+func (r *Runner) watchStatus(ctx context.Context, id int64) {
+	t := time.NewTicker(r.watch)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		m, err := r.store.Load(ctx, id)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil || (m.Status != migration.StatusRunning && m.Status != migration.StatusQueued) {
+			r.mu.Lock()
+			entry := r.running[id]
+			r.mu.Unlock()
+			if entry != nil {
+				entry.cancel(errStopped)
+			}
+			return
+		}
+	}
 }
 
 // runStep calls the step function, turning a panic into an error.

@@ -1,0 +1,98 @@
+// Package engine wires Ferry's parts together — history and use cases (service), the
+// queue (runner) and the WordPress steps (pipeline) — the same way for the desktop app and
+// for the headless commands, so a migration behaves identically in both.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+
+	"ferry/backend/events"
+	"ferry/backend/pipeline"
+	"ferry/backend/runner"
+	"ferry/backend/service"
+	"ferry/backend/store"
+)
+
+// Setting keys kept in the history.
+const (
+	SettingConcurrency = "concurrent_migrations" // migrations at once, 1..8 (default 2)
+	SettingConnections = "transfer_connections"  // connections per file transfer, 1..16 (default 4)
+)
+
+// Config configures Open.
+type Config struct {
+	// DataDir is the history folder; "" means $FERRY_DATA_DIR or the user's config dir.
+	DataDir string
+	Emitter events.Emitter
+	Logger  *slog.Logger
+}
+
+// Engine is a running Ferry backend.
+type Engine struct {
+	Service  *service.Service
+	Runner   *runner.Runner
+	Pipeline *pipeline.Pipeline
+	cancel   context.CancelFunc
+}
+
+// Open opens the history, marks runs a previous process left behind as interrupted,
+// and starts the runner. Close stops it.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Emitter == nil {
+		cfg.Emitter = events.Nop{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	svc, err := service.Open(ctx, service.Config{DataDir: cfg.DataDir, Emitter: cfg.Emitter, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	st := svc.Store()
+	pipe := &pipeline.Pipeline{
+		DataDir: svc.DataDir(), HostKeys: st.HostKeys(), Results: st,
+		Connections: intSetting(ctx, st, SettingConnections, 4, 1, 16),
+	}
+	leases, err := runner.NewLeases(filepath.Join(svc.DataDir(), "runs"))
+	if err != nil {
+		svc.Close()
+		return nil, err
+	}
+	r := runner.New(runner.Config{
+		Store: svc.RunnerStore(), Pipeline: pipe, Emitter: cfg.Emitter, Logger: cfg.Logger,
+		Concurrency: intSetting(ctx, st, SettingConcurrency, 2, 1, 8), Leases: leases,
+	})
+	svc.AttachRunner(r)
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if err := r.Recover(rctx); err != nil {
+		cancel()
+		svc.Close()
+		return nil, fmt.Errorf("recover interrupted migrations: %w", err)
+	}
+	r.Start(rctx)
+	return &Engine{Service: svc, Runner: r, Pipeline: pipe, cancel: cancel}, nil
+}
+
+// Close stops the runner (runs in progress stay "running" in the history and show as
+// Interrupted at the next start, as after a crash) and closes the history.
+func (e *Engine) Close() error {
+	e.cancel()
+	e.Runner.Close()
+	return e.Service.Close()
+}
+
+func intSetting(ctx context.Context, st *store.Store, key string, def, lo, hi int) int {
+	v, err := st.Setting(ctx, key)
+	if err != nil {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return def
+	}
+	return n
+}

@@ -1,0 +1,309 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"ferry/backend/migration"
+	"ferry/backend/secret"
+	"ferry/backend/store"
+)
+
+// LogTailLines is how many log lines GetMigration includes; GetLogs pages the rest.
+const LogTailLines = 200
+
+// sortKeys maps ListQuery.Sort to store columns.
+var sortKeys = map[string]store.Sort{
+	"": store.SortID, "id": store.SortID, "user": store.SortUser, "email": store.SortEmail,
+	"service": store.SortService, "domain": store.SortDomain, "method": store.SortMethod,
+	"status": store.SortStatus, "createdAt": store.SortCreatedAt, "startedAt": store.SortStartedAt,
+	"completedAt": store.SortCompletedAt, "updatedAt": store.SortUpdatedAt,
+}
+
+// ListMigrations returns one page of one tab, plus the counts of every tab.
+func (s *Service) ListMigrations(ctx context.Context, q ListQuery) (ListResult, error) {
+	fields := map[string]string{}
+	tab := migration.Tab(q.Tab)
+	if q.Tab == "" {
+		tab = migration.TabInProgress
+	} else if !tab.Valid() {
+		fields["tab"] = "Choose one of in_progress, failed, successful."
+	}
+	sort, ok := sortKeys[q.Sort]
+	if !ok {
+		fields["sort"] = fmt.Sprintf("Cannot sort by %q.", q.Sort)
+	}
+	if q.Page == 0 {
+		q.Page = 1
+	}
+	if q.PageSize == 0 {
+		q.PageSize = 50
+	}
+	if q.Page < 1 {
+		fields["page"] = "Page must be 1 or more."
+	}
+	if q.PageSize < 1 || q.PageSize > 500 {
+		fields["pageSize"] = "Page size must be between 1 and 500."
+	}
+	if len(fields) > 0 {
+		return ListResult{}, &Error{Code: CodeInvalid, Message: "invalid list query", Fields: fields}
+	}
+	page, err := s.st.List(ctx, store.Query{Tab: tab, Search: q.Search, Sort: sort, Desc: q.Desc,
+		Limit: q.PageSize, Offset: (q.Page - 1) * q.PageSize})
+	if err != nil {
+		return ListResult{}, fail(err, "list migrations")
+	}
+	counts, err := s.TabCounts(ctx)
+	if err != nil {
+		return ListResult{}, err
+	}
+	out := ListResult{Rows: make([]MigrationRow, 0, len(page.Records)), Total: page.Total, Page: q.Page, PageSize: q.PageSize, Counts: counts}
+	for _, r := range page.Records {
+		out.Rows = append(out.Rows, rowOf(r))
+	}
+	return out, nil
+}
+
+// TabCounts returns the live count of each tab.
+func (s *Service) TabCounts(ctx context.Context) (TabCounts, error) {
+	c, err := s.st.TabCounts(ctx)
+	if err != nil {
+		return TabCounts{}, fail(err, "count migrations")
+	}
+	return TabCounts{InProgress: c[migration.TabInProgress], Failed: c[migration.TabFailed], Successful: c[migration.TabSuccessful]}, nil
+}
+
+// GetMigration returns everything the details modal shows, secrets masked.
+func (s *Service) GetMigration(ctx context.Context, id int64) (MigrationDetail, error) {
+	r, err := s.st.Get(ctx, id)
+	if err != nil {
+		return MigrationDetail{}, fail(err, "get migration %d", id)
+	}
+	logs, err := s.st.LogTail(ctx, id, LogTailLines)
+	if err != nil {
+		return MigrationDetail{}, fail(err, "get migration %d", id)
+	}
+	files, err := s.st.Files(ctx, id)
+	if err != nil {
+		return MigrationDetail{}, fail(err, "get migration %d", id)
+	}
+	d := MigrationDetail{
+		MigrationRow: rowOf(r),
+		OldURL:       r.OldURL,
+		NewURL:       r.NewURL,
+		Destination:  endpointDTO(r.Destination),
+		Options: OptionsDTO{Overwrite: r.Options.Overwrite, FreshSalts: r.Options.FreshSalts,
+			Excludes: append([]string{}, r.Options.Excludes...), HTTPCheck: r.Options.HTTPCheck, HTTPIP: r.Options.HTTPIP},
+		Steps: stepDTOs(r.Migration),
+		Logs:  logDTOs(logs),
+		Files: []AttachedFileDTO{},
+	}
+	if r.Method.Automatic() {
+		d.Source = endpointDTO(r.Source)
+	}
+	for _, f := range files {
+		d.Files = append(d.Files, AttachedFileDTO{Kind: f.Kind, Path: f.Path, Size: f.Size})
+	}
+	switch {
+	case !r.StartedAt.IsZero() && !r.CompletedAt.IsZero():
+		d.TotalMs = r.CompletedAt.Sub(r.StartedAt).Milliseconds()
+	case !r.StartedAt.IsZero() && r.Status == migration.StatusRunning:
+		d.TotalMs = time.Since(r.StartedAt).Milliseconds()
+	}
+	return d, nil
+}
+
+// GetLogs returns up to limit log lines after afterSeq (1..5000, 0 means 1000).
+func (s *Service) GetLogs(ctx context.Context, id int64, afterSeq int64, limit int) ([]LogDTO, error) {
+	if limit < 0 || limit > 5000 {
+		return nil, &Error{Code: CodeInvalid, Message: "invalid log query", Fields: map[string]string{"limit": "Limit must be between 1 and 5000."}}
+	}
+	if _, err := s.st.Get(ctx, id); err != nil {
+		return nil, fail(err, "get logs of migration %d", id)
+	}
+	lines, err := s.st.Logs(ctx, id, afterSeq, limit)
+	if err != nil {
+		return nil, fail(err, "get logs of migration %d", id)
+	}
+	return logDTOs(lines), nil
+}
+
+// ListUsers returns up to 20 owners whose name or email contains search.
+func (s *Service) ListUsers(ctx context.Context, search string) ([]UserDTO, error) {
+	us, err := s.st.Users(ctx, search, 20)
+	if err != nil {
+		return nil, fail(err, "list users")
+	}
+	out := make([]UserDTO, 0, len(us))
+	for _, u := range us {
+		out = append(out, userDTO(u))
+	}
+	return out, nil
+}
+
+// ListServices returns up to 20 service names containing search.
+func (s *Service) ListServices(ctx context.Context, search string) ([]string, error) {
+	names, err := s.st.Services(ctx, search, 20)
+	if err != nil {
+		return nil, fail(err, "list services")
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return names, nil
+}
+
+func userDTO(u migration.User) UserDTO {
+	return UserDTO{ID: u.ID, Name: u.Name, Email: u.Email, Status: string(u.Status)}
+}
+
+func unixMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// rowOf turns a stored record into a table row.
+func rowOf(r store.Record) MigrationRow {
+	m := r.Migration
+	row := MigrationRow{
+		ID: m.ID, User: userDTO(m.User), Service: m.Service, Domain: m.Domain, Method: string(m.Method),
+		Status: string(m.Status), Tab: string(m.Status.Tab()), StatusText: statusText(r),
+		FailureReason: m.FailureReason, CurrentStep: string(m.CurrentStep),
+		ActionRequired: m.Status == migration.StatusWaiting,
+		Actions:        []string{},
+		SourceSummary:  sourceSummary(m), DestinationSummary: endpointSummary(m.Destination),
+		CreatedAt: unixMS(m.CreatedAt), StartedAt: unixMS(m.StartedAt), CompletedAt: unixMS(m.CompletedAt), UpdatedAt: unixMS(m.UpdatedAt),
+	}
+	if m.Status == migration.StatusRunning {
+		row.Progress = &ProgressDTO{Percent: r.Progress.Percent, Speed: r.Progress.Speed, ETASeconds: r.Progress.ETASeconds}
+	}
+	for _, a := range migration.AllowedActions(m.Facts()) {
+		row.Actions = append(row.Actions, string(a))
+	}
+	return row
+}
+
+// statusText is what the Status cell says.
+func statusText(r store.Record) string {
+	switch r.Status {
+	case migration.StatusQueued:
+		return "Queued"
+	case migration.StatusRunning:
+		if !r.CurrentStep.Valid() {
+			return "Starting…"
+		}
+		if p := ProgressText(r.Progress.Percent, r.Progress.Speed, r.Progress.ETASeconds); p != "" {
+			return r.CurrentStep.Verb() + "… " + p
+		}
+		return r.CurrentStep.Verb() + "…"
+	case migration.StatusWaiting:
+		if r.CurrentStep == migration.StepWaitForUpload {
+			return "Waiting for files"
+		}
+		return "Action required"
+	case migration.StatusFailed:
+		if r.FailureReason == "" {
+			return "Failed"
+		}
+		return r.FailureReason
+	case migration.StatusSuccessful:
+		return "Completed"
+	}
+	return string(r.Status)
+}
+
+var protocolNames = map[migration.Protocol]string{
+	migration.ProtocolFTP: "FTP", migration.ProtocolFTPS: "FTPS", migration.ProtocolSFTP: "SFTP", migration.ProtocolLocal: "Local",
+}
+
+func sourceSummary(m migration.Migration) string {
+	if m.Method == migration.MethodManual {
+		return "Manual upload (wordpress-files.zip + database.sql)"
+	}
+	return endpointSummary(m.Source)
+}
+
+// endpointSummary is the Domain hover text: "SFTP deploy@old.example.com:22 /var/www/html ·
+// MySQL wp@127.0.0.1:3306/wp". It never includes a secret.
+func endpointSummary(e migration.Endpoint) string {
+	var b strings.Builder
+	name := protocolNames[e.Protocol]
+	if name == "" {
+		name = strings.ToUpper(string(e.Protocol))
+	}
+	b.WriteString(name)
+	if e.Protocol != migration.ProtocolLocal {
+		b.WriteString(" ")
+		if e.User != "" {
+			b.WriteString(e.User + "@")
+		}
+		b.WriteString(e.Host)
+		if e.Port != 0 {
+			b.WriteString(":" + strconv.Itoa(e.Port))
+		}
+	}
+	if e.Path != "" {
+		b.WriteString(" " + e.Path)
+	}
+	b.WriteString(" · ")
+	switch {
+	case e.DB.FromWPConfig:
+		b.WriteString("MySQL from wp-config.php")
+	default:
+		b.WriteString("MySQL ")
+		if e.DB.User != "" {
+			b.WriteString(e.DB.User + "@")
+		}
+		b.WriteString(e.DB.Host)
+		if e.DB.Port != 0 {
+			b.WriteString(":" + strconv.Itoa(e.DB.Port))
+		}
+		b.WriteString("/" + e.DB.Name)
+		if e.DB.SSHTunnel {
+			b.WriteString(" via SSH")
+		}
+	}
+	return b.String()
+}
+
+func endpointDTO(e migration.Endpoint) EndpointDTO {
+	return EndpointDTO{
+		Protocol: string(e.Protocol), Host: e.Host, Port: e.Port, User: e.User,
+		Password: secret.Mask(e.Password), HasPassword: e.Password != "", HasPrivateKey: e.PrivateKey != "",
+		Path: e.Path, HostKey: e.HostKey, CertFingerprint: e.CertFingerprint,
+		DB: DatabaseDTO{Host: e.DB.Host, Port: e.DB.Port, User: e.DB.User, Password: secret.Mask(e.DB.Password),
+			HasPassword: e.DB.Password != "", Name: e.DB.Name, SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig},
+	}
+}
+
+// stepDTOs lists every step of the migration's method, in order, whether stored or not.
+func stepDTOs(m migration.Migration) []StepDTO {
+	got := map[migration.StepID]migration.StepRecord{}
+	for _, r := range m.Steps {
+		got[r.Step] = r
+	}
+	out := []StepDTO{}
+	for _, id := range migration.StepsFor(m.Method) {
+		r, ok := got[id]
+		if !ok {
+			r = migration.StepRecord{Step: id, State: migration.StepNotStarted}
+		}
+		out = append(out, StepDTO{ID: string(id), Number: id.Number(), Title: id.Title(), State: string(r.State),
+			StartedAt: unixMS(r.StartedAt), FinishedAt: unixMS(r.FinishedAt), DurationMs: r.Duration().Milliseconds(),
+			Error: r.Error, Percent: r.Percent})
+	}
+	return out
+}
+
+func logDTOs(lines []store.LogLine) []LogDTO {
+	out := make([]LogDTO, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, LogDTO{Seq: l.Seq, Time: unixMS(l.Time), Level: l.Level, Step: string(l.Step), Message: l.Message})
+	}
+	return out
+}
