@@ -54,7 +54,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	st := svc.Store()
 	pipe := &pipeline.Pipeline{
-		DataDir: svc.DataDir(), HostKeys: st.HostKeys(), Results: st,
+		DataDir: svc.DataDir(), HostKeys: st.HostKeys(), Results: st, Files: st,
 		Connections: intSetting(ctx, st, SettingConnections, 4, 1, 16),
 	}
 	leases, err := runner.NewLeases(filepath.Join(svc.DataDir(), "runs"))

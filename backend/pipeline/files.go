@@ -54,6 +54,9 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 // uploadFiles mirrors staging into the destination docroot.
 func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
+	if m.Method == migration.MethodManual {
+		return p.extractZip(ctx, j)
+	}
 	res, err := p.load(ctx, m.ID)
 	if err != nil {
 		return err

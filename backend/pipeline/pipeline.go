@@ -38,6 +38,8 @@ type Pipeline struct {
 	HostKeys transfer.HostKeyStore
 	// Results persists Results between steps.
 	Results ResultStore
+	// Files gives the files attached to manual migrations.
+	Files FileStore
 	// Connections is the number of parallel connections per file transfer (default 4).
 	Connections int
 	// DumpWorkers and ImportWorkers are the database connections used (defaults 4 and 2).

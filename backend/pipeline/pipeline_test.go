@@ -44,7 +44,7 @@ func newHarnessIn(t *testing.T, dir string) *harness {
 	rec := &events.Recorder{}
 	svc, err := service.Open(context.Background(), service.Config{DataDir: dir, Emitter: rec})
 	require.NoError(t, err)
-	pipe := &pipeline.Pipeline{DataDir: dir, HostKeys: svc.Store().HostKeys(), Results: svc.Store(), Timeout: 10 * time.Second}
+	pipe := &pipeline.Pipeline{DataDir: dir, HostKeys: svc.Store().HostKeys(), Results: svc.Store(), Files: svc.Store(), Timeout: 10 * time.Second}
 	r := runner.New(runner.Config{Store: svc.RunnerStore(), Pipeline: pipe, Emitter: rec})
 	svc.AttachRunner(r)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -50,9 +50,14 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 
 	src, serr := transfer.ReadManifestFile(p.sourceManifestPath(m))
 	up, uerr := transfer.ReadManifestFile(p.uploadManifest(m.ID))
-	if serr == nil && uerr == nil {
+	switch {
+	case m.Method == migration.MethodManual && uerr == nil:
+		// The zip is the source: Verify checked every entry's CRC, Extract hashed what it
+		// wrote; the count and bytes must match what Verify found in the archive.
+		checks = append(checks, manualFilesCheck(res, up))
+	case serr == nil && uerr == nil:
 		checks = append(checks, wordpress.Files(src, up, "wp-config.php"))
-	} else {
+	default:
 		j.Logf(slog.LevelWarn, "File manifest check skipped: %v", errors.Join(serr, uerr))
 	}
 
@@ -127,6 +132,18 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 		return migration.Fail("Validation failed: "+failed[0], fmt.Errorf("%d of %d checks failed", len(failed), len(checks)))
 	}
 	return nil
+}
+
+// manualFilesCheck compares what Extract wrote with what Verify counted in the zip.
+func manualFilesCheck(res Results, up transfer.Manifest) wordpress.Check {
+	c := wordpress.Check{Name: wordpress.CheckFiles}
+	n, b := int64(len(up.Files)), up.Bytes()
+	if n == res.SourceFiles && b == res.SourceBytes {
+		c.OK, c.Message = true, fmt.Sprintf("All %d files (%s) from the zip are on the destination, each hashed as written.", n, humanBytes(b))
+		return c
+	}
+	c.Message = fmt.Sprintf("The destination received %d files (%s) but the zip holds %d (%s).", n, humanBytes(b), res.SourceFiles, humanBytes(res.SourceBytes))
+	return c
 }
 
 // sourceManifestPath is the manifest of the files as they came from the source.

@@ -99,7 +99,7 @@ func (s *Service) mark(ctx context.Context, id int64, a migration.Action, logMsg
 		return MigrationRow{}, fail(err, "cannot %s migration %d", actionWords[a], id)
 	}
 	if to == migration.StatusFailed {
-		s.failOpenStep(ctx, r)
+		s.failOpenStep(ctx, r, migration.ReasonMarkedFailed)
 		if st := s.getStopper(); st != nil && r.Status != migration.StatusWaiting {
 			if err := st.Stop(ctx, id); err != nil {
 				s.log.Warn("stop migration marked as failed", "id", id, "err", err)
@@ -125,10 +125,10 @@ var actionWords = map[migration.Action]string{
 
 // failOpenStep turns the current step's spinner or alert into a failure, so the Steps tab
 // agrees with the status.
-func (s *Service) failOpenStep(ctx context.Context, r store.Record) {
+func (s *Service) failOpenStep(ctx context.Context, r store.Record, reason string) {
 	for _, sr := range r.Steps {
 		if sr.Step == r.CurrentStep && (sr.State == migration.StepRunning || sr.State == migration.StepActionRequired) {
-			sr.State, sr.Error = migration.StepFailed, migration.ReasonMarkedFailed
+			sr.State, sr.Error = migration.StepFailed, reason
 			if sr.FinishedAt.IsZero() {
 				sr.FinishedAt = time.Now()
 			}

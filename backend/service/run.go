@@ -145,7 +145,7 @@ func (s *Service) StopMigration(ctx context.Context, id int64) (MigrationRow, er
 		if err := s.st.CompareAndSetStatus(ctx, id, rec.Version, migration.StatusFailed, migration.ReasonStopped, rec.CurrentStep); err != nil {
 			return MigrationRow{}, fail(err, "stop migration %d", id)
 		}
-		s.failOpenStep(ctx, rec)
+		s.failOpenStep(ctx, rec, migration.ReasonStopped)
 	}
 	_, _ = s.AppendLog(ctx, id, store.LevelWarn, rec.CurrentStep, "Stopped by admin; staging files are kept so Retry can resume")
 	rec, err = s.st.Get(ctx, id)

@@ -68,12 +68,12 @@ func validateCreate(in *CreateInput) fieldErrors {
 	} else {
 		in.Domain = d
 	}
+	// The old URL may be left empty: Ferry reads it from the source database (Analyse
+	// source) or from the dump's siteurl (Verify).
 	if in.OldURL != "" {
 		if msg := checkURL(in.OldURL); msg != "" {
 			fe.add("oldUrl", msg)
 		}
-	} else if method == migration.MethodManual {
-		fe.add("oldUrl", "Enter the site's current URL, like https://example.com.")
 	}
 	if in.NewURL == "" {
 		fe.add("newUrl", "Enter the site's new URL, like https://example.com.")

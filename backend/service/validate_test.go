@@ -32,7 +32,7 @@ func TestCreateInvalidFields(t *testing.T) {
 		{"domain bad hyphen", sftpInput, func(in *CreateInput) { in.Domain = "-bob.example.org" }, "domain"},
 		{"domain with space", sftpInput, func(in *CreateInput) { in.Domain = "bob example.org" }, "domain"},
 		{"old url not http", sftpInput, func(in *CreateInput) { in.OldURL = "ftp://bob.example.org" }, "oldUrl"},
-		{"old url missing for manual", manualInput, func(in *CreateInput) { in.OldURL = "" }, "oldUrl"},
+		{"old url not a URL for manual", manualInput, func(in *CreateInput) { in.OldURL = "old.example.com" }, "oldUrl"},
 		{"new url missing", sftpInput, func(in *CreateInput) { in.NewURL = "" }, "newUrl"},
 		{"new url relative", sftpInput, func(in *CreateInput) { in.NewURL = "/blog" }, "newUrl"},
 		{"new url bad port", sftpInput, func(in *CreateInput) { in.NewURL = "https://bob.example.net:99999" }, "newUrl"},

@@ -1,0 +1,502 @@
+package mysqldb
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// ImportOptions tune Import. The zero value is a sensible default.
+type ImportOptions struct {
+	// Workers is the number of connections loading rows in parallel (default 2).
+	Workers int
+	// Overwrite drops existing tables the dump creates. Without it an existing table fails
+	// the import before anything is changed (when the stream can be pre-scanned).
+	Overwrite bool
+	// Rewriter, when set, sees every string value of every INSERT (the URL replacement).
+	Rewriter ValueRewriter
+	// SkipTables are tables a previous attempt imported completely (its
+	// ImportStats.CompletedTables): their statements are skipped, so a retry resumes.
+	SkipTables []string
+	// NoPrescan executes statements as they are read even when r can seek. By default a
+	// seekable r (a file) is read twice: first to refuse harmful statements, existing tables
+	// and truncated dumps before anything is executed, then to import.
+	NoPrescan bool
+	// BatchBytes caps the SQL sent in one round trip (default 1 MiB; never above the
+	// server's max_allowed_packet).
+	BatchBytes int
+	// Log receives notes worth keeping in the migration log, such as collation fallbacks.
+	Log func(msg string)
+	// Progress, when set, is called at most every 100 ms and once at the end.
+	Progress func(ImportProgress)
+}
+
+// ImportProgress is a progress report: input bytes read (compressed size for .sql.gz),
+// statements executed and rows sent so far.
+type ImportProgress struct {
+	BytesRead  int64
+	Statements int64
+	Rows       int64
+}
+
+// ImportStats describes an import, finished or failed.
+type ImportStats struct {
+	BytesRead    int64
+	Statements   int64
+	Rows         int64
+	RowsPerTable map[string]int64
+	// Tables lists the tables the import created, in order.
+	Tables []string
+	// CompletedTables lists tables whose rows are all committed: the resume cursor a retry
+	// passes as ImportOptions.SkipTables. On failure, tables this import created that are
+	// not complete are dropped again, so the database holds only whole tables.
+	CompletedTables []string
+	// Replacements counts string values the Rewriter changed.
+	Replacements int64
+}
+
+// ImportError is a failed import with a message users can act on.
+type ImportError struct {
+	Line int
+	Msg  string
+	Err  error
+}
+
+func (e *ImportError) Error() string { return e.Msg }
+
+// Unwrap returns the cause (a *mysql.MySQLError, ErrTruncated, ErrStatementTooLarge, ...).
+func (e *ImportError) Unwrap() error { return e.Err }
+
+// ErrTableExists reports a table that exists already while ImportOptions.Overwrite is off.
+var ErrTableExists = errors.New("table already exists")
+
+func importErr(line int, err error) error {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == 1050 {
+		return &ImportError{Line: line, Msg: "Database import failed: " + me.Message, Err: err}
+	}
+	if errors.As(err, &me) {
+		msg := fmt.Sprintf("Database import failed at line %d: %s", line, me.Message)
+		if me.Number == 1180 {
+			// MariaDB's bulk load into empty tables reports duplicates only at commit
+			msg += " (a duplicate key or invalid row in the rows loaded so far)"
+		}
+		return &ImportError{Line: line, Msg: msg, Err: err}
+	}
+	return &ImportError{Line: line, Msg: fmt.Sprintf("Database import failed: %v", err), Err: err}
+}
+
+// sessionSQL relaxes the load session as mysqldump's header does: no key checks, zero dates
+// accepted, UTC timestamps.
+const sessionSQL = "SET NAMES utf8mb4, SESSION foreign_key_checks = 0, SESSION unique_checks = 1, " +
+	"SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', SESSION time_zone = '+00:00', SESSION sql_notes = 0"
+
+// Import executes the SQL dump in r (plain or gzip'd, detected by its magic bytes) against
+// db's database. Statements that reach outside the database are refused with a
+// *RefusedError; when r is seekable they are found before anything is executed. Rows load on
+// Workers connections; other statements run alone, in order, after the rows before them.
+func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (ImportStats, error) {
+	st := ImportStats{RowsPerTable: map[string]int64{}}
+	if db.cfg.Database == "" {
+		return st, errors.New("import: no database selected")
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 2
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 1 << 20
+	}
+	main, err := db.db.Conn(ctx)
+	if err != nil {
+		return st, fmt.Errorf("import: connect: %w", classify(db.cfg, err))
+	}
+	defer main.Close()
+	env, err := readTarget(ctx, main)
+	if err != nil {
+		return st, fmt.Errorf("import: inspect destination: %w", err)
+	}
+	opts.BatchBytes = min(opts.BatchBytes, env.maxPacket-4096)
+	if _, err := main.ExecContext(ctx, sessionSQL); err != nil {
+		return st, fmt.Errorf("import: prepare session: %w", err)
+	}
+	im := &importer{db: db, opts: opts, env: env, target: db.cfg.Database, st: &st,
+		skip: map[string]bool{}, created: map[string]bool{}}
+	for _, t := range opts.SkipTables {
+		im.skip[t] = true
+	}
+	if rs, ok := r.(io.ReadSeeker); ok && !opts.NoPrescan {
+		pos, err := rs.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return st, fmt.Errorf("import: %w", err)
+		}
+		if err := im.pass(ctx, rs, nil); err != nil {
+			return st, err
+		}
+		if _, err := rs.Seek(pos, io.SeekStart); err != nil {
+			return st, fmt.Errorf("import: rewind: %w", err)
+		}
+	}
+	ld, err := newLoaders(ctx, db, opts.Workers)
+	if err != nil {
+		return st, fmt.Errorf("import: connect: %w", classify(db.cfg, err))
+	}
+	ld.main = main
+	ld.max = opts.BatchBytes
+	err = im.pass(ctx, r, ld)
+	if cerr := ld.close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		im.dropIncomplete(main)
+		return st, err
+	}
+	for _, t := range st.Tables {
+		if !slices.Contains(st.CompletedTables, t) {
+			st.CompletedTables = append(st.CompletedTables, t)
+		}
+	}
+	return st, nil
+}
+
+// target is what Import learns about the destination before it starts.
+type target struct {
+	maxPacket  int
+	collations map[string]bool
+	tables     map[string]bool
+}
+
+func readTarget(ctx context.Context, c *sql.Conn) (*target, error) {
+	t := &target{collations: map[string]bool{}, tables: map[string]bool{}}
+	if err := c.QueryRowContext(ctx, "SELECT @@max_allowed_packet").Scan(&t.maxPacket); err != nil {
+		return nil, err
+	}
+	rows, err := c.QueryContext(ctx, "SELECT COLLATION_NAME FROM information_schema.COLLATIONS")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		t.collations[n] = true
+	}
+	rows.Close()
+	rows, err = c.QueryContext(ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		t.tables[n] = true
+	}
+	return t, rows.Err()
+}
+
+type importer struct {
+	db      *DB
+	opts    ImportOptions
+	env     *target
+	target  string
+	st      *ImportStats
+	skip    map[string]bool
+	created map[string]bool
+	views   []string // views this import created, dropped again if it fails
+	logged  map[string]bool
+}
+
+var collationRe = regexp.MustCompile(`utf8mb[34]_0900_[a-z_]+|utf8(?:mb[34])?_unicode_520_ci`)
+
+// fixCollations swaps collations the destination lacks for the closest one it has.
+func (im *importer) fixCollations(text []byte, line int, log bool) []byte {
+	if !bytes.Contains(text, []byte("_0900_")) && !bytes.Contains(text, []byte("_520_")) {
+		return text
+	}
+	return collationRe.ReplaceAllFunc(text, func(m []byte) []byte {
+		name := string(m)
+		if im.env.collations[name] {
+			return m
+		}
+		repl := "utf8mb4_unicode_ci"
+		if !strings.HasPrefix(name, "utf8mb4") {
+			repl = "utf8mb3_unicode_ci"
+			if !im.env.collations[repl] {
+				repl = "utf8_unicode_ci"
+			}
+		}
+		if log && im.opts.Log != nil {
+			if im.logged == nil {
+				im.logged = map[string]bool{}
+			}
+			if !im.logged[name] {
+				im.logged[name] = true
+				im.opts.Log(fmt.Sprintf("collation %s is not available on the destination; using %s (first at line %d)", name, repl, line))
+			}
+		}
+		return []byte(repl)
+	})
+}
+
+// dumpKind tells which end marker a dump must carry to be known complete.
+func dumpKind(raw []byte) []byte {
+	switch {
+	case bytes.Contains(raw, []byte(dumpHeader)):
+		return []byte(markComplete)
+	case bytes.Contains(raw, []byte("-- MySQL dump")) || bytes.Contains(raw, []byte("-- MariaDB dump")):
+		return []byte("-- Dump completed")
+	}
+	return nil
+}
+
+var tableDoneRe = regexp.MustCompile("(?m)^" + markTable + "`((?:[^`]|``)+)`")
+
+// pass reads the whole stream once. Without loaders it only checks (the pre-scan).
+func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
+	cr := &countingReader{r: r}
+	in, err := decompress(cr)
+	if err != nil {
+		return &ImportError{Msg: "Database import failed: the file is not a readable SQL dump (" + err.Error() + ")", Err: err}
+	}
+	sp := NewSplitter(in, min(DefaultMaxStatementBytes, im.env.maxPacket))
+	rw := newRewriter(nil)
+	if ld != nil {
+		rw = newRewriter(im.opts.Rewriter)
+	}
+	schema := map[string][]string{}
+	var trailer []byte
+	first, sawTrailer := true, false
+	current := "" // table whose rows a mysqldump-style file is loading
+	ferryFmt := false
+	var last time.Time
+	report := func(final bool) {
+		if ld == nil || im.opts.Progress == nil {
+			return
+		}
+		if now := time.Now(); final || now.Sub(last) >= 100*time.Millisecond {
+			last = now
+			im.opts.Progress(ImportProgress{BytesRead: cr.n.Load(), Statements: im.st.Statements, Rows: im.st.Rows})
+		}
+	}
+	complete := func(t string) {
+		if t != "" && !slices.Contains(im.st.CompletedTables, t) {
+			im.st.CompletedTables = append(im.st.CompletedTables, t)
+		}
+	}
+	for n := 0; ; n++ {
+		if n%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			report(false)
+		}
+		s, err := sp.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, ErrStatementTooLarge) {
+				return &ImportError{Msg: fmt.Sprintf("Database import failed: %v (the destination's max_allowed_packet is %d bytes)", err, im.env.maxPacket), Err: err}
+			}
+			return &ImportError{Msg: "Database import failed: " + err.Error(), Err: err}
+		}
+		prefix := s.Raw[:cap(s.Raw)-cap(s.Text)]
+		if len(s.Text) == 0 {
+			prefix = s.Raw
+		}
+		if first {
+			trailer = dumpKind(prefix)
+			ferryFmt = bytes.Contains(prefix, []byte(dumpHeader))
+			first = false
+		}
+		if trailer != nil && bytes.Contains(prefix, trailer) {
+			sawTrailer = true
+		}
+		if ld != nil && ferryFmt && bytes.Contains(prefix, []byte(markTable)) {
+			// every row of these tables is sent: commit them so the cursor may name them
+			if err := ld.flush(); err != nil {
+				return err
+			}
+			for _, m := range tableDoneRe.FindAllSubmatch(prefix, -1) {
+				complete(strings.ReplaceAll(string(m[1]), "``", "`"))
+			}
+		}
+		if len(s.Text) == 0 {
+			continue
+		}
+		if sawTrailer && trailer != nil {
+			sawTrailer = false // statements after the end marker: the marker was not the end
+		}
+		text := s.Text
+		a, err := analyse(text, s.Line, im.target)
+		if err == nil && a.kind != kInsert {
+			text = im.fixCollations(stripDefiner(text), s.Line, ld != nil)
+			a, err = analyse(text, s.Line, im.target)
+		}
+		if err != nil {
+			return err
+		}
+		if a.kind == kOther && len(a.tables) == 0 {
+			if w := firstWords(text, 2); len(w) == 2 && (w[0] == "ALTER" || w[0] == "TRUNCATE" || w[0] == "RENAME") && w[1] == "TABLE" {
+				a.tables = tableNames(text)
+			}
+		}
+		if len(a.tables) > 0 && allIn(a.tables, im.skip) {
+			continue
+		}
+		switch a.kind {
+		case kSkip:
+			continue
+		case kCreateTable, kDropTable:
+			for _, t := range a.tables {
+				if im.env.tables[t] && !im.opts.Overwrite && !im.created[t] {
+					return &ImportError{Line: s.Line, Msg: fmt.Sprintf("Database import failed: Table '%s' already exists", clip(t)), Err: ErrTableExists}
+				}
+			}
+		}
+		if a.kind == kInsert {
+			rw.odd = rw.needles != nil && oddEscapes(text)
+			out, err := rw.values(text, a.values, a.tables[0], orSchema(a.columns, schema[a.tables[0]]))
+			if err != nil {
+				return &RefusedError{Line: s.Line, Reason: "reads a file on the server or runs a query inside VALUES"}
+			}
+			text = out
+			if ld != nil {
+				im.st.Rows += rw.tuples
+				im.st.RowsPerTable[a.tables[0]] += rw.tuples
+			}
+		}
+		if ld == nil {
+			continue
+		}
+		im.st.Statements++
+		if a.kind == kCreateTable {
+			if cols := createColumns(text); len(cols) > 0 && len(a.tables) == 1 {
+				schema[a.tables[0]] = cols
+			}
+		}
+		switch a.kind {
+		case kInsert:
+			if !ferryFmt && current != a.tables[0] {
+				current = a.tables[0]
+			}
+			if err := ld.insert(text, s.Line); err != nil {
+				return err
+			}
+		case kSet:
+			if err := ld.broadcast(ctx, text, s.Line); err != nil {
+				return err
+			}
+		default:
+			if err := ld.flush(); err != nil {
+				return err
+			}
+			if !ferryFmt && current != "" && !slices.Contains(a.tables, current) {
+				complete(current) // a mysqldump file moved on to the next table
+				current = ""
+			}
+			if a.kind == kCreateTable && im.opts.Overwrite {
+				for _, t := range a.tables {
+					if im.env.tables[t] && !im.created[t] {
+						if _, err := ld.main.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteIdent(t)); err != nil {
+							return importErr(s.Line, err)
+						}
+					}
+				}
+			}
+			if _, err := ld.main.ExecContext(ctx, string(text)); err != nil {
+				return importErr(s.Line, err)
+			}
+			if v := createdView(text); v != "" {
+				im.views = append(im.views, v)
+			}
+			if a.kind == kCreateTable {
+				for _, t := range a.tables {
+					if !im.created[t] {
+						im.created[t] = true
+						im.st.Tables = append(im.st.Tables, t)
+					}
+				}
+			}
+		}
+	}
+	if trailer != nil && !sawTrailer {
+		err := fmt.Errorf("the dump has no %q line at its end: %w", trailer, ErrTruncated)
+		return &ImportError{Msg: "Database import failed: the dump file is truncated (" + err.Error() + ")", Err: err}
+	}
+	im.st.BytesRead = cr.n.Load()
+	if ld != nil {
+		if err := ld.flush(); err != nil {
+			return err
+		}
+		im.st.Replacements = rw.changed
+		report(true)
+	}
+	return nil
+}
+
+func orSchema(cols, fallback []string) []string {
+	if cols != nil {
+		return cols
+	}
+	return fallback
+}
+
+func allIn(names []string, set map[string]bool) bool {
+	for _, n := range names {
+		if !set[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// dropIncomplete removes tables this import created but did not finish, so that a failed
+// import leaves the database as it was plus whole tables only (listed in CompletedTables).
+func (im *importer) dropIncomplete(c *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, v := range im.views {
+		c.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(v))
+	}
+	for _, t := range im.st.Tables {
+		if !slices.Contains(im.st.CompletedTables, t) {
+			c.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteIdent(t))
+		}
+	}
+}
+
+// createdView returns the name a CREATE [OR REPLACE] [...] VIEW statement creates.
+func createdView(text []byte) string {
+	l := lexer{s: text}
+	if !l.next().is("CREATE") {
+		return ""
+	}
+	for range 12 {
+		t := l.next()
+		if t.kind == tkEOF {
+			return ""
+		}
+		if t.is("VIEW") {
+			n, _ := l.next().name()
+			return n
+		}
+		if t.is("TABLE") || t.is("TRIGGER") || t.is("PROCEDURE") || t.is("FUNCTION") {
+			return ""
+		}
+	}
+	return ""
+}

@@ -1,0 +1,216 @@
+package mysqldb
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// loaders are the connections that execute INSERT batches. Each runs its own transaction,
+// committed every few megabytes and at every flush, so the many small commits of a plain
+// mysql-client import are avoided.
+type loaders struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	main   *sql.Conn // runs everything that is not an INSERT, alone
+	ws     []*loader
+	batch  []byte
+	line   int // first line of the batch
+	lines  int // last line of the batch
+	max    int
+	next   int
+	wg     sync.WaitGroup
+}
+
+type loader struct {
+	conn *sql.Conn
+	ch   chan loadJob
+}
+
+type loadJob struct {
+	sql       string
+	from, to  int // lines, for messages
+	flush     chan error
+	broadcast bool
+}
+
+const commitEvery = 32 << 20
+
+func newLoaders(ctx context.Context, db *DB, n int) (*loaders, error) {
+	lctx, cancel := context.WithCancel(ctx)
+	ld := &loaders{ctx: lctx, cancel: cancel, max: 1 << 20}
+	for range n {
+		c, err := db.db.Conn(ctx)
+		if err != nil {
+			ld.close()
+			return nil, err
+		}
+		if _, err := c.ExecContext(ctx, sessionSQL+", autocommit = 0"); err != nil {
+			c.Close()
+			ld.close()
+			return nil, err
+		}
+		w := &loader{conn: c, ch: make(chan loadJob, 4)}
+		ld.ws = append(ld.ws, w)
+		ld.wg.Add(1)
+		go ld.run(w)
+	}
+	return ld, nil
+}
+
+// run executes one loader's jobs in order. After an error it skips the rest until the next
+// flush, which reports the error.
+func (ld *loaders) run(w *loader) {
+	defer ld.wg.Done()
+	var failed error
+	sinceCommit := 0
+	for j := range w.ch {
+		if j.flush != nil {
+			if failed == nil {
+				if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
+					failed = importErr(j.from, err)
+				}
+			}
+			sinceCommit = 0
+			j.flush <- failed
+			failed = nil
+			continue
+		}
+		if failed != nil {
+			continue
+		}
+		if _, err := w.conn.ExecContext(ld.ctx, j.sql); err != nil {
+			failed = importErr(j.from, err)
+			if j.to > j.from {
+				failed = &ImportError{Line: j.from, Msg: fmt.Sprintf("%s (in the statements at lines %d-%d)", failed.Error(), j.from, j.to), Err: err}
+			}
+			ld.cancel()
+			continue
+		}
+		if j.broadcast && bytes.Contains(bytes.ToLower([]byte(j.sql)), []byte("unique_checks")) {
+			// Keep unique checks on in loaders: with them off, MariaDB bulk-loads an empty
+			// table under a table lock, and parallel loaders of one table would wait on it.
+			if _, err := w.conn.ExecContext(ld.ctx, "SET SESSION unique_checks = 1"); err != nil {
+				failed = importErr(j.from, err)
+				ld.cancel()
+				continue
+			}
+		}
+		sinceCommit += len(j.sql)
+		if sinceCommit >= commitEvery {
+			if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
+				failed = importErr(j.from, err)
+				ld.cancel()
+			}
+			sinceCommit = 0
+		}
+	}
+}
+
+// insert adds one INSERT to the current batch, sending the batch when it is full.
+func (ld *loaders) insert(text []byte, line int) error {
+	if len(ld.batch) > 0 && len(ld.batch)+len(text)+2 > ld.max {
+		if err := ld.send(); err != nil {
+			return err
+		}
+	}
+	if len(ld.batch) == 0 {
+		ld.line = line
+	} else {
+		ld.batch = append(ld.batch, ";\n"...)
+	}
+	ld.batch = append(ld.batch, text...)
+	ld.lines = line
+	return nil
+}
+
+// send hands the batch to the loader with the shortest queue.
+func (ld *loaders) send() error {
+	if len(ld.batch) == 0 {
+		return nil
+	}
+	best := ld.ws[ld.next%len(ld.ws)]
+	for _, w := range ld.ws {
+		if len(w.ch) < len(best.ch) {
+			best = w
+		}
+	}
+	ld.next++
+	j := loadJob{sql: string(ld.batch), from: ld.line, to: ld.lines}
+	ld.batch = ld.batch[:0]
+	select {
+	case best.ch <- j:
+		return nil
+	case <-ld.ctx.Done():
+		return ld.flush() // reports the loader's error rather than "context canceled"
+	}
+}
+
+// broadcast runs a session SET on every connection, in stream order.
+func (ld *loaders) broadcast(ctx context.Context, text []byte, line int) error {
+	if err := ld.send(); err != nil {
+		return err
+	}
+	if _, err := ld.main.ExecContext(ctx, string(text)); err != nil {
+		return importErr(line, err)
+	}
+	for _, w := range ld.ws {
+		select {
+		case w.ch <- loadJob{sql: string(text), from: line, to: line, broadcast: true}:
+		case <-ld.ctx.Done():
+			return ld.flush()
+		}
+	}
+	return nil
+}
+
+// flush sends the batch, waits until every loader has executed and committed its queue,
+// and returns the first error any of them met.
+func (ld *loaders) flush() error {
+	var errs []error
+	if len(ld.batch) > 0 && ld.ctx.Err() == nil {
+		if err := ld.send(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	ld.batch = ld.batch[:0]
+	replies := make([]chan error, len(ld.ws))
+	for i, w := range ld.ws {
+		replies[i] = make(chan error, 1)
+		w.ch <- loadJob{flush: replies[i]}
+	}
+	for _, r := range replies {
+		if err := <-r; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, err := range errs { // the cause, not the cancellations it triggered elsewhere
+		if !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	if err := ld.ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// close stops the loaders, rolling back anything not committed.
+func (ld *loaders) close() error {
+	for _, w := range ld.ws {
+		close(w.ch)
+	}
+	ld.wg.Wait()
+	for _, w := range ld.ws {
+		w.conn.ExecContext(context.Background(), "ROLLBACK")
+		w.conn.Close()
+	}
+	ld.cancel()
+	return nil
+}

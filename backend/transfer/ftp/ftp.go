@@ -1,0 +1,384 @@
+// Package ftp is a transfer.Tree over FTP and explicit FTPS (github.com/jlaffaye/ftp),
+// always in passive mode. Listings use MLSD where the server offers it and "LIST -a"
+// otherwise, because vsftpd hides dot files such as .htaccess from a plain LIST, and a
+// site without its .htaccess loses its permalinks.
+package ftp
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+
+	"ferry/backend/transfer"
+)
+
+// DefaultTimeout is how long a silent server is waited for, at connect and mid-transfer.
+const DefaultTimeout = 30 * time.Second
+
+// Config says how to reach and log in to an FTP server. It holds a password: never log
+// it.
+type Config struct {
+	Host     string
+	Port     int // 21 when 0
+	User     string
+	Password string
+	// Root is the folder the Tree is rooted at, absolute or relative to the login folder
+	// (FTP logins are often chrooted: "/public_html").
+	Root string
+	// TLS upgrades the control and data connections with AUTH TLS (explicit FTPS).
+	TLS bool
+	// CertFingerprint pins the server certificate's SHA-256 fingerprint (hex, colons
+	// allowed). Set, it replaces chain verification, which is how an admin accepts a
+	// self-signed certificate; empty, the certificate must verify against RootCAs.
+	CertFingerprint string
+	// RootCAs replaces the system roots (nil: the system's).
+	RootCAs *x509.CertPool
+	// Timeout bounds connecting and any wait for the server mid-transfer (default 30 s).
+	Timeout time.Duration
+	// DialContext replaces the TCP dialer for control and data connections (tests put
+	// a fault-injecting proxy here).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+func (c Config) addr() string {
+	port := c.Port
+	if port == 0 {
+		port = 21
+	}
+	return net.JoinHostPort(c.Host, strconv.Itoa(port))
+}
+
+func (c Config) timeout() time.Duration {
+	if c.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return c.Timeout
+}
+
+func (c Config) protocol() string {
+	if c.TLS {
+		return "FTPS"
+	}
+	return "FTP"
+}
+
+// Opener returns a transfer.Opener that dials a new connection per call.
+func (c Config) Opener() transfer.Opener {
+	return func(ctx context.Context) (transfer.Tree, error) { return Dial(ctx, c) }
+}
+
+// Client is one FTP control connection rooted at Config.Root. Use it from one
+// goroutine at a time; cancelling the ctx of a call closes the connection.
+type Client struct {
+	cfg     Config
+	conn    *ftp.ServerConn
+	root    string // absolute, as the server names it
+	mlsd    bool
+	listArg string // "-a " when the server needs it to show dot files
+
+	mu      sync.Mutex
+	netConn map[net.Conn]struct{} // control and data connections, closed on cancel
+	closed  bool
+}
+
+var (
+	_ transfer.Tree          = (*Client)(nil)
+	_ transfer.OrderedWriter = (*Client)(nil)
+)
+
+// Dial connects, upgrades to TLS when asked, logs in and resolves Root.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	addr := cfg.addr()
+	cerr := func(err error) error { return &transfer.ConnectError{Protocol: cfg.protocol(), Addr: addr, Err: err} }
+	if cfg.Host == "" {
+		return nil, cerr(errors.New("no host given"))
+	}
+	timeout := cfg.timeout()
+	c := &Client{cfg: cfg, netConn: map[net.Conn]struct{}{}}
+	stop := c.guard(ctx)
+	defer stop()
+	opts := []ftp.DialOption{
+		ftp.DialWithDialFunc(c.dialFunc(ctx, timeout)),
+		ftp.DialWithShutTimeout(timeout),
+	}
+	if cfg.TLS {
+		tc, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, cerr(err)
+		}
+		opts = append(opts, ftp.DialWithExplicitTLS(tc))
+	}
+	conn, err := ftp.Dial(addr, opts...)
+	if err != nil {
+		c.closeConns()
+		return nil, cerr(c.connectErr(ctx, err))
+	}
+	c.conn = conn
+	if err := conn.Login(cfg.User, cfg.Password); err != nil {
+		_ = c.Close()
+		if isNetErr(err) || isTLSErr(err) || ctx.Err() != nil {
+			return nil, cerr(c.connectErr(ctx, err))
+		}
+		// Any refusal at USER or PASS is a rejected login; the reply text can carry
+		// the user name but never the password.
+		return nil, cerr(fmt.Errorf("%w: %w", transfer.ErrAuth, err))
+	}
+	c.mlsd = conn.IsTimePreciseInList() // true exactly when MLSD is in use
+	if !c.mlsd {
+		c.listArg = "-a "
+	}
+	root := cfg.Root
+	if root == "" {
+		root = "."
+	}
+	if err := conn.ChangeDir(root); err != nil {
+		_ = c.Close()
+		return nil, c.mapErr(ctx, "stat", root, err)
+	}
+	if c.root, err = conn.CurrentDir(); err != nil {
+		_ = c.Close()
+		return nil, c.mapErr(ctx, "stat", root, err)
+	}
+	if ctx.Err() != nil {
+		_ = c.Close()
+		return nil, ctx.Err()
+	}
+	return c, nil
+}
+
+func tlsConfig(cfg Config) (*tls.Config, error) {
+	tc := &tls.Config{
+		ServerName: cfg.Host,
+		MinVersion: tls.VersionTLS12,
+		RootCAs:    cfg.RootCAs,
+		// Each control connection gets its own cache: servers that demand TLS session
+		// resumption on the data channel (FileZilla Server, vsftpd's
+		// require_ssl_reuse) check that it resumes this control session.
+		ClientSessionCache: tls.NewLRUClientSessionCache(4),
+	}
+	if cfg.CertFingerprint == "" {
+		return tc, nil
+	}
+	want, err := parseFingerprint(cfg.CertFingerprint)
+	if err != nil {
+		return nil, err
+	}
+	host := cfg.Host
+	tc.InsecureSkipVerify = true // replaced by the pin below, checked on every handshake
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return &transfer.HostKeyError{Host: host, Want: hex.EncodeToString(want), Got: "no certificate"}
+		}
+		got := sha256.Sum256(cs.PeerCertificates[0].Raw)
+		if string(got[:]) != string(want) {
+			return &transfer.HostKeyError{Host: host, Want: hex.EncodeToString(want), Got: hex.EncodeToString(got[:])}
+		}
+		return nil
+	}
+	return tc, nil
+}
+
+func parseFingerprint(s string) ([]byte, error) {
+	s = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "sha256:")
+	b, err := hex.DecodeString(strings.ReplaceAll(s, ":", ""))
+	if err != nil || len(b) != sha256.Size {
+		return nil, fmt.Errorf("certificate fingerprint must be 64 hex digits (SHA-256), got %q", s)
+	}
+	return b, nil
+}
+
+// Fingerprint returns the SHA-256 fingerprint of a certificate in the form
+// CertFingerprint accepts, for showing to the admin who decides to pin it.
+func Fingerprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// Encrypted reports whether the connection uses TLS; the pipeline logs a warning for
+// plain FTP, which sends the password and every file in clear text.
+func (c *Client) Encrypted() bool { return c.cfg.TLS }
+
+// WritesInOrder is true: an FTP upload is one ordered stream.
+func (c *Client) WritesInOrder() bool { return true }
+
+// dialFunc dials the control connection first and data connections after it. Every
+// connection gets an idle deadline (a stalled server fails with a timeout instead of
+// hanging) and is tracked so cancellation can close it. jlaffaye/ftp does not wrap
+// data connections in TLS when a dial function is set, so this does, with the shared
+// config whose session cache lets the data channel resume the control session.
+func (c *Client) dialFunc(ctx context.Context, timeout time.Duration) func(network, addr string) (net.Conn, error) {
+	var tc *tls.Config
+	control := true
+	return func(network, addr string) (net.Conn, error) {
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		var raw net.Conn
+		var err error
+		if c.cfg.DialContext != nil {
+			raw, err = c.cfg.DialContext(dctx, network, addr)
+		} else {
+			d := net.Dialer{}
+			raw, err = d.DialContext(dctx, network, addr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		conn := net.Conn(&deadlineConn{Conn: raw, timeout: timeout})
+		if !c.track(conn) {
+			_ = conn.Close()
+			return nil, net.ErrClosed
+		}
+		if control {
+			control = false
+			if c.cfg.TLS {
+				tc, _ = tlsConfig(c.cfg) // checked in Dial; the same config serves data
+			}
+			return conn, nil
+		}
+		if tc != nil {
+			return &trackedTLS{Conn: tls.Client(conn, tc), c: c, raw: conn}, nil
+		}
+		return &trackedConn{Conn: conn, c: c}, nil
+	}
+}
+
+func (c *Client) track(conn net.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.netConn[conn] = struct{}{}
+	return true
+}
+
+func (c *Client) untrack(conn net.Conn) {
+	c.mu.Lock()
+	delete(c.netConn, conn)
+	c.mu.Unlock()
+}
+
+// trackedConn forgets a data connection once jlaffaye/ftp closes it.
+type trackedConn struct {
+	net.Conn
+	c *Client
+}
+
+func (t *trackedConn) Close() error { t.c.untrack(t.Conn); return t.Conn.Close() }
+
+// trackedTLS keeps *tls.Conn's Handshake method visible: jlaffaye/ftp calls it for
+// empty uploads, which would otherwise never start the TLS session.
+type trackedTLS struct {
+	*tls.Conn
+	c   *Client
+	raw net.Conn
+}
+
+func (t *trackedTLS) Close() error { t.c.untrack(t.raw); return t.Conn.Close() }
+
+// deadlineConn pushes the deadline forward on every read and write, so only silence
+// longer than the timeout fails, however long the whole transfer takes.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (d *deadlineConn) Read(p []byte) (int, error) {
+	_ = d.Conn.SetReadDeadline(time.Now().Add(d.timeout))
+	return d.Conn.Read(p)
+}
+
+func (d *deadlineConn) Write(p []byte) (int, error) {
+	_ = d.Conn.SetWriteDeadline(time.Now().Add(d.timeout))
+	return d.Conn.Write(p)
+}
+
+func (c *Client) closeConns() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for conn := range c.netConn {
+		_ = conn.Close()
+	}
+	c.netConn = map[net.Conn]struct{}{}
+}
+
+// guard closes every connection if ctx ends while a call is blocked on the server.
+func (c *Client) guard(ctx context.Context) func() bool {
+	return context.AfterFunc(ctx, c.closeConns)
+}
+
+// Close says goodbye when it can and ends every connection; it is idempotent and safe
+// to call from any goroutine.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if !closed && c.conn != nil {
+		done := make(chan struct{})
+		go func() { _ = c.conn.Quit(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Second): // QUIT is a courtesy, not worth a hang
+		}
+	}
+	c.closeConns()
+	return nil
+}
+
+func (c *Client) connectErr(ctx context.Context, err error) error {
+	var hk *transfer.HostKeyError
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &hk):
+		return err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("%w: %w", transfer.ErrRefused, err)
+	case isTimeout(err):
+		return &transfer.TimeoutError{After: c.cfg.timeout()}
+	case isTLSErr(err):
+		return fmt.Errorf("certificate of %s is not trusted (pin its SHA-256 fingerprint to accept a self-signed one): %w", c.cfg.Host, err)
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) && te.Code == ftp.StatusNotAvailable {
+		return transfer.Transient(err) // 421: too many connections, try again later
+	}
+	return transfer.Transient(err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func isTLSErr(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var hk *transfer.HostKeyError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &hk)
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package local
+
+import "ferry/backend/transfer"
+
+func freeSpace(string) (int64, error) { return 0, transfer.ErrUnsupported }

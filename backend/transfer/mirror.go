@@ -1,0 +1,546 @@
+package transfer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"sync"
+	"time"
+
+	"ferry/backend/progress"
+)
+
+// Worker limits: four connections is what shared hosts tolerate without complaint; more
+// than sixteen gets an account throttled or banned on most of them.
+const (
+	DefaultWorkers = 4
+	MaxWorkers     = 16
+)
+
+// MirrorOptions tunes Mirror. The zero value copies the whole tree with four workers.
+type MirrorOptions struct {
+	// SrcDir and DstDir are the folders to copy from and into, relative to each Tree's
+	// root ("" or "." for the root itself). DstDir is created when missing.
+	SrcDir, DstDir string
+	// Workers is the number of parallel connections per side: 0 means DefaultWorkers,
+	// more than MaxWorkers is refused.
+	Workers int
+	// Exclude lists glob patterns (see Excluder) left out of the copy.
+	Exclude []string
+	// Previous is the manifest of an earlier, interrupted run into the same DstDir: a
+	// file it lists with the source's size, whose destination copy has that size too,
+	// is kept instead of copied again (Retry).
+	Previous *Manifest
+	// Retries is how many times one file is retried after a transient error (default
+	// 5, negative for none); each retry opens fresh connections.
+	Retries int
+	// RetryDelay is the first backoff (default 200 ms); it doubles up to 10 s.
+	RetryDelay time.Duration
+	// ResumeMin is the smallest file resumed from its offset rather than copied again
+	// (default 1 MiB): below it, the round trips a resume costs exceed the bytes saved.
+	ResumeMin int64
+	// Progress receives files and bytes done, speed and ETA at most every
+	// ProgressEvery (default and minimum 100 ms), and always once at the end.
+	Progress      func(progress.Snapshot)
+	ProgressEvery time.Duration
+	// OnRetry, when set, hears about each retry so the caller can log it.
+	OnRetry func(path string, attempt int, err error)
+	// ManifestPath, when set, is a file on this machine where the manifest is written
+	// (also after a failure, listing the files completed, so Retry can use it).
+	ManifestPath string
+}
+
+// OrderedWriter is implemented by Trees whose Create writes bytes strictly in order,
+// so a partial file is always a prefix of what was sent. Mirror resumes such files
+// trusting their prefix; other Trees (SFTP with concurrent writes, which can leave
+// holes) are resumed only after the prefix hashes of source and destination match.
+type OrderedWriter interface {
+	WritesInOrder() bool
+}
+
+type mirrorJob struct {
+	rel  string
+	size int64
+}
+
+type mirror struct {
+	opts     MirrorOptions
+	src, dst Opener
+	srcDir   string
+	dstDir   string
+	meter    *progress.Meter
+	dstSizes map[string]int64 // destination files found before copying, by rel path
+
+	mu      sync.Mutex
+	files   []ManifestFile
+	skipped []string
+	err     error
+	cancel  context.CancelFunc
+}
+
+type conns struct {
+	src, dst Tree
+}
+
+func (c *conns) close() {
+	if c.src != nil {
+		_ = c.src.Close()
+		c.src = nil
+	}
+	if c.dst != nil {
+		_ = c.dst.Close()
+		c.dst = nil
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 256*1024); return &b }}
+
+// Mirror copies every file under opts.SrcDir of src into opts.DstDir of dst, with
+// opts.Workers connections on each side, each reused for many files, and returns the
+// manifest of what it copied. Directories are created before any file moves; files
+// are copied largest first so one big file does not finish last alone. A transient
+// error retries that file on fresh connections with exponential backoff, resuming from
+// its offset where that is safe; any other error stops the whole mirror, because
+// a bad password or a full disk will not get better. Cancelling ctx stops every
+// connection. The manifest holds only files copied completely.
+func Mirror(ctx context.Context, src, dst Opener, opts MirrorOptions) (Manifest, error) {
+	m, err := newMirror(src, dst, opts)
+	if err != nil {
+		return Manifest{}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m.cancel = cancel
+	man, err := m.run(ctx)
+	if opts.ManifestPath != "" {
+		if werr := WriteManifestFile(opts.ManifestPath, man); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return man, err
+}
+
+func newMirror(src, dst Opener, opts MirrorOptions) (*mirror, error) {
+	if src == nil || dst == nil {
+		return nil, errors.New("mirror: source and destination are required")
+	}
+	switch {
+	case opts.Workers == 0:
+		opts.Workers = DefaultWorkers
+	case opts.Workers < 0 || opts.Workers > MaxWorkers:
+		return nil, fmt.Errorf("mirror: workers must be between 1 and %d, got %d", MaxWorkers, opts.Workers)
+	}
+	if opts.Retries == 0 {
+		opts.Retries = 5
+	} else if opts.Retries < 0 {
+		opts.Retries = 0
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = 200 * time.Millisecond
+	}
+	if opts.ResumeMin <= 0 {
+		opts.ResumeMin = 1 << 20
+	}
+	srcDir, err := CleanPath(opts.SrcDir)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: source folder: %w", err)
+	}
+	dstDir, err := CleanPath(opts.DstDir)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: destination folder: %w", err)
+	}
+	return &mirror{opts: opts, src: src, dst: dst, srcDir: srcDir, dstDir: dstDir}, nil
+}
+
+func (m *mirror) run(ctx context.Context) (Manifest, error) {
+	ex, err := NewExcluder(m.opts.Exclude)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("mirror: %w", err)
+	}
+	// Open every connection first, in parallel: the handshakes (TLS, SSH) overlap, and
+	// the directories can then be created by all workers at once.
+	workers := make([]*conns, m.opts.Workers)
+	defer func() {
+		for _, w := range workers {
+			if w != nil {
+				w.close()
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range workers {
+		workers[i] = &conns{}
+		wg.Add(1)
+		go func(c *conns) {
+			defer wg.Done()
+			if err := m.withRetry(ctx, c, ".", func() error { return nil }); err != nil {
+				m.fail(err)
+			}
+		}(workers[i])
+	}
+	wg.Wait()
+	if err := m.firstErr(ctx); err != nil {
+		return Manifest{}, err
+	}
+
+	var dirs []string
+	var jobs []mirrorJob
+	err = m.withRetry(ctx, workers[0], ".", func() error {
+		var err error
+		dirs, jobs, err = m.plan(ctx, workers[0], ex)
+		return err
+	})
+	if err != nil {
+		return Manifest{}, err
+	}
+	var total int64
+	for _, j := range jobs {
+		total += j.size
+	}
+	m.meter = progress.NewMeter(total, m.opts.ProgressEvery, m.opts.Progress)
+	m.meter.SetFiles(int64(len(jobs)))
+	defer m.meter.Done()
+
+	if err := m.makeDirs(ctx, workers, dirs); err != nil {
+		return m.result(), err
+	}
+
+	queue := make(chan mirrorJob)
+	for _, c := range workers {
+		wg.Add(1)
+		go func(c *conns) {
+			defer wg.Done()
+			for j := range queue {
+				if err := m.copyWithRetry(ctx, c, j); err != nil {
+					m.fail(err)
+				}
+			}
+		}(c)
+	}
+feed:
+	for _, j := range jobs {
+		if m.skipComplete(j) {
+			continue
+		}
+		select {
+		case queue <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(queue)
+	wg.Wait()
+	return m.result(), m.firstErr(ctx)
+}
+
+// plan lists the source (and the destination, to find complete and partial files) and
+// returns the directories to create, parents first, and the files to copy, largest
+// first.
+func (m *mirror) plan(ctx context.Context, c *conns, ex *Excluder) ([]string, []mirrorJob, error) {
+	var dirs []string
+	var jobs []mirrorJob
+	m.skipped = nil
+	err := c.src.Walk(ctx, m.srcDir, func(e Entry) error {
+		rel := relTo(m.srcDir, e.Path)
+		if ex.Excluded(rel) {
+			return nil
+		}
+		switch {
+		case e.IsLink:
+			m.skipped = append(m.skipped, rel)
+		case e.IsDir:
+			dirs = append(dirs, rel)
+		default:
+			jobs = append(jobs, mirrorJob{rel: rel, size: e.Size})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list source: %w", err)
+	}
+	if err := c.dst.MkdirAll(ctx, m.dstDir); err != nil {
+		return nil, nil, fmt.Errorf("create destination folder: %w", err)
+	}
+	m.dstSizes = map[string]int64{}
+	existingDirs := map[string]bool{}
+	err = c.dst.Walk(ctx, m.dstDir, func(e Entry) error {
+		rel := relTo(m.dstDir, e.Path)
+		if e.IsDir {
+			existingDirs[rel] = true
+		} else if !e.IsLink {
+			m.dstSizes[rel] = e.Size
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list destination: %w", err)
+	}
+	todo := dirs[:0]
+	for _, d := range dirs {
+		if !existingDirs[d] {
+			todo = append(todo, d)
+		}
+	}
+	sort.Slice(jobs, func(i, j int) bool {
+		if jobs[i].size != jobs[j].size {
+			return jobs[i].size > jobs[j].size
+		}
+		return jobs[i].rel < jobs[j].rel
+	})
+	return todo, jobs, nil
+}
+
+// makeDirs creates the planned directories one depth level at a time, spreading each
+// level over the workers: a parent always exists before its children, and each MKD is
+// a single round trip.
+func (m *mirror) makeDirs(ctx context.Context, workers []*conns, dirs []string) error {
+	byDepth := map[int][]string{}
+	maxDepth := 0
+	for _, d := range dirs {
+		n := depth(d)
+		byDepth[n] = append(byDepth[n], d)
+		maxDepth = max(maxDepth, n)
+	}
+	for lvl := 1; lvl <= maxDepth; lvl++ {
+		level := byDepth[lvl]
+		var wg sync.WaitGroup
+		for i, c := range workers {
+			wg.Add(1)
+			go func(i int, c *conns) {
+				defer wg.Done()
+				for k := i; k < len(level); k += len(workers) {
+					if err := m.mkdir(ctx, c, level[k]); err != nil {
+						m.fail(err)
+						return
+					}
+				}
+			}(i, c)
+		}
+		wg.Wait()
+		if err := m.firstErr(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *mirror) mkdir(ctx context.Context, c *conns, rel string) error {
+	return m.withRetry(ctx, c, rel, func() error {
+		return c.dst.MkdirAll(ctx, JoinRoot(m.dstDir, rel))
+	})
+}
+
+func (m *mirror) skipComplete(j mirrorJob) bool {
+	if m.opts.Previous == nil {
+		return false
+	}
+	prev, ok := m.opts.Previous.Lookup(j.rel)
+	if !ok || prev.Size != j.size {
+		return false
+	}
+	if got, ok := m.dstSizes[j.rel]; !ok || got != j.size {
+		return false
+	}
+	m.record(prev)
+	m.meter.Add(j.size)
+	m.meter.FileDone()
+	return true
+}
+
+// withRetry runs op, and after a transient error reconnects both sides and runs it
+// again, with exponential backoff.
+func (m *mirror) withRetry(ctx context.Context, c *conns, rel string, op func() error) error {
+	delay := m.opts.RetryDelay
+	for attempt := 0; ; attempt++ {
+		err := m.reopen(ctx, c)
+		if err == nil {
+			err = op()
+		}
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !IsTransient(err) || attempt >= m.opts.Retries {
+			return err
+		}
+		if m.opts.OnRetry != nil {
+			m.opts.OnRetry(rel, attempt+1, err)
+		}
+		// The connection's state is unknown after a failure mid-command.
+		c.close()
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
+func (m *mirror) reopen(ctx context.Context, c *conns) error {
+	var err error
+	if c.src == nil {
+		if c.src, err = m.src(ctx); err != nil {
+			c.src = nil
+			return fmt.Errorf("open source: %w", err)
+		}
+	}
+	if c.dst == nil {
+		if c.dst, err = m.dst(ctx); err != nil {
+			c.dst = nil
+			return fmt.Errorf("open destination: %w", err)
+		}
+	}
+	return nil
+}
+
+func (m *mirror) copyWithRetry(ctx context.Context, c *conns, j mirrorJob) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	attempt := 0
+	err := m.withRetry(ctx, c, j.rel, func() error {
+		attempt++
+		f, counted, err := m.copyOnce(ctx, c, j, attempt > 1)
+		if err != nil {
+			m.meter.Add(-counted) // the bytes of a failed attempt will be counted again
+			return err
+		}
+		m.record(f)
+		m.meter.FileDone()
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) && !errors.Is(err, errDstMissing) {
+		// The file vanished from the source after listing (a cache file); that is not
+		// worth failing a migration for.
+		m.mu.Lock()
+		m.skipped = append(m.skipped, j.rel)
+		m.mu.Unlock()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", j.rel, err)
+	}
+	return nil
+}
+
+var errDstMissing = errors.New("destination folder missing")
+
+// copyOnce copies one file, resuming from the destination's partial copy when that is
+// safe, and returns its manifest entry and the bytes counted towards progress.
+func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool) (ManifestFile, int64, error) {
+	srcPath := JoinRoot(m.srcDir, j.rel)
+	dstPath := JoinRoot(m.dstDir, j.rel)
+	h := sha256.New()
+	off, err := m.resumeOffset(ctx, c, j, srcPath, dstPath, h, retry)
+	if err != nil {
+		return ManifestFile{}, 0, err
+	}
+	r, err := c.src.Open(ctx, srcPath, off)
+	if err != nil {
+		return ManifestFile{}, 0, err
+	}
+	defer r.Close()
+	w, err := c.dst.Create(ctx, dstPath, off)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			err = fmt.Errorf("%w: %w", errDstMissing, err)
+		}
+		return ManifestFile{}, 0, err
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	var n int64
+	for left := j.size - off; left > 0; left = j.size - off - n {
+		// Full buffers make SFTP split each read and write into concurrent requests;
+		// stopping at the listed size saves the round trip that would only say EOF.
+		k, rerr := io.ReadFull(r, buf[:min(int64(len(buf)), left)])
+		if k > 0 {
+			h.Write(buf[:k])
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				_ = w.Close()
+				return ManifestFile{}, n, werr
+			}
+			n += int64(k)
+			m.meter.Add(int64(k))
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break // the file shrank since it was listed: copy what is there
+		}
+		if rerr != nil {
+			_ = w.Close()
+			return ManifestFile{}, n, rerr
+		}
+	}
+	if err := w.Close(); err != nil {
+		return ManifestFile{}, n, err
+	}
+	if err := r.Close(); err != nil {
+		return ManifestFile{}, n, err
+	}
+	return ManifestFile{Path: j.rel, Size: off + n, SHA256: hex.EncodeToString(h.Sum(nil))}, n, nil
+}
+
+func (m *mirror) record(f ManifestFile) {
+	m.mu.Lock()
+	m.files = append(m.files, f)
+	m.mu.Unlock()
+}
+
+func (m *mirror) fail(err error) {
+	m.mu.Lock()
+	if m.err == nil {
+		m.err = err
+	}
+	m.mu.Unlock()
+	m.cancel() // one permanent error stops every worker
+}
+
+func (m *mirror) firstErr(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	return ctx.Err()
+}
+
+func (m *mirror) result() Manifest {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	man := Manifest{Files: append([]ManifestFile(nil), m.files...), Skipped: append([]string(nil), m.skipped...)}
+	man.sort()
+	return man
+}
+
+func relTo(dir, p string) string {
+	if dir == "." {
+		return p
+	}
+	if len(p) > len(dir) && p[:len(dir)] == dir && p[len(dir)] == '/' {
+		return p[len(dir)+1:]
+	}
+	return p
+}
+
+func depth(p string) int {
+	n := 1
+	for p = path.Clean(p); ; {
+		d := path.Dir(p)
+		if d == "." || d == "/" {
+			return n
+		}
+		p = d
+		n++
+	}
+}

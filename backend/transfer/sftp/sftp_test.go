@@ -1,0 +1,132 @@
+package sftp_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/transfer"
+	"ferry/backend/transfer/sftp"
+	"ferry/backend/transfer/transfertest"
+)
+
+func config(srv *transfertest.SFTPServer, keys transfer.HostKeyStore) sftp.Config {
+	return sftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, HostKeys: keys, Timeout: 5 * time.Second}
+}
+
+func TestContract(t *testing.T) {
+	transfertest.RunContract(t, transfertest.Harness{
+		New: func(t *testing.T) (transfer.Tree, string) {
+			dir := t.TempDir()
+			srv := transfertest.StartSFTP(t, dir, transfertest.SFTPOptions{})
+			c, err := sftp.Dial(context.Background(), config(srv, transfer.NewMemoryHostKeys()))
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = c.Close() })
+			return c, dir
+		},
+		ReadOnly: func(t *testing.T, dir string) transfer.Tree {
+			srv := transfertest.StartSFTP(t, dir, transfertest.SFTPOptions{ReadOnly: true})
+			c, err := sftp.Dial(context.Background(), config(srv, transfer.NewMemoryHostKeys()))
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = c.Close() })
+			return c
+		},
+		Connect: func(ctx context.Context, host string, port int, timeout time.Duration) (transfer.Tree, error) {
+			return sftp.Dial(ctx, sftp.Config{Host: host, Port: port, User: "ferry", Password: "x", HostKeys: transfer.NewMemoryHostKeys(), Timeout: timeout})
+		},
+		BadLogin: func(ctx context.Context, t *testing.T) error {
+			srv := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{})
+			cfg := config(srv, transfer.NewMemoryHostKeys())
+			cfg.Password = "wrong-password"
+			_, err := sftp.Dial(ctx, cfg)
+			return err
+		},
+		ChangedIdentity: func(ctx context.Context, t *testing.T) error {
+			keys := transfer.NewMemoryHostKeys()
+			srv := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{})
+			// The same address once answered with another key.
+			require.NoError(t, keys.Put(ctx, srv.Addr(), "SHA256:"+"AAAAtheOldKeyAAAA"))
+			_, err := sftp.Dial(ctx, config(srv, keys))
+			return err
+		},
+		FreeSpace: true,
+	})
+}
+
+func TestHostKeyPinnedOnFirstUse(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	keys := transfer.NewMemoryHostKeys()
+	srv := transfertest.StartSFTP(t, dir, transfertest.SFTPOptions{})
+	c, err := sftp.Dial(ctx, config(srv, keys))
+	require.NoError(t, err)
+	require.Equal(t, srv.Fingerprint, c.Fingerprint())
+	require.NoError(t, c.Close())
+	got, err := keys.Get(ctx, srv.Addr())
+	require.NoError(t, err)
+	require.Equal(t, srv.Fingerprint, got, "first use pins the key")
+
+	// Same key again: accepted.
+	c, err = sftp.Dial(ctx, config(srv, keys))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+
+	// A new key at the same address: refused before login, nothing written.
+	other := transfertest.StartSFTP(t, dir, transfertest.SFTPOptions{})
+	require.NoError(t, keys.Put(ctx, other.Addr(), srv.Fingerprint))
+	_, err = sftp.Dial(ctx, config(other, keys))
+	require.ErrorIs(t, err, transfer.ErrHostKey)
+	require.Equal(t, "Host key of 127.0.0.1 changed", transfer.Message(err))
+	require.False(t, transfer.IsTransient(err))
+	still, _ := keys.Get(ctx, other.Addr())
+	require.Equal(t, srv.Fingerprint, still, "a changed key never replaces the pinned one")
+}
+
+func TestPrivateKeyLogin(t *testing.T) {
+	srv := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{})
+	tests := []struct {
+		name       string
+		key        []byte
+		passphrase string
+		wantErr    error
+	}{
+		{"plain key", srv.PrivateKey, "", nil},
+		{"encrypted key with passphrase", srv.EncryptedKey, transfertest.Passphrase, nil},
+		{"encrypted key without passphrase", srv.EncryptedKey, "", transfer.ErrAuth},
+		{"encrypted key with wrong passphrase", srv.EncryptedKey, "nope", transfer.ErrAuth},
+		{"not a key", []byte("-----BEGIN NONSENSE-----"), "", transfer.ErrAuth},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := sftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, PrivateKey: tc.key, Passphrase: tc.passphrase, HostKeys: transfer.NewMemoryHostKeys(), Timeout: 5 * time.Second}
+			c, err := sftp.Dial(context.Background(), cfg)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				if tc.passphrase != "" {
+					require.NotContains(t, err.Error(), tc.passphrase, "never echoes the passphrase")
+				}
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, c.Close())
+		})
+	}
+}
+
+func TestRootMissing(t *testing.T) {
+	srv := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{})
+	cfg := config(srv, transfer.NewMemoryHostKeys())
+	cfg.Root = "public_html"
+	_, err := sftp.Dial(context.Background(), cfg)
+	require.ErrorIs(t, err, transfer.ErrNotFound)
+	require.Equal(t, "Path public_html not found on server", transfer.Message(err))
+}
+
+func TestNoHostKeyPolicyRefused(t *testing.T) {
+	srv := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{})
+	cfg := config(srv, nil)
+	_, err := sftp.Dial(context.Background(), cfg)
+	require.ErrorContains(t, err, "no host key store")
+}

@@ -1,0 +1,299 @@
+// Package transfertest holds what every transfer test needs: real FTP, FTPS and SFTP
+// servers running in the test process on 127.0.0.1, a fault-injecting TCP proxy, and
+// the contract suite (RunContract) that every transfer.Tree implementation must pass.
+// Other packages (pipeline, runner) start the same servers in their own tests.
+package transfertest
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/gliderlabs/ssh"
+	"github.com/pkg/sftp"
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/require"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Test credentials. They are fixed so a failing test prints something recognisable,
+// and never real.
+const (
+	User     = "ferry"
+	Password = "correct-horse-battery"
+	// Passphrase protects SFTPServer.EncryptedKey.
+	Passphrase = "key-passphrase"
+)
+
+// FTPOptions configures StartFTP.
+type FTPOptions struct {
+	// TLS requires explicit FTPS (AUTH TLS) with a fresh self-signed certificate.
+	TLS bool
+	// DisableMLSD makes the server list with LIST only, like vsftpd, so clients must
+	// ask for dot files with "LIST -a".
+	DisableMLSD bool
+	// ReadOnly refuses every write with a permission error.
+	ReadOnly bool
+}
+
+// FTPServer is a running in-process FTP server.
+type FTPServer struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	// CertFingerprint is the SHA-256 of the self-signed certificate (hex), set with TLS.
+	CertFingerprint string
+	// CertPool trusts the certificate, for tests of chain verification.
+	CertPool *x509.CertPool
+}
+
+// Addr is host:port.
+func (s *FTPServer) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
+
+type ftpDriver struct {
+	root string
+	opts FTPOptions
+	tls  *tls.Config
+}
+
+func (d *ftpDriver) GetSettings() (*ftpserver.Settings, error) {
+	s := &ftpserver.Settings{
+		ListenAddr:             "127.0.0.1:0",
+		DisableMLSD:            d.opts.DisableMLSD,
+		DisableMLST:            d.opts.DisableMLSD,
+		DefaultTransferType:    ftpserver.TransferTypeBinary,
+		DisableASCIIConversion: true,
+		IdleTimeout:            60,
+		ConnectionTimeout:      10,
+	}
+	if d.opts.TLS {
+		s.TLSRequired = ftpserver.MandatoryEncryption
+	}
+	return s, nil
+}
+
+func (d *ftpDriver) ClientConnected(ftpserver.ClientContext) (string, error) {
+	return "Ferry test FTP server", nil
+}
+
+func (d *ftpDriver) ClientDisconnected(ftpserver.ClientContext) {}
+
+func (d *ftpDriver) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
+	if user != User || pass != Password {
+		return nil, errors.New("login incorrect")
+	}
+	var fs afero.Fs = afero.NewBasePathFs(afero.NewOsFs(), d.root)
+	if d.opts.ReadOnly {
+		fs = afero.NewReadOnlyFs(fs)
+	}
+	return fs, nil
+}
+
+func (d *ftpDriver) GetTLSConfig() (*tls.Config, error) {
+	if d.tls == nil {
+		return nil, errors.New("tls not enabled")
+	}
+	return d.tls, nil
+}
+
+// StartFTP serves rootDir over FTP (or FTPS) on 127.0.0.1 until the test ends.
+func StartFTP(t testing.TB, rootDir string, opts FTPOptions) *FTPServer {
+	t.Helper()
+	d := &ftpDriver{root: rootDir, opts: opts}
+	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password}
+	if opts.TLS {
+		cert, leaf := selfSignedCert(t)
+		d.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		sum := sha256.Sum256(leaf.Raw)
+		srv.CertFingerprint = hex.EncodeToString(sum[:])
+		srv.CertPool = x509.NewCertPool()
+		srv.CertPool.AddCert(leaf)
+	}
+	s := ftpserver.NewFtpServer(d)
+	require.NoError(t, s.Listen())
+	go func() { _ = s.Serve() }()
+	t.Cleanup(func() { _ = s.Stop() })
+	host, port, err := net.SplitHostPort(s.Addr())
+	require.NoError(t, err)
+	srv.Host = host
+	srv.Port, err = strconv.Atoi(port)
+	require.NoError(t, err)
+	return srv
+}
+
+func selfSignedCert(t testing.TB) (tls.Certificate, *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	leaf, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, leaf
+}
+
+// SFTPOptions configures StartSFTP.
+type SFTPOptions struct {
+	// HostKey replaces the freshly generated host key (to play a server whose key
+	// changed, or one that keeps its key across restarts).
+	HostKey gossh.Signer
+	// ReadOnly refuses every write with a permission error.
+	ReadOnly bool
+}
+
+// SFTPServer is a running in-process SFTP server. Logins land in Root, the way an
+// unchrooted OpenSSH login lands in its home folder: relative paths resolve there.
+type SFTPServer struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	// PrivateKey is an authorised OpenSSH private key without passphrase; EncryptedKey
+	// is another authorised key protected by Passphrase.
+	PrivateKey   []byte
+	EncryptedKey []byte
+	// Fingerprint is the host key's "SHA256:..." fingerprint; HostKey the key itself.
+	Fingerprint string
+	HostKey     gossh.Signer
+}
+
+// Addr is host:port.
+func (s *SFTPServer) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
+
+// NewHostKey returns a fresh ed25519 host key.
+func NewHostKey(t testing.TB) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	s, err := gossh.NewSignerFromKey(priv)
+	require.NoError(t, err)
+	return s
+}
+
+// StartSFTP serves rootDir over SFTP on 127.0.0.1 until the test ends; password and
+// public-key logins work.
+func StartSFTP(t testing.TB, rootDir string, opts SFTPOptions) *SFTPServer {
+	t.Helper()
+	hostKey := opts.HostKey
+	if hostKey == nil {
+		hostKey = NewHostKey(t)
+	}
+	plain, plainPub := clientKey(t, "")
+	enc, encPub := clientKey(t, Passphrase)
+	var serverOpts []sftp.ServerOption
+	serverOpts = append(serverOpts, sftp.WithServerWorkingDirectory(rootDir))
+	if opts.ReadOnly {
+		serverOpts = append(serverOpts, sftp.ReadOnly())
+	}
+	srv := &ssh.Server{
+		Handler: func(s ssh.Session) { _ = s.Exit(1) },
+		PasswordHandler: func(ctx ssh.Context, pass string) bool {
+			return ctx.User() == User && pass == Password
+		},
+		PublicKeyHandler: func(ctx ssh.Context, key ssh.PublicKey) bool {
+			return ctx.User() == User && (ssh.KeysEqual(key, plainPub) || ssh.KeysEqual(key, encPub))
+		},
+		SubsystemHandlers: map[string]ssh.SubsystemHandler{
+			"sftp": func(s ssh.Session) {
+				server, err := sftp.NewServer(s, serverOpts...)
+				if err != nil {
+					return
+				}
+				_ = server.Serve()
+				_ = server.Close()
+			},
+		},
+	}
+	srv.AddHostKey(hostKey)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	addr := l.Addr().(*net.TCPAddr)
+	return &SFTPServer{
+		Host: "127.0.0.1", Port: addr.Port, User: User, Password: Password,
+		PrivateKey: plain, EncryptedKey: enc,
+		Fingerprint: gossh.FingerprintSHA256(hostKey.PublicKey()), HostKey: hostKey,
+	}
+}
+
+func clientKey(t testing.TB, passphrase string) ([]byte, gossh.PublicKey) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	var block *pem.Block
+	if passphrase == "" {
+		block, err = gossh.MarshalPrivateKey(priv, "ferry test")
+	} else {
+		block, err = gossh.MarshalPrivateKeyWithPassphrase(priv, "ferry test", []byte(passphrase))
+	}
+	require.NoError(t, err)
+	sshPub, err := gossh.NewPublicKey(pub)
+	require.NoError(t, err)
+	return pem.EncodeToMemory(block), sshPub
+}
+
+// RefusedAddr returns a loopback address where nothing listens.
+func RefusedAddr(t testing.TB) (string, int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return "127.0.0.1", port
+}
+
+// SilentAddr returns a loopback address that accepts connections and never says a
+// word, the way a firewalled or hung server behaves.
+func SilentAddr(t testing.TB) (string, int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "127.0.0.1", l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,16 @@
+<?php
+// Settings for the shop, edited by hand over the years.
+define("DB_NAME", 'new_db');
+define ( 'DB_USER' , 'new_user' ) ; # the user
+/* define('DB_PASSWORD', 'commented-out'); */
+// define('DB_PASSWORD', 'also commented out');
+define('DB_PASSWORD', 'n\'ew\\pa"ss$x');
+define('DB_HOST', 'db.new.example:3307');
+define('DB_CHARSET', 'utf8mb4');
+$table_prefix = "wp_" . 'shop_';
+define('WP_HOME', 'https://old.test/shop');
+require_once __DIR__ . '/wp-salt.php';
+define('WP_CACHE', true); // added by WP Super Cache
+?>
+<?php
+require_once(ABSPATH . 'wp-settings.php');
