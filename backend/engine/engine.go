@@ -67,6 +67,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		Concurrency: intSetting(ctx, st, SettingConcurrency, 2, 1, 8), Leases: leases,
 	})
 	svc.AttachRunner(r)
+	svc.AttachPipeline(pipe)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	if err := r.Recover(rctx); err != nil {
 		cancel()

@@ -47,6 +47,7 @@ func newHarnessIn(t *testing.T, dir string) *harness {
 	pipe := &pipeline.Pipeline{DataDir: dir, HostKeys: svc.Store().HostKeys(), Results: svc.Store(), Files: svc.Store(), Timeout: 10 * time.Second}
 	r := runner.New(runner.Config{Store: svc.RunnerStore(), Pipeline: pipe, Emitter: rec})
 	svc.AttachRunner(r)
+	svc.AttachPipeline(pipe)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, r.Recover(ctx))
 	r.Start(ctx)
@@ -195,4 +196,46 @@ func TestSFTPToFTPMigrationEndToEnd(t *testing.T) {
 	require.Contains(t, text.String(), "Migration completed")
 	require.NotContains(t, text.String(), in.Source.Password)
 	require.NotContains(t, text.String(), in.Destination.DB.Password+"'")
+}
+
+// TestTestConnection answers the New migration form's Test connection buttons.
+func TestTestConnection(t *testing.T) {
+	h := newHarness(t)
+	in, _, _, _ := sftpToFTP(t)
+	ctx := context.Background()
+	rep, err := h.svc.TestConnection(ctx, "source", in.Source)
+	require.NoError(t, err)
+	require.True(t, rep.Files.OK, rep.Files.Message)
+	require.Equal(t, "6.4.3", rep.WordPressVersion)
+	require.True(t, rep.Database.OK, rep.Database.Message)
+	require.Equal(t, oldURL, rep.SiteURL)
+	require.NotEmpty(t, rep.HostKey)
+
+	var start time.Time
+	rep, err = h.svc.TestConnection(ctx, "destination", in.Destination)
+	require.NoError(t, err)
+	require.True(t, rep.Files.OK, rep.Files.Message)
+	require.True(t, rep.Database.OK, rep.Database.Message)
+	require.False(t, rep.Encrypted, "plain FTP is flagged")
+
+	bad := in.Source
+	bad.Password = "wrong"
+	bad.DB.Password = "wrong-too"
+	rep, err = h.svc.TestConnection(ctx, "source", bad)
+	require.NoError(t, err)
+	require.False(t, rep.Files.OK)
+	require.Contains(t, rep.Files.Message, "Login incorrect on SFTP server")
+	require.False(t, rep.Database.OK)
+	require.Contains(t, rep.Database.Message, "Access denied")
+	require.NotContains(t, rep.Database.Message, "wrong-too")
+
+	// A host that accepts TCP but never answers: the form gets an answer, not a hang.
+	silent := in.Source
+	silent.Host, silent.Port = transfertest.SilentAddr(t)
+	start = time.Now()
+	rep, err = h.svc.TestConnection(ctx, "source", silent)
+	require.NoError(t, err)
+	require.False(t, rep.Files.OK)
+	require.Contains(t, rep.Files.Message, "timeout")
+	require.Less(t, time.Since(start), 10*time.Second, "Test connection answers within ten seconds")
 }

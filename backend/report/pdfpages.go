@@ -51,9 +51,10 @@ func (p *pdfDoc) cover(ms []Migration, title string, opt PDFOptions) {
 		{"Validation", checks},
 	}
 	const cw, ch, gap = 43.5, 17.0, 2.0
+	top := f.GetY()
 	for i, c := range cards {
 		x := margin + float64(i%4)*(cw+gap)
-		y := f.GetY() + float64(i/4)*(ch+gap)
+		y := top + float64(i/4)*(ch+gap)
 		p.fill(colBand)
 		f.Rect(x, y, cw, ch, "F")
 		f.SetXY(x+1, y+2)
@@ -68,7 +69,7 @@ func (p *pdfDoc) cover(ms []Migration, title string, opt PDFOptions) {
 		}
 		p.cell(cw-2, 7, c[1], "L", false)
 	}
-	f.SetXY(margin, f.GetY()+2*(ch+gap)+1)
+	f.SetXY(margin, top+2*(ch+gap)+1)
 
 	p.font("", 8.5)
 	p.color(colMuted)
@@ -102,8 +103,8 @@ func (p *pdfDoc) cover(ms []Migration, title string, opt PDFOptions) {
 		rows = append(rows, []string{strconv.FormatInt(m.ID, 10), m.Domain, m.User.Name, completed,
 			humanDuration(m.Duration), humanBytes(m.BytesMoved()), check})
 	}
-	p.table([]column{{"ID", 12, "R"}, {"Domain", 46, "L"}, {"Owner", 38, "L"}, {"Completed", 29, "L"},
-		{"Duration", 19, "R"}, {"Moved", 18, "R"}, {"Checks", 18, "L"}}, rows,
+	p.table([]column{{"ID", 10, "R"}, {"Domain", 46, "L"}, {"Owner", 34, "L"}, {"Completed", 32, "L"},
+		{"Duration", 22, "R"}, {"Moved", 18, "R"}, {"Checks", 18, "L"}}, rows,
 		func(r, c int) [3]int {
 			if c == 6 && strings.HasPrefix(rows[r][6], "✗") {
 				return colBad

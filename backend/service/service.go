@@ -12,6 +12,7 @@ import (
 
 	"ferry/backend/events"
 	"ferry/backend/migration"
+	"ferry/backend/pipeline"
 	"ferry/backend/runner"
 	"ferry/backend/secret"
 	"ferry/backend/store"
@@ -47,6 +48,7 @@ type Service struct {
 	mu      sync.RWMutex
 	stopper Stopper
 	runner  *runner.Runner
+	pipe    *pipeline.Pipeline
 }
 
 // Open opens the history in cfg.DataDir (creating it) and the secret box for its credentials.
