@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -304,17 +303,15 @@ func dumpUnit(ctx context.Context, conn *sql.Conn, u *unit, opts DumpOptions, ou
 	t := u.table
 	header := t.insertHeader()
 	q := "SELECT " + t.selectList() + " FROM " + quoteIdent(t.name)
-	var args []driver.NamedValue
+	// the bounds are integers Ferry computed, so they are written into the query directly
+	pk := quoteIdent(t.pk)
 	switch {
 	case u.hasLo && u.hasHi:
-		q += " WHERE " + quoteIdent(t.pk) + " >= ? AND " + quoteIdent(t.pk) + " < ?"
-		args = []driver.NamedValue{{Ordinal: 1, Value: u.lo}, {Ordinal: 2, Value: u.hi}}
+		q += fmt.Sprintf(" WHERE %s >= %d AND %s < %d", pk, u.lo, pk, u.hi)
 	case u.hasLo:
-		q += " WHERE " + quoteIdent(t.pk) + " >= ?"
-		args = []driver.NamedValue{{Ordinal: 1, Value: u.lo}}
+		q += fmt.Sprintf(" WHERE %s >= %d", pk, u.lo)
 	case u.hasHi:
-		q += " WHERE " + quoteIdent(t.pk) + " < ?"
-		args = []driver.NamedValue{{Ordinal: 1, Value: u.hi}}
+		q += fmt.Sprintf(" WHERE %s < %d", pk, u.hi)
 	}
 	send := func(m dumpMsg) error {
 		select {
@@ -329,11 +326,7 @@ func dumpUnit(ctx context.Context, conn *sql.Conn, u *unit, opts DumpOptions, ou
 		if !ok {
 			return errors.New("driver connection cannot query")
 		}
-		if len(args) > 0 { // the driver interpolates only when asked; inline the integers
-			q = inlineArgs(q, args)
-			args = nil
-		}
-		rows, err := qc.QueryContext(ctx, q, args)
+		rows, err := qc.QueryContext(ctx, q, nil)
 		if err != nil {
 			return err
 		}
@@ -359,7 +352,7 @@ func dumpUnit(ctx context.Context, conn *sql.Conn, u *unit, opts DumpOptions, ou
 			if len(*stmt) >= opts.MaxStatementBytes {
 				if n > 1 && len(*stmt) > opts.MaxStatementBytes+opts.MaxStatementBytes/4 {
 					// the last row overflows: close the statement before it
-					tail := append(getBuf2(), (*stmt)[rowAt+1:]...)
+					tail := append([]byte(nil), (*stmt)[rowAt+1:]...)
 					*stmt = append((*stmt)[:rowAt], ";\n"...)
 					if err := send(dumpMsg{table: t.name, stmt: stmt, rows: n - 1}); err != nil {
 						return err
@@ -395,15 +388,6 @@ func dumpUnit(ctx context.Context, conn *sql.Conn, u *unit, opts DumpOptions, ou
 		return fmt.Errorf("read table %s: %w", t.name, err)
 	}
 	return send(dumpMsg{table: t.name, unitDone: true})
-}
-
-func getBuf2() []byte { return make([]byte, 0, 64<<10) }
-
-func inlineArgs(q string, args []driver.NamedValue) string {
-	for _, a := range args {
-		q = strings.Replace(q, "?", strconv.FormatInt(a.Value.(int64), 10), 1)
-	}
-	return q
 }
 
 // appendRow appends "(v1,v2,...)" in the form mysqldump --hex-blob writes.

@@ -212,8 +212,9 @@ func embeddedFonts() (*fontSet, error) {
 // replacement stands in for a rune neither font can draw (emoji, rare scripts).
 const replacement = '\uFFFD'
 
-// runs splits s into stretches of one font each. Control characters become spaces and
-// runes no font has become U+FFFD, so the PDF never shows an empty box silently.
+// runs splits s into stretches of one font each. Control characters become spaces; runes
+// no font has, and runes beyond the Basic Multilingual Plane (emoji), become U+FFFD, so
+// the PDF shows a visible mark rather than a broken glyph.
 func (fs *fontSet) runs(s string) []textRun {
 	if fs.latinOnly(s) {
 		return []textRun{{fontLatin, s}}
@@ -227,6 +228,8 @@ func (fs *fontSet) runs(s string) []textRun {
 		}
 		f := fontLatin
 		switch {
+		case r > 0xFFFF: // fpdf encodes text as 2-byte CIDs: the Basic Multilingual Plane only
+			r = replacement
 		case fs.latin.has(r):
 		case fs.cjk.has(r):
 			f = fontCJK

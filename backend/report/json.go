@@ -170,15 +170,14 @@ func WriteJSON(w io.Writer, ms []Migration) error {
 	return nil
 }
 
-
 func jsonOf(m Migration) jsonMigration {
 	j := jsonMigration{ID: m.ID, Status: m.Status, User: jsonUser{Name: m.User.Name, Email: m.User.Email},
 		Service: m.Service, Domain: m.Domain, Method: m.Method, OldURL: m.OldURL, NewURL: m.NewURL,
 		Source: jsonEndpointOf(m.Source), Destination: jsonEndpointOf(m.Destination),
 		StartedAt: jsonStamp(m.StartedAt), CompletedAt: jsonStamp(m.CompletedAt), DurationMs: ms(m.Duration),
 		Steps: make([]jsonStep, 0, len(m.Steps)), WordPressVersion: m.WordPressVersion,
-		Files: jsonFiles{Downloaded: jsonTransferOf(m.Download), Uploaded: jsonTransferOf(m.Upload)},
-		Database: jsonDatabase{Exported: jsonSQLOf(m.Export), Imported: jsonSQLOf(m.Import)},
+		Files:      jsonFiles{Downloaded: jsonTransferOf(m.Download), Uploaded: jsonTransferOf(m.Upload)},
+		Database:   jsonDatabase{Exported: jsonSQLOf(m.Export), Imported: jsonSQLOf(m.Import)},
 		BytesMoved: m.BytesMoved(),
 		Replacements: jsonReplacements{Total: m.Replacements.Total, ValuesChanged: m.Replacements.Values,
 			BrokenValues: m.Replacements.Broken, Columns: make([]jsonColumn, 0, len(m.Replacements.Columns))},

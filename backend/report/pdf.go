@@ -15,7 +15,8 @@ type PDFOptions struct {
 	// Title heads the cover; "" means "Migration report".
 	Title string
 	// GeneratedAt is printed on the cover and stored as the file's creation date. Zero
-	// leaves both out, which makes the output byte-for-byte repeatable.
+	// leaves it off the cover and dates the file now; a fixed value makes the output
+	// byte-for-byte repeatable.
 	GeneratedAt time.Time
 	// Location is the time zone times are printed in; nil means UTC.
 	Location *time.Location
@@ -61,8 +62,8 @@ type pdfDoc struct {
 	loc      *time.Location
 	style    string  // current style of the latin font: "" or "B"
 	size     float64 // current size in points
-	cur      string  // font selected on f ("dejavu|B|9"), to skip redundant selections
-	mcur     string  // font selected on m
+	cur      fontKey // font selected on f, to skip redundant selections
+	mcur     fontKey // font selected on m
 	cjkAdded bool
 }
 
@@ -197,8 +198,15 @@ func (p *pdfDoc) color(c [3]int) { p.f.SetTextColor(c[0], c[1], c[2]) }
 
 func (p *pdfDoc) fill(c [3]int) { p.f.SetFillColor(c[0], c[1], c[2]) }
 
+// fontKey is a font selection: family, style and size.
+type fontKey struct {
+	font  int
+	style string
+	size  float64
+}
+
 // use selects the font of run r on doc d (f or m), remembering the selection in *cur.
-func (p *pdfDoc) use(d *fpdf.Fpdf, cur *string, font int) {
+func (p *pdfDoc) use(d *fpdf.Fpdf, cur *fontKey, font int) {
 	fam, style := famLatin, p.style
 	if font == fontCJK {
 		if !p.cjkAdded {
@@ -206,7 +214,7 @@ func (p *pdfDoc) use(d *fpdf.Fpdf, cur *string, font int) {
 		}
 		fam, style = famCJK, ""
 	}
-	key := fmt.Sprintf("%s|%s|%g", fam, style, p.size)
+	key := fontKey{font, style, p.size}
 	if *cur == key {
 		return
 	}
@@ -214,13 +222,22 @@ func (p *pdfDoc) use(d *fpdf.Fpdf, cur *string, font int) {
 	*cur = key
 }
 
+// measure splits s into runs and returns them with their widths and the total width.
+func (p *pdfDoc) measure(s string) ([]textRun, []float64, float64) {
+	runs := p.fs.runs(s)
+	ws := make([]float64, len(runs))
+	var total float64
+	for i, r := range runs {
+		p.use(p.m, &p.mcur, r.font)
+		ws[i] = p.m.GetStringWidth(r.text)
+		total += ws[i]
+	}
+	return runs, ws, total
+}
+
 // width measures s in the current style and size.
 func (p *pdfDoc) width(s string) float64 {
-	var w float64
-	for _, r := range p.fs.runs(s) {
-		p.use(p.m, &p.mcur, r.font)
-		w += p.m.GetStringWidth(r.text)
-	}
+	_, _, w := p.measure(s)
 	return w
 }
 
@@ -243,14 +260,17 @@ func (p *pdfDoc) fit(s string, w float64) string {
 }
 
 // cell draws s in a box w×h at the current position, shortened to fit, aligned "L", "R"
-// or "C", on the fill colour when fill is set, and moves right by w.
+// or "C", on the fill colour when fill is set, and moves right by w. Text is placed with
+// fpdf's Text, run by run, on the baseline CellFormat would use.
 func (p *pdfDoc) cell(w, h float64, s, align string, fill bool) {
 	x0, y0 := p.f.GetXY()
 	if fill {
 		p.f.Rect(x0, y0, w, h, "F")
 	}
-	s = p.fit(s, w-2*pad)
-	tw := p.width(s)
+	runs, ws, tw := p.measure(s)
+	if tw > w-2*pad {
+		runs, ws, tw = p.measure(p.fit(s, w-2*pad))
+	}
 	tx := x0 + pad
 	switch align {
 	case "R":
@@ -258,13 +278,11 @@ func (p *pdfDoc) cell(w, h float64, s, align string, fill bool) {
 	case "C":
 		tx = x0 + (w-tw)/2
 	}
-	for _, r := range p.fs.runs(s) {
-		p.use(p.m, &p.mcur, r.font)
-		rw := p.m.GetStringWidth(r.text)
+	base := y0 + h/2 + 0.3*p.size/p.f.GetConversionRatio()
+	for i, r := range runs {
 		p.use(p.f, &p.cur, r.font)
-		p.f.SetXY(tx, y0)
-		p.f.CellFormat(rw, h, r.text, "", 0, "L", false, 0, "")
-		tx += rw
+		p.f.Text(tx, base, r.text)
+		tx += ws[i]
 	}
 	p.f.SetXY(x0+w, y0)
 }
@@ -272,6 +290,9 @@ func (p *pdfDoc) cell(w, h float64, s, align string, fill bool) {
 // wrap breaks s into lines at most w wide: at spaces, between CJK characters, or anywhere
 // inside a word too long for a line (a URL).
 func (p *pdfDoc) wrap(s string, w float64) []string {
+	if !strings.Contains(s, "\n") && p.width(s) <= w {
+		return []string{s}
+	}
 	var lines []string
 	for _, para := range strings.Split(s, "\n") {
 		var line strings.Builder
@@ -381,6 +402,8 @@ func (p *pdfDoc) table(cols []column, rows [][]string, colour func(row, col int)
 	p.need(2 * h)
 	header()
 	p.font("", 8.5)
+	p.f.SetDrawColor(colRule[0], colRule[1], colRule[2])
+	p.f.SetLineWidth(0.1)
 	for i, row := range rows {
 		if p.need(h) {
 			header()
@@ -397,8 +420,6 @@ func (p *pdfDoc) table(cols []column, rows [][]string, colour func(row, col int)
 		}
 		p.f.Ln(h)
 		y := p.f.GetY()
-		p.f.SetDrawColor(colRule[0], colRule[1], colRule[2])
-		p.f.SetLineWidth(0.1)
 		p.f.Line(margin, y, margin+contentW, y)
 	}
 	p.color(colText)

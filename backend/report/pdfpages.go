@@ -288,17 +288,17 @@ func (p *pdfDoc) section(m Migration) {
 		p.color(col)
 		p.cell(6, h, mark, "C", false)
 		p.color(colText)
-		p.cell(34, h, c.Title(), "L", false)
+		p.cell(38, h, c.Title(), "L", false)
 		p.font("", 9)
 		if !c.OK {
 			p.color(colBad)
 		}
-		for i, line := range p.wrap(c.Message, contentW-40-2*pad) {
+		for i, line := range p.wrap(c.Message, contentW-44-2*pad) {
 			if i > 0 {
 				p.need(h)
 			}
-			p.f.SetX(margin + 40)
-			p.cell(contentW-40, h, line, "L", false)
+			p.f.SetX(margin + 44)
+			p.cell(contentW-44, h, line, "L", false)
 			p.f.Ln(h)
 		}
 	}

@@ -254,3 +254,39 @@ func TestRetryAfterFailureSkipsCompletedSteps(t *testing.T) {
 	_, err = e.svc.RetryMigration(context.Background(), d.ID, true)
 	require.Equal(t, service.CodeNotAllowed, service.CodeOf(err))
 }
+
+// TestStopFromAnotherProcess stops a run through a second handle on the same history, as
+// `ferry stop` in a terminal does while the window runs the migration: the running
+// process notices within its watch interval and cancels the step.
+func TestStopFromAnotherProcess(t *testing.T) {
+	s := newScript()
+	s.block[migration.StepDownloadFiles] = true
+	t.Setenv("FERRY_KEYRING", "off")
+	dir := t.TempDir()
+	svc, err := service.Open(context.Background(), service.Config{DataDir: dir})
+	require.NoError(t, err)
+	r := runner.New(runner.Config{Store: svc.RunnerStore(), Pipeline: s, WatchEvery: 100 * time.Millisecond})
+	svc.AttachRunner(r)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.Start(ctx)
+	t.Cleanup(func() { cancel(); r.Close(); _ = svc.Close() })
+	d, err := svc.CreateMigration(context.Background(), input("sftp"))
+	require.NoError(t, err)
+	for got := range s.entered {
+		if got == migration.StepDownloadFiles {
+			break
+		}
+	}
+	other, err := service.Open(context.Background(), service.Config{DataDir: dir})
+	require.NoError(t, err)
+	defer other.Close()
+	row, err := other.StopMigration(context.Background(), d.ID)
+	require.NoError(t, err)
+	require.Equal(t, migration.ReasonStopped, row.FailureReason)
+	require.Eventually(t, func() bool { return !r.Running(d.ID) }, 5*time.Second, 20*time.Millisecond,
+		"the run in the first process ends once the history says stopped")
+	got, err := svc.GetMigration(context.Background(), d.ID)
+	require.NoError(t, err)
+	require.Equal(t, "failed", got.Status)
+	require.Equal(t, migration.ReasonStopped, got.FailureReason)
+}

@@ -288,7 +288,22 @@ type trackedTLS struct {
 	raw net.Conn
 }
 
-func (t *trackedTLS) Close() error { t.c.untrack(t.raw); return t.Conn.Close() }
+// Close ends a TLS data connection the orderly way: close_notify, FIN, then read what
+// the server still sends (TLS 1.3 session tickets) before closing. Closing a socket
+// with unread bytes makes the kernel send a reset, and a server that sees a reset may
+// throw away the end of an upload.
+func (t *trackedTLS) Close() error {
+	t.c.untrack(t.raw)
+	if t.Conn.ConnectionState().HandshakeComplete {
+		_ = t.Conn.CloseWrite()
+		if cw, ok := t.raw.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
+		_ = t.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.CopyN(io.Discard, t.Conn, 256*1024) // bounded: an aborted download keeps coming
+	}
+	return t.Conn.Close()
+}
 
 // deadlineConn pushes the deadline forward on every read and write, so only silence
 // longer than the timeout fails, however long the whole transfer takes.
@@ -300,6 +315,14 @@ type deadlineConn struct {
 func (d *deadlineConn) Read(p []byte) (int, error) {
 	_ = d.Conn.SetReadDeadline(time.Now().Add(d.timeout))
 	return d.Conn.Read(p)
+}
+
+// CloseWrite sends FIN while the connection stays open for reading.
+func (d *deadlineConn) CloseWrite() error {
+	if cw, ok := d.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 func (d *deadlineConn) Write(p []byte) (int, error) {
