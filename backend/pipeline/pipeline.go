@@ -159,12 +159,6 @@ func snapshotEvent(s progress.Snapshot) events.Progress {
 	}
 }
 
-// canceled reports whether err is the run's cancellation (Stop or Ferry closing), which
-// the runner handles; such errors are passed through unchanged.
-func canceled(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || err != nil)
-}
-
 // removeAll deletes a staging path, ignoring a missing one.
 func removeAll(p string) error {
 	if err := os.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -388,7 +388,7 @@ type column struct {
 // table draws a header row and rows, repeating the header after a page break. colour,
 // when set, picks the text colour of a cell.
 func (p *pdfDoc) table(cols []column, rows [][]string, colour func(row, col int) [3]int) {
-	const h = 5.2
+	const h = 4.8
 	header := func() {
 		p.font("B", 8)
 		p.color(colText)

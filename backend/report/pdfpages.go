@@ -135,7 +135,7 @@ func (p *pdfDoc) heading(s string) {
 
 // kv draws a label and a wrapped value.
 func (p *pdfDoc) kv(label, value string) {
-	const lw, h = 34.0, 4.8
+	const lw, h = 34.0, 4.4
 	p.need(h)
 	p.f.SetX(margin)
 	p.font("", 8)

@@ -3,7 +3,8 @@
 // wp-config.php says and how to point it at the destination database (ParseConfig,
 // RewriteConfig), which prefix and URL a database dump holds (DetectDump), how to move
 // the site URL inside database values without breaking PHP serialized data
-// (Replacer), and how to check the moved site (Validate).
+// (Replacer), and how to check the moved site (RowCounts, Files, SerializedValues,
+// SiteURL, Replacer.OldURLLeft, HTTP).
 //
 // Nothing here does network or database I/O of its own except the optional HTTP check
 // in validation; callers feed it bytes, file trees and iterators.

@@ -43,6 +43,7 @@ type ValueRef struct {
 	Key string
 }
 
+// String names the value for a message: "wp_options.option_value (siteurl)".
 func (r ValueRef) String() string {
 	if r.Key == "" {
 		return r.Table + "." + r.Column
