@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -103,6 +104,12 @@ func checksums(t *testing.T, db *DB) map[string]int64 {
 func requireSameObjects(t *testing.T, src, dst *DB) {
 	t.Helper()
 	require.Equal(t, checksums(t, src), checksums(t, dst))
+	for _, table := range []string{"all_types", "wp_posts", "no_pk"} { // indexes too
+		var n1, c1, n2, c2 string
+		require.NoError(t, src.SQL().QueryRow("SHOW CREATE TABLE "+table).Scan(&n1, &c1))
+		require.NoError(t, dst.SQL().QueryRow("SHOW CREATE TABLE "+table).Scan(&n2, &c2))
+		require.Equal(t, stripAutoInc(c1), stripAutoInc(c2))
+	}
 	var n1, n2 int
 	require.NoError(t, src.SQL().QueryRow("SELECT n FROM v2").Scan(&n1))
 	require.NoError(t, dst.SQL().QueryRow("SELECT n FROM v2").Scan(&n2))
@@ -224,3 +231,7 @@ func TestDumpRowLargerThanDestinationPacket(t *testing.T) {
 	require.Contains(t, err.Error(), "max_allowed_packet")
 	require.Contains(t, err.Error(), "big")
 }
+
+var autoIncRe = regexp.MustCompile(` AUTO_INCREMENT=\d+`)
+
+func stripAutoInc(s string) string { return autoIncRe.ReplaceAllString(s, "") }

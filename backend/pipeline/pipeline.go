@@ -51,7 +51,7 @@ type Pipeline struct {
 	// HTTPTransport is used by the optional HTTP check (tests trust their server with it).
 	HTTPTransport *http.Transport
 
-	mu sync.Mutex // serialises Results read-modify-write per process
+	mu sync.Mutex // guards Connections and serialises Results read-modify-write
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)
@@ -98,10 +98,20 @@ func (p *Pipeline) uploadManifest(id int64) string {
 }
 
 func (p *Pipeline) connections() int {
-	if p.Connections > 0 {
-		return min(p.Connections, transfer.MaxWorkers)
+	p.mu.Lock()
+	n := p.Connections
+	p.mu.Unlock()
+	if n > 0 {
+		return min(n, transfer.MaxWorkers)
 	}
 	return transfer.DefaultWorkers
+}
+
+// SetConnections changes the connections per file transfer for steps started from now on.
+func (p *Pipeline) SetConnections(n int) {
+	p.mu.Lock()
+	p.Connections = n
+	p.mu.Unlock()
 }
 
 // load returns the migration's results so far.

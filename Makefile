@@ -1,0 +1,85 @@
+# Ferry's two everyday commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := run
+
+GO ?= go
+FE := frontend
+# WebKitGTK 4.1 needs the webkit2_41 tag where 4.0 is absent (evaluated after deps ran).
+WEBKIT = $(shell pkg-config --exists webkit2gtk-4.0 2>/dev/null || { pkg-config --exists webkit2gtk-4.1 2>/dev/null && echo ,webkit2_41; })
+GOFILES = $(shell find . -name '*.go' -not -path './$(FE)/*' -not -path './.git/*')
+
+.PHONY: run test bench build build-dev deps frontend check-fmt vet arch go-test fe-check e2e screenshot wailsjs
+
+## deps: system packages (apt, when root or with sudo -n) and npm packages (npm ci)
+deps: $(FE)/node_modules/.ferry-stamp
+	build/scripts/deps.sh
+
+$(FE)/node_modules/.ferry-stamp: $(FE)/package-lock.json
+	cd $(FE) && npm ci --no-audit --no-fund
+	touch $@
+
+## frontend: type-check-free Vite build into frontend/dist (keeps dist/.gitkeep)
+frontend: $(FE)/node_modules/.ferry-stamp
+	cd $(FE) && npm run build --silent
+
+## build: the desktop binary build/bin/ferry
+build: deps frontend
+	$(GO) build -tags desktop,production$(WEBKIT) -o build/bin/ferry .
+
+## build-dev: the binary the end-to-end test drives (serves the UI to a browser too)
+build-dev: deps frontend
+	$(GO) build -tags dev$(WEBKIT) -o build/bin/ferry-dev .
+
+## run: build everything and open Ferry
+run: build
+	./build/bin/ferry
+
+check-fmt:
+	@out="$$(gofmt -l $(GOFILES))"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## arch: nothing under backend/ may import Wails
+arch:
+	@if $(GO) list -deps ./backend/... | grep -q wailsapp; then \
+		echo "backend/ imports Wails:"; $(GO) list -deps ./backend/... | grep wailsapp; exit 1; fi
+	@echo "arch: backend/ is free of Wails"
+
+go-test:
+	if [[ -x build/scripts/test-mysql.sh ]]; then \
+		FERRY_TEST_MYSQL_DSN="$$(build/scripts/test-mysql.sh)"; export FERRY_TEST_MYSQL_DSN; fi; \
+	$(GO) test -race -p 2 ./...
+
+fe-check: $(FE)/node_modules/.ferry-stamp
+	cd $(FE) && npx vue-tsc --noEmit
+	cd $(FE) && npx prettier --check .
+	cd $(FE) && npx vitest run
+
+## e2e: the real backend under Xvfb driven by headless Chromium
+e2e: build-dev
+	cd $(FE) && node --test --test-concurrency=1 e2e/
+
+## test: every check CI runs, in order, stopping at the first failure
+test: deps
+	$(MAKE) --no-print-directory check-fmt
+	$(MAKE) --no-print-directory vet
+	$(MAKE) --no-print-directory arch
+	$(MAKE) --no-print-directory go-test
+	$(MAKE) --no-print-directory fe-check
+	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory e2e
+
+## bench: Go benchmarks plus every bench/*/run.sh
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
+	for s in bench/*/run.sh; do [[ -e "$$s" ]] || continue; echo "== $$s"; bash "$$s"; done
+
+## screenshot: capture the real desktop window under Xvfb
+screenshot: build
+	build/scripts/screenshot.sh
+
+## wailsjs: regenerate frontend/wailsjs after changing a bound method or DTO
+wailsjs:
+	tmp="$$(mktemp -d)"; FERRY_DATA_DIR="$$tmp" FERRY_KEYRING=off wails generate module; rm -rf "$$tmp"

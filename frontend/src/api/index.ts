@@ -1,0 +1,123 @@
+// The one module that talks to the Go side. Stores call these functions; nothing else
+// imports wailsjs/. Every failure is normalised into an ApiError whose `code` is the
+// service.Code the backend chose, so callers switch on codes, never on message text.
+import * as App from '../../wailsjs/go/main/App'
+import { service } from '../../wailsjs/go/models'
+import { EventsOn } from '../../wailsjs/runtime/runtime'
+import type {
+  Action,
+  BulkResult,
+  ChangedEvent,
+  CreateInput,
+  ListQuery,
+  ListResult,
+  LogDTO,
+  LogEvent,
+  MigrationDetail,
+  MigrationRow,
+  ProgressEvent,
+  TabCounts,
+  UserDTO,
+} from './types'
+
+export type * from './types'
+
+export type ErrorCode = 'invalid_input' | 'not_found' | 'not_allowed' | 'conflict' | 'internal'
+
+/** ApiError is a failed call: the backend's {code, message, fields}. */
+export class ApiError extends Error {
+  readonly code: ErrorCode
+  /** fields maps a form field's JSON path (e.g. "destination.host") to what is wrong with it. */
+  readonly fields: Record<string, string>
+
+  constructor(code: ErrorCode, message: string, fields: Record<string, string> = {}) {
+    super(message)
+    this.name = 'ApiError'
+    this.code = code
+    this.fields = fields
+  }
+}
+
+const codes: ErrorCode[] = ['invalid_input', 'not_found', 'not_allowed', 'conflict', 'internal']
+
+/** toApiError turns whatever a bound call rejected with into an ApiError. */
+export function toApiError(raw: unknown): ApiError {
+  if (raw instanceof ApiError) return raw
+  if (raw && typeof raw === 'object' && 'code' in raw) {
+    const r = raw as { code: unknown; message?: unknown; fields?: unknown }
+    const code = codes.includes(r.code as ErrorCode) ? (r.code as ErrorCode) : 'internal'
+    const fields =
+      r.fields && typeof r.fields === 'object' ? (r.fields as Record<string, string>) : {}
+    return new ApiError(code, String(r.message ?? 'Unknown error'), fields)
+  }
+  // The runtime rejects with new Error(text) where text is the JSON main.go's formatError made.
+  if (raw instanceof Error) return toApiError(raw.message)
+  if (typeof raw === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(raw)
+      if (parsed && typeof parsed === 'object' && 'code' in parsed) return toApiError(parsed)
+    } catch {
+      // not JSON: a plain message from the runtime (timeouts, lost connection)
+    }
+    return new ApiError('internal', raw)
+  }
+  return new ApiError('internal', 'Unknown error')
+}
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    throw toApiError(e)
+  }
+}
+
+export const listMigrations = (q: ListQuery): Promise<ListResult> =>
+  call(() => App.ListMigrations(service.ListQuery.createFrom(q)))
+export const tabCounts = (): Promise<TabCounts> => call(() => App.TabCounts())
+export const getMigration = (id: number): Promise<MigrationDetail> =>
+  call(() => App.GetMigration(id))
+export const getLogs = (id: number, afterSeq: number, limit: number): Promise<LogDTO[]> =>
+  call(() => App.GetLogs(id, afterSeq, limit))
+export const revealSecret = (id: number, field: string): Promise<string> =>
+  call(() => App.RevealSecret(id, field))
+export const createMigration = (input: CreateInput): Promise<MigrationDetail> =>
+  call(() => App.CreateMigration(service.CreateInput.createFrom(input)))
+export const deleteMigrations = (ids: number[]): Promise<BulkResult> =>
+  call(() => App.DeleteMigrations(ids))
+export const markSuccessful = (id: number): Promise<MigrationRow> =>
+  call(() => App.MarkSuccessful(id))
+export const markFailed = (id: number): Promise<MigrationRow> => call(() => App.MarkFailed(id))
+export const listUsers = (search: string): Promise<UserDTO[]> => call(() => App.ListUsers(search))
+export const listServices = (search: string): Promise<string[]> =>
+  call(() => App.ListServices(search))
+
+/**
+ * boundActions are the row actions this build can perform. The transition table may allow
+ * more (stop, retry…); the UI offers an action only when it is allowed AND bound here.
+ */
+export const boundActions: ReadonlySet<Action> = new Set<Action>([
+  'show',
+  'delete',
+  'mark_successful',
+  'mark_failed',
+])
+
+/** Event names of backend/events. */
+export const EVENT_CHANGED = 'migration:changed'
+export const EVENT_PROGRESS = 'migration:progress'
+export const EVENT_LOG = 'migration:log'
+
+interface EventPayloads {
+  [EVENT_CHANGED]: ChangedEvent
+  [EVENT_PROGRESS]: ProgressEvent
+  [EVENT_LOG]: LogEvent
+}
+
+/** onEvent subscribes to one backend event and returns the function that unsubscribes. */
+export function onEvent<N extends keyof EventPayloads>(
+  name: N,
+  handler: (payload: EventPayloads[N]) => void,
+): () => void {
+  return EventsOn(name, (payload: EventPayloads[N]) => handler(payload))
+}

@@ -1,0 +1,225 @@
+// The migrations store holds the table: which tab, search, sort and page the admin is
+// looking at, the rows of that page and the count of every tab. It refetches the page on
+// `migration:changed` (debounced, so a burst of events costs one call) and patches live
+// progress into the rows it already has.
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import * as api from '../api'
+import type {
+  BulkResult,
+  CreateInput,
+  ListQuery,
+  MigrationDetail,
+  MigrationRow,
+  ProgressEvent,
+  SortKey,
+  Tab,
+  TabCounts,
+  UserDTO,
+} from '../api'
+import { ApiError } from '../api'
+
+/** REFRESH_DELAY_MS coalesces bursts of change events into one refetch. */
+export const REFRESH_DELAY_MS = 150
+
+export const useMigrationsStore = defineStore('migrations', () => {
+  const tab = ref<Tab>('in_progress')
+  const search = ref('')
+  const sort = ref<SortKey>('id')
+  const desc = ref(true)
+  const page = ref(1)
+  const pageSize = ref(50)
+
+  const rows = ref<MigrationRow[]>([])
+  const total = ref(0)
+  const counts = ref<TabCounts>({ inProgress: 0, failed: 0, successful: 0 })
+  const loading = ref(false)
+  const loaded = ref(false)
+  const error = ref<ApiError | null>(null)
+  const checked = ref<number[]>([])
+
+  let requestSeq = 0
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null
+
+  const query = computed<ListQuery>(() => ({
+    tab: tab.value,
+    search: search.value.trim(),
+    sort: sort.value,
+    desc: desc.value,
+    page: page.value,
+    pageSize: pageSize.value,
+  }))
+
+  /** load fetches the current page; a response older than the latest request is ignored. */
+  async function load() {
+    const seq = ++requestSeq
+    loading.value = true
+    try {
+      const res = await api.listMigrations(query.value)
+      if (seq !== requestSeq) return
+      rows.value = res.rows ?? []
+      total.value = res.total
+      counts.value = res.counts
+      error.value = null
+      loaded.value = true
+      const present = new Set(rows.value.map((r) => r.id))
+      checked.value = checked.value.filter((id) => present.has(id))
+      // The page may have emptied (last row deleted): step back to the last page that exists.
+      const lastPage = Math.max(1, Math.ceil(res.total / pageSize.value))
+      if (page.value > lastPage) {
+        page.value = lastPage
+        await load()
+      }
+    } catch (e) {
+      if (seq !== requestSeq) return
+      error.value = api.toApiError(e)
+    } finally {
+      if (seq === requestSeq) loading.value = false
+    }
+  }
+
+  /** scheduleRefresh reloads once after a quiet REFRESH_DELAY_MS. */
+  function scheduleRefresh() {
+    if (refreshTimer) clearTimeout(refreshTimer)
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null
+      void load()
+    }, REFRESH_DELAY_MS)
+  }
+
+  function cancelRefresh() {
+    if (refreshTimer) clearTimeout(refreshTimer)
+    refreshTimer = null
+  }
+
+  function setTab(t: Tab) {
+    if (t === tab.value) return
+    tab.value = t
+    page.value = 1
+    checked.value = []
+    if (t === 'successful' && sort.value === 'id') {
+      sort.value = 'completedAt'
+      desc.value = true
+    } else if (t !== 'successful' && sort.value === 'completedAt') {
+      sort.value = 'id'
+      desc.value = true
+    }
+    return load()
+  }
+
+  function setSearch(s: string) {
+    if (s === search.value) return
+    search.value = s
+    page.value = 1
+    return load()
+  }
+
+  function setSort(key: SortKey, descending: boolean) {
+    sort.value = key
+    desc.value = descending
+    page.value = 1
+    return load()
+  }
+
+  function setPage(p: number) {
+    page.value = p
+    return load()
+  }
+
+  function setPageSize(n: number) {
+    pageSize.value = n
+    page.value = 1
+    return load()
+  }
+
+  function setChecked(ids: number[]) {
+    checked.value = ids
+  }
+
+  /** applyProgress patches live progress into a visible row without a refetch. */
+  function applyProgress(p: ProgressEvent) {
+    const row = rows.value.find((r) => r.id === p.id)
+    if (!row || row.status !== 'running') return
+    row.progress = { percent: p.percent, speed: p.speed, etaSeconds: p.etaSeconds }
+  }
+
+  async function remove(ids: number[]): Promise<BulkResult> {
+    const res = await api.deleteMigrations(ids)
+    checked.value = checked.value.filter((id) => !res.done.includes(id))
+    await load()
+    return res
+  }
+
+  async function markSuccessful(id: number): Promise<MigrationRow> {
+    const row = await api.markSuccessful(id)
+    await load()
+    return row
+  }
+
+  async function markFailed(id: number): Promise<MigrationRow> {
+    const row = await api.markFailed(id)
+    await load()
+    return row
+  }
+
+  /** create creates a migration; an invalid_input ApiError carries the per-field messages. */
+  async function create(input: CreateInput): Promise<MigrationDetail> {
+    const detail = await api.createMigration(input)
+    await load()
+    return detail
+  }
+
+  async function serviceSuggestions(prefix: string): Promise<string[]> {
+    try {
+      return await api.listServices(prefix)
+    } catch {
+      return [] // suggestions are a convenience: never block the form on them
+    }
+  }
+
+  async function userSuggestions(search: string): Promise<UserDTO[]> {
+    try {
+      return await api.listUsers(search)
+    } catch {
+      return []
+    }
+  }
+
+  function rowById(id: number): MigrationRow | undefined {
+    return rows.value.find((r) => r.id === id)
+  }
+
+  return {
+    tab,
+    search,
+    sort,
+    desc,
+    page,
+    pageSize,
+    rows,
+    total,
+    counts,
+    loading,
+    loaded,
+    error,
+    checked,
+    query,
+    load,
+    scheduleRefresh,
+    cancelRefresh,
+    setTab,
+    setSearch,
+    setSort,
+    setPage,
+    setPageSize,
+    setChecked,
+    applyProgress,
+    remove,
+    markSuccessful,
+    markFailed,
+    create,
+    serviceSuggestions,
+    userSuggestions,
+    rowById,
+  }
+})

@@ -1,0 +1,156 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { nextTick } from 'vue'
+import * as api from '../src/api'
+import NewMigrationDialog from '../src/components/NewMigrationDialog.vue'
+import RowActions from '../src/components/RowActions.vue'
+import StatusCell from '../src/components/StatusCell.vue'
+import { useUiStore } from '../src/stores/ui'
+import { page, row } from './fixtures'
+
+vi.mock('../src/api', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/api')>()
+  return {
+    ...real,
+    listMigrations: vi.fn(),
+    createMigration: vi.fn(),
+    listServices: vi.fn(),
+    listUsers: vi.fn(),
+    deleteMigrations: vi.fn(),
+  }
+})
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+  vi.mocked(api.listMigrations).mockResolvedValue(page([]))
+  vi.mocked(api.listServices).mockResolvedValue([])
+  vi.mocked(api.listUsers).mockResolvedValue([])
+})
+afterEach(() => {
+  document.body.innerHTML = ''
+})
+
+const q = <T extends Element = HTMLElement>(sel: string) => document.body.querySelector<T>(sel)
+
+async function openDialog() {
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  const w = mount(NewMigrationDialog, { attachTo: document.body, global: { plugins: [pinia] } })
+  useUiStore().openNewMigration()
+  await flushPromises()
+  await nextTick()
+  return w
+}
+
+async function type(name: string, value: string) {
+  const input = q<HTMLInputElement>(`input[name="${name}"]`)
+  expect(input, name).not.toBeNull()
+  input!.value = value
+  input!.dispatchEvent(new Event('input'))
+  await nextTick()
+}
+
+describe('NewMigrationDialog', () => {
+  it('shows each message of Error.fields under its own field', async () => {
+    vi.mocked(api.createMigration).mockRejectedValue(
+      new api.ApiError('invalid_input', 'Check the highlighted fields', {
+        userEmail: 'Enter a valid email address.',
+        'destination.host': "Enter the server's host name.",
+        'options.httpIp': 'Enter an IP address.',
+      }),
+    )
+    const w = await openDialog()
+    await type('userName', 'Jane Doe')
+    q<HTMLButtonElement>('[data-test="create-migration"]')!.click()
+    await flushPromises()
+    const feedback = (path: string) =>
+      q(`[data-field="${path}"] .n-form-item-feedback--error`)?.textContent?.trim()
+    expect(feedback('userEmail')).toBe('Enter a valid email address.')
+    expect(feedback('destination.host')).toBe("Enter the server's host name.")
+    expect(feedback('userName')).toBeUndefined()
+    // A field the form does not show is listed above the form instead of being lost.
+    expect(q('[data-test="form-error"]')?.textContent).toContain('Enter an IP address.')
+    const sent = vi.mocked(api.createMigration).mock.calls[0][0]
+    expect(sent).toMatchObject({ method: 'manual', userName: 'Jane Doe', userId: 0 })
+    expect(sent.destination).toMatchObject({ protocol: 'sftp', port: 22 })
+    w.unmount()
+  })
+
+  it('closes and reports the new migration when the backend accepts it', async () => {
+    vi.mocked(api.createMigration).mockResolvedValue(
+      row({ id: 7, domain: 'shop.example' }) as unknown as api.MigrationDetail,
+    )
+    const w = await openDialog()
+    await type('domain', 'shop.example')
+    // Enter in a field submits the form.
+    q('input[name="domain"]')!.dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }),
+    )
+    await flushPromises()
+    expect(api.createMigration).toHaveBeenCalledTimes(1)
+    const ui = useUiStore()
+    expect(ui.newMigrationOpen).toBe(false)
+    expect(ui.notices.at(-1)?.text).toBe('Migration #7 (shop.example) created')
+    w.unmount()
+  })
+})
+
+describe('StatusCell', () => {
+  it('shows the failure reason in the Failed tab', () => {
+    const w = mount(StatusCell, {
+      props: {
+        row: row({
+          tab: 'failed',
+          status: 'failed',
+          failureReason: 'Cannot connect to FTP server',
+        }),
+      },
+    })
+    expect(w.find('.failed').text()).toContain('Cannot connect to FTP server')
+  })
+
+  it('shows Completed with a check in the Successful tab', () => {
+    const w = mount(StatusCell, {
+      props: { row: row({ tab: 'successful', status: 'successful' }) },
+    })
+    expect(w.find('.ok').text()).toBe('Completed')
+  })
+
+  it('shows the step with a progress bar while running, and the alert when action is needed', async () => {
+    const running = mount(StatusCell, {
+      props: {
+        row: row({
+          status: 'running',
+          actionRequired: false,
+          statusText: 'Uploading files… 42%',
+          progress: { percent: 42, speed: 2 * 1024 * 1024, etaSeconds: 30 },
+        }),
+      },
+    })
+    expect(running.text()).toContain('Uploading files… 42%')
+    expect(running.find('.n-progress').exists()).toBe(true)
+    expect(running.find('.rate').text()).toBe('42% · 2.0 MiB/s · 30 s left')
+
+    const waiting = mount(StatusCell, { props: { row: row() } })
+    expect(waiting.find('.attention').text()).toContain('Waiting for files')
+    await waiting.find('.attention').trigger('click')
+    expect(useUiStore().detailsId).toBe(12)
+    expect(useUiStore().detailsTab).toBe('process')
+  })
+})
+
+describe('RowActions', () => {
+  it('draws only allowed, bound actions and deletes through the confirmation', async () => {
+    vi.mocked(api.deleteMigrations).mockResolvedValue({ done: [12], failed: {} })
+    const w = mount(RowActions, { props: { row: row({ actions: ['show', 'stop', 'delete'] }) } })
+    const tests = w.findAll('button').map((b) => b.attributes('data-test'))
+    expect(tests).toEqual(['action-show-12', 'action-delete-12'])
+    await w.find('[data-test="action-delete-12"]').trigger('click')
+    const ui = useUiStore()
+    expect(ui.confirm?.message).toMatch(/^Delete migration #12 \(example\.com\)\?/)
+    ui.answer(true)
+    await flushPromises()
+    expect(api.deleteMigrations).toHaveBeenCalledWith([12])
+  })
+})
