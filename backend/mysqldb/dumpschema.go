@@ -209,6 +209,9 @@ func showCreate(ctx context.Context, c *sql.Conn, q string, col int) (string, er
 	return vals[col].String, nil
 }
 
+// unitBytes is the data one unit of a big table should read, about.
+const unitBytes = 32 << 20
+
 // unit is one read of a table: a primary-key range, or the whole table.
 type unit struct {
 	table        *table
@@ -223,7 +226,12 @@ func planUnits(ctx context.Context, c *sql.Conn, tables []*table, chunkRows int)
 	slices.SortStableFunc(order, func(a, b *table) int { return int(min(max(b.size-a.size, -1), 1)) })
 	var units []*unit
 	for _, t := range order {
-		if t.pk == "" || t.rows <= int64(chunkRows) {
+		rowsPerUnit := int64(chunkRows)
+		if t.rows > 0 && t.size > 0 {
+			// big rows (post content) get smaller ranges so workers share big tables evenly
+			rowsPerUnit = min(rowsPerUnit, max(1000, unitBytes*t.rows/t.size))
+		}
+		if t.pk == "" || t.rows <= rowsPerUnit {
 			units = append(units, &unit{table: t})
 			continue
 		}
@@ -237,7 +245,7 @@ func planUnits(ctx context.Context, c *sql.Conn, tables []*table, chunkRows int)
 			continue
 		}
 		span := uint64(hi.Int64-lo.Int64) + 1
-		step := int64(max(span*uint64(chunkRows)/uint64(t.rows), 1))
+		step := int64(max(span*uint64(rowsPerUnit)/uint64(t.rows), 1))
 		// the first and last ranges are open so rows added since planning are not lost
 		prev := int64(0)
 		first := true

@@ -30,7 +30,12 @@ type site struct {
 
 func makeSite(t *testing.T, dbName, dbUser, dbPass, dbHost string) site {
 	t.Helper()
-	dir := t.TempDir()
+	return makeSiteIn(t, t.TempDir(), dbName, dbUser, dbPass, dbHost)
+}
+
+// makeSiteIn writes the site into dir (overwriting the files it has).
+func makeSiteIn(t *testing.T, dir, dbName, dbUser, dbPass, dbHost string) site {
+	t.Helper()
 	files := map[string]string{
 		"index.php":                                "<?php\ndefine( 'WP_USE_THEMES', true );\nrequire __DIR__ . '/wp-blog-header.php';\n",
 		"wp-includes/version.php":                  "<?php\n$wp_version = '6.4.3';\n$wp_db_version = 56657;\n",

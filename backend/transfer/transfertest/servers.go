@@ -164,6 +164,9 @@ type SFTPOptions struct {
 	HostKey gossh.Signer
 	// ReadOnly refuses every write with a permission error.
 	ReadOnly bool
+	// AllowTCPForwarding lets clients open direct-tcpip channels (ssh -L), which is how
+	// Ferry reaches a MySQL server listening only on the SSH host's loopback.
+	AllowTCPForwarding bool
 }
 
 // SFTPServer is a running in-process SFTP server. Logins land in Root, the way an
@@ -228,6 +231,13 @@ func StartSFTP(t testing.TB, rootDir string, opts SFTPOptions) *SFTPServer {
 				_ = server.Close()
 			},
 		},
+	}
+	if opts.AllowTCPForwarding {
+		srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return true }
+		srv.ChannelHandlers = map[string]ssh.ChannelHandler{
+			"session":      ssh.DefaultSessionHandler,
+			"direct-tcpip": ssh.DirectTCPIPHandler,
+		}
 	}
 	srv.AddHostKey(hostKey)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
