@@ -94,7 +94,11 @@ func (p *progressPrinter) Emit(name string, payload any) {
 	case events.Progress:
 		if (p.id == 0 || v.ID == p.id) && time.Since(p.last) >= time.Second {
 			p.last = time.Now()
-			fmt.Fprintf(p.w, "         %s %s\n", migration.StepID(v.Step).Verb(), service.ProgressText(v.Percent, v.Speed, v.ETASeconds))
+			verb := migration.StepID(v.Step).Verb()
+			if v.Step == string(migration.StepWaitForUpload) {
+				verb = "Verifying files" // Verify reports its progress on this step
+			}
+			fmt.Fprintf(p.w, "         %s %s\n", verb, service.ProgressText(v.Percent, v.Speed, v.ETASeconds))
 		}
 	}
 }

@@ -147,7 +147,14 @@ func SerializedValues(values Values, knownBroken int64) (Check, error) {
 	}
 	if bad == 0 {
 		c.OK = true
-		c.Message = fmt.Sprintf("All %d serialized values parse.", total)
+		switch total {
+		case 0:
+			c.Message = "No serialized values to check."
+		case 1:
+			c.Message = "The one serialized value parses."
+		default:
+			c.Message = fmt.Sprintf("All %d serialized values parse.", total)
+		}
 		return c, nil
 	}
 	c.Message = fmt.Sprintf("%d of %d serialized values do not parse, the first in %s", bad, total, first)
