@@ -33,8 +33,12 @@ type DumpOptions struct {
 	// AddDropTable writes DROP TABLE IF EXISTS before each CREATE TABLE, as mysqldump does.
 	// Off by default so that loading the dump with the mysql client never destroys a table.
 	AddDropTable bool
-	// NoLock skips FLUSH TABLES WITH READ LOCK; each connection then has its own snapshot.
-	NoLock bool
+	// Lock takes a brief FLUSH TABLES WITH READ LOCK (at most 2 s of waiting; needs the
+	// RELOAD privilege) so that every connection reads the same snapshot. Off by default:
+	// on a busy shared server that lock waits for other clients' queries and stalls their
+	// writes meanwhile. Without it each connection has its own snapshot, started a few
+	// milliseconds apart.
+	Lock bool
 	// Progress, when set, is called at most every 100 ms and once at the end with the rows
 	// read and bytes written so far. It is called from one goroutine.
 	Progress func(rows, bytes int64)
@@ -49,9 +53,10 @@ type DumpStats struct {
 	Rows         int64
 	Bytes        int64            // bytes written to w (compressed when Gzip)
 	RowsPerTable map[string]int64 // rows dumped per table
-	// Snapshot is "global" when every connection read the same snapshot (taken under a
-	// short FLUSH TABLES WITH READ LOCK, or with one worker), or "per-connection" when the
-	// lock was not allowed: then each connection's tables are consistent among themselves.
+	// Snapshot is "global" when every connection read the same snapshot (one worker, or
+	// DumpOptions.Lock granted), or "per-connection": then each connection's reads are
+	// consistent among themselves, and rows of one table read by different connections may
+	// differ by the writes of the few milliseconds between their snapshots.
 	Snapshot string
 }
 
@@ -95,7 +100,7 @@ func Dump(ctx context.Context, db *DB, w io.Writer, opts DumpOptions) (DumpStats
 		return st, fmt.Errorf("dump: plan: %w", err)
 	}
 	workers := min(opts.Workers, max(len(units), 1))
-	conns, snapshot, err := snapshotConns(ctx, db, main, workers, opts.NoLock)
+	conns, snapshot, err := snapshotConns(ctx, db, main, workers, opts.Lock)
 	defer func() {
 		for _, c := range conns {
 			c.Close()
@@ -262,12 +267,12 @@ func (d *dumpWriter) tick(final bool) {
 	}
 }
 
-// snapshotConns opens n connections that read one consistent snapshot: under a brief
-// FLUSH TABLES WITH READ LOCK when allowed, else each with its own snapshot.
-func snapshotConns(ctx context.Context, db *DB, main *sql.Conn, n int, noLock bool) ([]*sql.Conn, string, error) {
+// snapshotConns opens n connections with consistent snapshots, started under a brief
+// FLUSH TABLES WITH READ LOCK when lock is set and granted so that they are all the same.
+func snapshotConns(ctx context.Context, db *DB, main *sql.Conn, n int, lock bool) ([]*sql.Conn, string, error) {
 	locked := false
-	if n > 1 && !noLock {
-		if _, err := main.ExecContext(ctx, "SET SESSION lock_wait_timeout = 10"); err == nil {
+	if n > 1 && lock {
+		if _, err := main.ExecContext(ctx, "SET SESSION lock_wait_timeout = 2"); err == nil {
 			if _, err := main.ExecContext(ctx, "FLUSH TABLES WITH READ LOCK"); err == nil {
 				locked = true
 			}

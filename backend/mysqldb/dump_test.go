@@ -148,13 +148,14 @@ func TestDumpImportRoundTrip(t *testing.T) {
 	fillAllTypes(t, src, 3000)
 	ctx := context.Background()
 	for _, tc := range []struct {
-		name string
-		dump DumpOptions
-		imp  ImportOptions
+		name     string
+		dump     DumpOptions
+		imp      ImportOptions
+		snapshot string
 	}{
-		{"defaults", DumpOptions{}, ImportOptions{}},
-		{"one worker", DumpOptions{Workers: 1}, ImportOptions{Workers: 1}},
-		{"small chunks gzip", DumpOptions{Workers: 3, ChunkRows: 200, MaxStatementBytes: 16 << 10, Gzip: true}, ImportOptions{Workers: 3, BatchBytes: 40 << 10, NoPrescan: true}},
+		{"defaults", DumpOptions{}, ImportOptions{}, "per-connection"},
+		{"one worker", DumpOptions{Workers: 1}, ImportOptions{Workers: 1}, "global"},
+		{"small chunks gzip lock", DumpOptions{Workers: 3, ChunkRows: 200, MaxStatementBytes: 16 << 10, Gzip: true, Lock: true}, ImportOptions{Workers: 3, BatchBytes: 40 << 10, NoPrescan: true}, "global"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -168,7 +169,7 @@ func TestDumpImportRoundTrip(t *testing.T) {
 			require.Equal(t, 2, st.Views)
 			require.Equal(t, 1, st.Triggers)
 			require.Equal(t, 1, st.Routines)
-			require.Equal(t, "global", st.Snapshot)
+			require.Equal(t, tc.snapshot, st.Snapshot)
 			require.Equal(t, int64(buf.Len()), st.Bytes)
 			require.Positive(t, calls)
 			if tc.dump.Gzip {
