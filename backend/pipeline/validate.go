@@ -69,10 +69,15 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 		}
 		prefix = info.TablePrefix
 	}
-	serialized := []tableColumn{{prefix + "options", "option_value"}, {prefix + "postmeta", "meta_value"}}
+	serialized := []tableColumn{{table: prefix + "options", column: "option_value"}, {table: prefix + "postmeta", column: "meta_value"}}
 	var knownBroken int64
 	if res.Replacements != nil {
 		knownBroken = res.Replacements.Broken
+	}
+	// Only values that start like PHP's serialize() output can be serialized: let the
+	// server filter, so Validate does not pull the whole postmeta table across.
+	for i := range serialized {
+		serialized[i].where = serializedFilter(serialized[i].column)
 	}
 	c, err := wordpress.SerializedValues(columnValues(ctx, db.SQL(), serialized, counts), knownBroken)
 	if err != nil {
@@ -101,11 +106,11 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 	rows.Close()
 	checks = append(checks, wordpress.SiteURL(siteurl, home, m.NewURL))
 
-	var all []tableColumn
-	for t := range counts {
-		if strings.HasPrefix(t, prefix) {
-			all = append(all, tableColumn{table: t})
-		}
+	// Every form of the old URL the Replacer rewrites contains its bare host: only rows
+	// holding it in some text column can fail the check, and the server finds them.
+	all, err := hostFilters(ctx, db.SQL(), prefix, counts, rw.Needles())
+	if err != nil {
+		return dbFailure("destination", dst.DB, err)
 	}
 	c, err = rw.OldURLLeft(columnValues(ctx, db.SQL(), all, counts))
 	if err != nil {
@@ -151,7 +156,70 @@ func (p *Pipeline) sourceManifestPath(m migration.Migration) string {
 	return p.downloadManifest(m.ID)
 }
 
-type tableColumn struct{ table, column string }
+// tableColumn names what columnValues reads: one column (or all when column is empty) of
+// a table, with an optional WHERE clause and its arguments.
+type tableColumn struct {
+	table, column string
+	where         string
+	args          []any
+}
+
+// serializedFilter keeps values whose first bytes are a serialize() type tag.
+func serializedFilter(col string) string {
+	c := quoteIdent(col)
+	return "LEFT(" + c + ", 2) IN ('a:','s:','O:','C:','i:','d:','b:','N;')"
+}
+
+// hostFilters returns, per table with the prefix, the text columns and a WHERE clause
+// keeping rows where any of them contains one of the needles.
+func hostFilters(ctx context.Context, db *sql.DB, prefix string, exists map[string]int64, needles [][]byte) ([]tableColumn, error) {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE IN ('char','varchar','tinytext','text','mediumtext','longtext','json','tinyblob','blob','mediumblob','longblob')
+		ORDER BY TABLE_NAME, ORDINAL_POSITION`)
+	if err != nil {
+		return nil, fmt.Errorf("list text columns: %w", err)
+	}
+	defer rows.Close()
+	cols := map[string][]string{}
+	var order []string
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			return nil, fmt.Errorf("list text columns: %w", err)
+		}
+		if _, ok := exists[t]; !ok || !strings.HasPrefix(t, prefix) {
+			continue
+		}
+		if cols[t] == nil {
+			order = append(order, t)
+		}
+		cols[t] = append(cols[t], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list text columns: %w", err)
+	}
+	var out []tableColumn
+	for _, t := range order {
+		var conds []string
+		var args []any
+		sel := make([]string, 0, len(cols[t]))
+		for _, c := range cols[t] {
+			sel = append(sel, quoteIdent(c))
+			for _, n := range needles {
+				conds = append(conds, quoteIdent(c)+" LIKE ? ESCAPE '!'")
+				args = append(args, "%"+likeEscape(string(n))+"%")
+			}
+		}
+		out = append(out, tableColumn{table: t, column: strings.Join(sel, ", "), where: strings.Join(conds, " OR "), args: args})
+	}
+	return out, nil
+}
+
+// likeEscape escapes LIKE's wildcards with '!'.
+func likeEscape(s string) string {
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return r.Replace(s)
+}
 
 // columnValues walks the string values of the given columns (every column when column is
 // empty) of tables that exist, streaming rows so memory stays flat.
@@ -162,10 +230,17 @@ func columnValues(ctx context.Context, db *sql.DB, cols []tableColumn, exists ma
 				continue
 			}
 			sel := "*"
-			if tc.column != "" {
+			switch {
+			case strings.Contains(tc.column, "`"):
+				sel = tc.column // already a quoted column list
+			case tc.column != "":
 				sel = quoteIdent(tc.column)
 			}
-			rows, err := db.QueryContext(ctx, "SELECT "+sel+" FROM "+quoteIdent(tc.table))
+			q := "SELECT " + sel + " FROM " + quoteIdent(tc.table)
+			if tc.where != "" {
+				q += " WHERE " + tc.where
+			}
+			rows, err := db.QueryContext(ctx, q, tc.args...)
 			if err != nil {
 				return fmt.Errorf("read %s: %w", tc.table, err)
 			}

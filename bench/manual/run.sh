@@ -33,7 +33,7 @@ if [ ! -f "$B/manual/.ready" ]; then
   tail -c 100 "$SQL" | grep -q "Dump completed" || fail "mysqldump output incomplete"
   touch "$B/manual/.ready"
 fi
-echo "zip: $(unzip -Z1 "$ZIP" | grep -vc '/$') files, $(($(stat -c %s "$ZIP") / 1000000)) MB (unpacked $((NBYTES / 1000000)) MB); dump: $(($(stat -c %s "$SQL") / 1000000)) MB, $SRC_ROWS rows: $(echo $SRC_COUNTS)"
+echo "zip: $(unzip -Z1 "$ZIP" | grep -vc '/$') files with wp-config.php, $(($(stat -c %s "$ZIP") / 1000000)) MB (unpacked $((NBYTES / 1000000)) MB); dump: $(($(stat -c %s "$SQL") / 1000000)) MB, $SRC_ROWS rows: $(echo $SRC_COUNTS)"
 MYSQLD_PID=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 
 FERRY=$W/ferry
@@ -80,7 +80,7 @@ run_ferry() {
 }
 
 : > "$W/results"
-echo "label wall_s rss_kb client_cpu_s mysqld_cpu_s (unused)"
+echo "label wall_s rss_kb client_cpu_s mysqld_cpu_s -"
 for i in $(seq "$RUNS"); do
   run_hand "$i"
   run_ferry "$i"

@@ -131,36 +131,45 @@ cpu_ticks() {
   echo "$s"
 }
 TICK=$(getconf CLK_TCK)
+busy_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 
 # timed LABEL CMD...: runs CMD under /usr/bin/time -v and appends to $W/results
-# "LABEL wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s".
+# "LABEL wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s other_cpu_s", where other is
+# the CPU the rest of this (shared) machine used meanwhile: what made the run noisy.
 timed() {
-  local label=$1 m0 f0 m1 f1; shift
-  m0=$(cpu_ticks $MYSQLD_PID); f0=$(cpu_ticks ${FILE_SERVER_PIDS:-})
+  local label=$1 m0 f0 b0 m1 f1 b1; shift
+  m0=$(cpu_ticks $MYSQLD_PID); f0=$(cpu_ticks ${FILE_SERVER_PIDS:-}); b0=$(busy_ticks)
   /usr/bin/time -v -o "$W/time.txt" "$@" >"$W/out.txt" 2>&1 || { tail -30 "$W/out.txt" >&2; cat "$W/time.txt" >&2; fail "$label exited non-zero"; }
-  m1=$(cpu_ticks $MYSQLD_PID); f1=$(cpu_ticks ${FILE_SERVER_PIDS:-})
-  awk -F': ' -v l="$label" -v m=$(((m1 - m0))) -v f=$(((f1 - f0))) -v t="$TICK" '
+  m1=$(cpu_ticks $MYSQLD_PID); f1=$(cpu_ticks ${FILE_SERVER_PIDS:-}); b1=$(busy_ticks)
+  awk -F': ' -v l="$label" -v m=$(((m1 - m0))) -v f=$(((f1 - f0))) -v b=$(((b1 - b0))) -v t="$TICK" '
     /Elapsed \(wall/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; w=s}
     /Maximum resident/ {r=$2} /User time/ {u=$2} /System time/ {y=$2}
-    END {printf "%s %.2f %d %.2f %.2f %.2f\n", l, w, r, u+y, m/t, f/t}' "$W/time.txt" | tee -a "$W/results"
+    END {printf "%s %.2f %d %.2f %.2f %.2f %.2f\n", l, w, r, u+y, m/t, f/t, b/t - (u+y) - m/t - f/t}' "$W/time.txt" | tee -a "$W/results"
 }
 
 # summary BASELINE FERRY TARGET: medians, minimums, ratio of medians, peak RSS, CPU.
 summary() {
-  awk -v base="$1" -v fer="$2" -v target="$3" -v runs="$RUNS" '
-  { n[$1]++; w[$1, n[$1]] = $2; if ($3 > rss[$1]) rss[$1] = $3; c[$1] += $4; m[$1] += $5; f[$1] += $6 }
+  awk -v base="$1" -v fer="$2" -v target="$3" -v fs_col="${FILE_SERVER_PIDS:+1}" '
+  { n[$1]++; w[$1, n[$1]] = $2; if ($3 > rss[$1]) rss[$1] = $3; c[$1] += $4; m[$1] += $5; f[$1] += $6; o[$1] += $7 }
   function med(k,   i, j, t, a, cnt) { cnt = n[k]; for (i = 1; i <= cnt; i++) a[i] = w[k, i]
     for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     mn[k] = a[1]; return (cnt % 2) ? a[(cnt + 1) / 2] : (a[cnt / 2] + a[cnt / 2 + 1]) / 2 }
   END {
-    printf "\n%-8s %5s %9s %8s %11s %11s %11s %13s\n", "route", "runs", "median_s", "min_s", "peakRSS_MB", "client_cpu", "mysqld_cpu", "ftp+ssh_cpu"
+    printf "\n%-8s %5s %9s %8s %11s %11s %11s%s%s\n", "route", "runs", "median_s", "min_s", "peakRSS_MB", "client_cpu", "mysqld_cpu", (fs_col ? "   ftp+ssh_cpu" : ""), "  other_cpu"
     split(base " " fer, ks, " ")
     for (i = 1; i <= 2; i++) { k = ks[i]; md[k] = med(k)
-      printf "%-8s %5d %9.2f %8.2f %11.1f %11.2f %11.2f %13.2f\n", k, n[k], md[k], mn[k], rss[k] / 1024, c[k] / n[k], m[k] / n[k], f[k] / n[k] }
+      printf "%-8s %5d %9.2f %8.2f %11.1f %11.2f %11.2f", k, n[k], md[k], mn[k], rss[k] / 1024, c[k] / n[k], m[k] / n[k]
+      if (fs_col) printf " %13.2f", f[k] / n[k]
+      printf " %10.2f\n", o[k] / n[k] }
+    for (i = 1; i <= n[fer] && i <= n[base]; i++) pr[i] = w[fer, i] / w[base, i]
+    np = i - 1; for (i = 1; i <= np; i++) for (j = i + 1; j <= np; j++) if (pr[j] < pr[i]) { t = pr[i]; pr[i] = pr[j]; pr[j] = t }
+    printf "ratio of each round (ferry/by-hand, sorted):"; for (i = 1; i <= np; i++) printf " %.2f", pr[i]
+    printf "; median %.2f\n", (np % 2) ? pr[(np + 1) / 2] : (pr[np / 2] + pr[np / 2 + 1]) / 2
     r = md[fer] / md[base]
     printf "ratio ferry/by-hand (medians) = %.2f (target <= %s: %s); Ferry peak RSS %.0f MB (target < 200 MB: %s)\n",
       r, target, (r <= target ? "met" : "MISSED"), rss[fer] / 1024, (rss[fer] / 1024 < 200 ? "met" : "MISSED")
-    print "(CPU columns are seconds per run, averaged; mysqld is shared with other users of this machine)"
+    print "(CPU columns are seconds per run, averaged; mysqld is shared with other users of this machine;"
+    print " other_cpu is what the rest of the machine used meanwhile, out of 2 x wall seconds)"
   }' "$W/results"
 }
 

@@ -8,7 +8,7 @@
 #
 #   RUNS=3 bench/migration/run.sh
 #
-# The site (~3,950 files / ~230 MB) and the database (~1.05M rows, ~560 MB dump) are made
+# The site (~3,950 files / ~230 MB) and the database (~1.08M rows, ~590 MB dump) are made
 # once and cached under $FERRY_BENCH_CACHE (/var/tmp/ferry-bench).
 set -euo pipefail
 RUNS=${RUNS:-3}
