@@ -39,10 +39,16 @@ type Facts struct {
 // ErrNotAllowed is wrapped by every refusal of Allowed.
 var ErrNotAllowed = errors.New("action not allowed")
 
-// importStarted reports whether a manual migration has gone past Wait for upload,
-// after which it can no longer be stopped (SPEC §3) and a failure can be retried.
+// importStarted reports whether a manual migration's import has started (Continue Import
+// was pressed), after which it can no longer be stopped (SPEC §3) and a failure can be
+// retried. Continue Import needs a verified migration and leaves Wait for upload, so a
+// verified migration that no longer waits has started, even while Check destination
+// (which runs first) is its current step.
 func (f Facts) importStarted() bool {
-	return f.CurrentStep.Valid() && f.CurrentStep.After(StepWaitForUpload)
+	if f.CurrentStep.Valid() && f.CurrentStep.After(StepWaitForUpload) {
+		return true
+	}
+	return f.Method == MethodManual && f.Verified && f.Status != StatusWaiting
 }
 
 // Allowed returns nil when action a is allowed for a migration with facts f, else an

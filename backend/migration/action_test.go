@@ -59,9 +59,14 @@ var expectedUpload = map[[2]bool][]Action{
 	{true, true}:   {ActionAttach, ActionVerify, ActionContinueImport},
 }
 
-func kindOf(m Method, step StepID) string {
+func kindOf(m Method, step StepID, st Status, verified bool) string {
 	if m != MethodManual {
 		return "auto"
+	}
+	// Continue Import (which needs a verified migration) starts the import: from then on
+	// it counts as after Wait for upload, even while Check destination runs again.
+	if verified && st != StatusWaiting {
+		return "manual-after"
 	}
 	switch step {
 	case "", StepCheckDestination, StepAnalyseSource: // steps 1-2 come before step 3, even one that does not apply
@@ -81,7 +86,7 @@ func TestAllowedExhaustive(t *testing.T) {
 				for _, attached := range []bool{false, true} {
 					for _, verified := range []bool{false, true} {
 						f := Facts{Status: st, Method: m, CurrentStep: step, Attached: attached, Verified: verified}
-						want := slices.Clone(expectedBase[st][kindOf(m, step)])
+						want := slices.Clone(expectedBase[st][kindOf(m, step, st, verified)])
 						if m == MethodManual && st == StatusWaiting && step == StepWaitForUpload {
 							want = append(want, expectedUpload[[2]bool{attached, verified}]...)
 						}

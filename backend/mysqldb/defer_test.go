@@ -1,6 +1,7 @@
 package mysqldb
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,5 +26,31 @@ func TestSplitSecondaryKeys(t *testing.T) {
 			require.Equal(t, tc.out, string(out))
 			require.Equal(t, tc.keys, keys)
 		})
+	}
+}
+
+func TestStatsRecalcOff(t *testing.T) {
+	for _, tc := range []struct {
+		in  string
+		off bool
+	}{
+		{"CREATE TABLE t (a INT PRIMARY KEY) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", true},
+		{"CREATE TABLE t (a INT PRIMARY KEY)\n", true},
+		{"CREATE TABLE t (a INT PRIMARY KEY) ENGINE = innodb", true},
+		{"CREATE TABLE t (a INT PRIMARY KEY) ENGINE=MyISAM", false},
+		{"CREATE TABLE t (a INT PRIMARY KEY) STATS_AUTO_RECALC=1", false},
+		{"CREATE TABLE t (a INT PRIMARY KEY) /*!50100 PARTITION BY HASH (a) */", false},
+		{"CREATE TABLE t (a INT PRIMARY KEY) AS SELECT 1 AS a", false},
+		{"CREATE TABLE t (a INT PRIMARY KEY) COMMENT='x'", false},
+		{"CREATE TABLE t (a INT PRIMARY KEY) -- note", false},
+		{"CREATE TABLE t LIKE u", false},
+	} {
+		out, off := statsRecalcOff([]byte(tc.in))
+		require.Equal(t, tc.off, off, tc.in)
+		if off {
+			require.Equal(t, strings.TrimRight(tc.in, "\n")+" STATS_AUTO_RECALC=0", string(out))
+		} else {
+			require.Equal(t, tc.in, string(out))
+		}
 	}
 }

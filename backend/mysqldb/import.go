@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -108,7 +109,10 @@ const sessionSQL = "SET NAMES utf8mb4, SESSION foreign_key_checks = 0, SESSION u
 // executed; otherwise each statement is checked before it runs, in order. INSERT batches
 // load on Workers connections; every other statement runs alone, in order, after the rows
 // before it. Plain secondary indexes of the tables it creates are built once each table's
-// rows are in, which is what makes Import faster than the mysql client.
+// rows are in (for a mysqldump-style file, on a connection of their own while the next
+// table loads), and InnoDB tables it creates do not recalculate their persistent
+// statistics during the load but are analysed once at the end: that is what makes Import
+// faster than the mysql client.
 func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (ImportStats, error) {
 	st := ImportStats{RowsPerTable: map[string]int64{}}
 	if db.cfg.Database == "" {
@@ -156,7 +160,16 @@ func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (Impor
 	}
 	ld.main = main
 	ld.max = opts.BatchBytes
+	im.ix, err = newIndexer(ctx, db)
+	if err != nil {
+		ld.close()
+		return st, fmt.Errorf("import: connect: %w", classify(db.cfg, err))
+	}
 	err = im.pass(ctx, r, ld)
+	if ierr := im.waitIndexes(); err == nil && ierr != nil {
+		err = ierr
+	}
+	im.ix.close()
 	if cerr := ld.close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -225,6 +238,10 @@ type importer struct {
 	// table's rows are all in (see splitSecondaryKeys)
 	deferred map[string][]string
 	logged   map[string]bool
+	// ix builds deferred indexes on its own connection while later tables load; pending
+	// lists the tables it has not finished, in order
+	ix      *indexer
+	pending []pendingIndex
 }
 
 var collationRe = regexp.MustCompile(`utf8mb[34]_0900_[a-z_]+|utf8(?:mb[34])?_unicode_520_ci`)
@@ -300,7 +317,16 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 		}
 	}
 	complete := func(t string) error {
-		if t == "" || slices.Contains(im.st.CompletedTables, t) {
+		if t == "" || slices.Contains(im.st.CompletedTables, t) || im.isPending(t) {
+			return nil
+		}
+		if ld != nil && im.ix != nil && len(im.deferred[t]) > 0 {
+			// build the indexes in the background: the next table loads meanwhile
+			if err := ld.flush(); err != nil {
+				return err
+			}
+			im.pending = append(im.pending, pendingIndex{table: t, done: im.ix.start(ctx, t, im.deferred[t])})
+			delete(im.deferred, t)
 			return nil
 		}
 		if err := im.addDeferred(ctx, ld, t); err != nil {
@@ -383,7 +409,7 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 			}
 		}
 		if a.kind == kInsert {
-			rw.odd = rw.needles != nil && oddEscapes(text)
+			rw.begin(text)
 			out, err := rw.values(text, a.values, a.tables[0], orSchema(a.columns, schema[a.tables[0]]))
 			if err != nil {
 				return &RefusedError{Line: s.Line, Reason: "reads a file on the server or runs a query inside VALUES"}
@@ -396,6 +422,26 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 		}
 		if ld == nil {
 			continue
+		}
+		if len(im.pending) > 0 {
+			// a statement may run beside a background index build only when it surely
+			// does not touch that table: INSERTs, CREATE and DROP TABLE, SET and keys
+			// toggles name their tables; anything else waits for every build
+			wait := false
+			switch {
+			case a.kind == kInsert || a.kind == kCreateTable || a.kind == kDropTable || a.kind == kSet ||
+				a.kind == kOther && isKeysToggle(text) && len(a.tables) > 0:
+				for _, t := range a.tables {
+					wait = wait || im.isPending(t)
+				}
+			default:
+				wait = true
+			}
+			if wait {
+				if err := im.waitIndexes(); err != nil {
+					return err
+				}
+			}
 		}
 		im.st.Statements++
 		if a.kind == kCreateTable {
@@ -442,6 +488,10 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 				if text, keys = splitSecondaryKeys(text); len(keys) > 0 {
 					im.deferred[a.tables[0]] = keys
 				}
+				var off bool
+				if text, off = statsRecalcOff(text); off {
+					im.deferred[a.tables[0]] = append(im.deferred[a.tables[0]], "STATS_AUTO_RECALC=DEFAULT")
+				}
 			}
 			if a.kind == kCreateTable && im.opts.Overwrite {
 				for _, t := range a.tables {
@@ -475,6 +525,9 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 	im.st.BytesRead = cr.n.Load()
 	if ld != nil {
 		if err := ld.flush(); err != nil {
+			return err
+		}
+		if err := im.waitIndexes(); err != nil {
 			return err
 		}
 		for _, t := range im.st.Tables {
@@ -552,10 +605,44 @@ func (im *importer) addDeferred(ctx context.Context, ld *loaders, t string) erro
 		return err
 	}
 	delete(im.deferred, t)
-	if _, err := ld.main.ExecContext(ctx, "ALTER TABLE "+quoteIdent(t)+" "+strings.Join(keys, ", ")); err != nil {
+	return buildIndexes(ctx, ld.main, t, keys)
+}
+
+// buildIndexes adds the deferred index clauses keys to table t on connection c.
+func buildIndexes(ctx context.Context, c *sql.Conn, t string, keys []string) error {
+	if _, err := c.ExecContext(ctx, "ALTER TABLE "+quoteIdent(t)+" "+strings.Join(keys, ", ")); err != nil {
 		return &ImportError{Msg: fmt.Sprintf("Database import failed: adding the indexes of table %s: %v", t, err), Err: err}
 	}
+	if slices.Contains(keys, "STATS_AUTO_RECALC=DEFAULT") {
+		// statistics were not kept up to date during the load: compute them once now (a
+		// sample of a few pages per index), as the server would have in the background
+		rows, err := c.QueryContext(ctx, "ANALYZE TABLE "+quoteIdent(t))
+		if err != nil {
+			return &ImportError{Msg: fmt.Sprintf("Database import failed: analysing table %s: %v", t, err), Err: err}
+		}
+		rows.Close()
+	}
 	return nil
+}
+
+// statsRecalcOff adds STATS_AUTO_RECALC=0 to an InnoDB CREATE TABLE, so the server does not
+// recalculate the table's persistent statistics again and again while the rows pour in
+// (innodb_stats_auto_recalc itself is global only). The import sets it back to DEFAULT
+// with the deferred indexes and analyses the table once. Statements that set the option
+// themselves, name another engine, or are partitioned or built from a query keep their text.
+func statsRecalcOff(text []byte) ([]byte, bool) {
+	up := bytes.ToUpper(text)
+	end := bytes.LastIndexByte(up, ')')
+	if end < 0 || bytes.Contains(up, []byte("STATS_AUTO_RECALC")) || bytes.Contains(up, []byte("PARTITION")) ||
+		bytes.Contains(up, []byte("SELECT")) || bytes.Contains(up[end:], []byte("--")) || bytes.ContainsAny(up[end:], "#/'\"`") {
+		return text, false
+	}
+	tail := bytes.ReplaceAll(up[end:], []byte(" "), nil)
+	if bytes.Contains(tail, []byte("ENGINE")) && !bytes.Contains(tail, []byte("ENGINE=INNODB")) {
+		return text, false
+	}
+	out := make([]byte, 0, len(text)+24)
+	return append(append(out, bytes.TrimRight(text, " \t\r\n")...), " STATS_AUTO_RECALC=0"...), true
 }
 
 // isKeysToggle matches mysqldump's ALTER TABLE ... DISABLE/ENABLE KEYS, which need no index.
@@ -563,4 +650,86 @@ func isKeysToggle(text []byte) bool {
 	w := firstWords(text, 1)
 	up := bytes.ToUpper(text)
 	return len(w) == 1 && w[0] == "ALTER" && (bytes.Contains(up, []byte(" ENABLE KEYS")) || bytes.Contains(up, []byte(" DISABLE KEYS")))
+}
+
+// pendingIndex is a table whose deferred indexes the indexer is building.
+type pendingIndex struct {
+	table string
+	done  <-chan error
+}
+
+func (im *importer) isPending(t string) bool {
+	for _, p := range im.pending {
+		if p.table == t {
+			return true
+		}
+	}
+	return false
+}
+
+// waitIndexes waits for every background index build and marks the tables built
+// complete. It returns the first error.
+func (im *importer) waitIndexes() error {
+	var first error
+	for _, p := range im.pending {
+		if err := <-p.done; err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		if !slices.Contains(im.st.CompletedTables, p.table) {
+			im.st.CompletedTables = append(im.st.CompletedTables, p.table)
+		}
+	}
+	im.pending = im.pending[:0]
+	return first
+}
+
+// indexer runs deferred-index ALTERs one at a time on a connection of its own, so that a
+// mysqldump file's next table loads while the last one's indexes are sorted.
+type indexer struct {
+	conn *sql.Conn
+	jobs chan indexJob
+	wg   sync.WaitGroup
+}
+
+type indexJob struct {
+	ctx   context.Context
+	table string
+	keys  []string
+	done  chan error
+}
+
+func newIndexer(ctx context.Context, db *DB) (*indexer, error) {
+	c, err := db.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, sessionSQL); err != nil {
+		c.Close()
+		return nil, err
+	}
+	ix := &indexer{conn: c, jobs: make(chan indexJob, 64)}
+	ix.wg.Add(1)
+	go func() {
+		defer ix.wg.Done()
+		for j := range ix.jobs {
+			j.done <- buildIndexes(j.ctx, ix.conn, j.table, j.keys)
+		}
+	}()
+	return ix, nil
+}
+
+// start queues the build of table t's deferred indexes; the channel reports its result.
+func (ix *indexer) start(ctx context.Context, t string, keys []string) <-chan error {
+	done := make(chan error, 1)
+	ix.jobs <- indexJob{ctx: ctx, table: t, keys: keys, done: done}
+	return done
+}
+
+func (ix *indexer) close() {
+	close(ix.jobs)
+	ix.wg.Wait()
+	ix.conn.Close()
 }

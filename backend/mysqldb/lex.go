@@ -126,32 +126,38 @@ func (l *lexer) next() token {
 }
 
 // stringEnd returns the offset just past the string literal starting at s[i] (a quote).
-// An unterminated literal ends at len(s). It jumps with IndexByte: literals are most of a
-// dump's bytes.
+// An unterminated literal ends at len(s). It jumps from quote to quote with IndexByte and
+// tells an escaped quote by the backslashes right before it, so the many escapes of
+// serialized values (\") cost nothing: literals are most of a dump's bytes.
 func stringEnd(s []byte, i int) int {
 	q := s[i]
-	j := i + 1
-	qa := -1 // position of the next quote at or after j, found once and reused
-	for j < len(s) {
-		if qa < j {
-			k := bytes.IndexByte(s[j:], q)
-			if k < 0 {
-				return len(s)
-			}
-			qa = j + k
+	j := i + 1 // never inside an escape
+	for {
+		k := bytes.IndexByte(s[j:], q)
+		if k < 0 {
+			return len(s)
 		}
-		if e := bytes.IndexByte(s[j:qa], '\\'); e >= 0 {
-			j += e + 2 // skip the escaped byte, which may be the quote
+		qa := j + k
+		if oddBackslashes(s, j, qa) {
+			j = qa + 1 // \' : the quote is escaped
 			continue
 		}
-		j = qa
-		if j+1 < len(s) && s[j+1] == q {
-			j += 2
+		if qa+1 < len(s) && s[qa+1] == q {
+			j = qa + 2 // doubled quote
 			continue
 		}
-		return j + 1
+		return qa + 1
 	}
-	return len(s)
+}
+
+// oddBackslashes reports whether the run of backslashes ending just before s[at], counted
+// back no further than from, is odd: then s[at] is escaped. from must not be inside an escape.
+func oddBackslashes(s []byte, from, at int) bool {
+	n := 0
+	for p := at - 1; p >= from && s[p] == '\\'; p-- {
+		n++
+	}
+	return n&1 == 1
 }
 
 // firstWords returns up to n leading keywords of a statement, upper-cased, stopping at the

@@ -67,16 +67,26 @@ func RewriteStream(ctx context.Context, r io.Reader, w io.Writer, rw ValueRewrit
 		}
 		st.BytesIn += int64(len(s.Raw))
 		out := s.Raw
+		var pre, suffix []byte
 		if len(s.Text) > 0 {
 			st.Statements++
-			out, err = rv.statement(s, schema, true)
+			text, err := rv.statement(s, schema, false)
 			if err != nil {
 				return st, fmt.Errorf("rewrite sql at line %d: %w", s.Line, err)
 			}
+			if len(text) != len(s.Text) || len(text) > 0 && &text[0] != &s.Text[0] {
+				// changed: the comments before and the delimiter after go around the new text,
+				// written in three parts rather than copied together
+				pre = s.Raw[:cap(s.Raw)-cap(s.Text)] // Text lies inside Raw (same buffer)
+				suffix = s.Raw[len(pre)+len(s.Text):]
+				out = text
+			}
 		}
-		st.BytesOut += int64(len(out))
-		if _, err := bw.Write(out); err != nil {
-			return st, fmt.Errorf("write sql: %w", err)
+		for _, b := range [][]byte{pre, out, suffix} {
+			st.BytesOut += int64(len(b))
+			if _, err := bw.Write(b); err != nil {
+				return st, fmt.Errorf("write sql: %w", err)
+			}
 		}
 	}
 	st.Literals, st.Changed = rv.literals, rv.changed
@@ -96,11 +106,18 @@ type rewriter struct {
 	literals int64
 	changed  int64
 	tuples   int64 // rows in the last statement passed to values
-	odd      bool  // the current statement has unusual escapes: check every literal fully
+	odd      bool  // the current statement may have unusual escapes: check literals without a needle
+	plain    bool  // every needle is its own plain run: a raw literal holding one holds a needle
 }
 
 func newRewriter(rw ValueRewriter) *rewriter {
 	r := &rewriter{rw: rw}
+	defer func() {
+		r.plain = r.needles != nil
+		for i, n := range r.needles {
+			r.plain = r.plain && len(r.segments[i]) == len(n)
+		}
+	}()
 	if nr, ok := rw.(NeedleRewriter); ok {
 		for _, n := range nr.Needles() {
 			if len(n) == 0 {
@@ -147,6 +164,22 @@ func (r *rewriter) mayMatch(text []byte, odd bool) bool {
 		}
 	}
 	return false
+}
+
+// begin prepares the per-literal checks for the INSERT text and reports whether any of its
+// values can contain a needle. The costly scan for unusual escapes runs only when the
+// plain text holds no needle; otherwise each literal without one is checked on its own.
+func (r *rewriter) begin(text []byte) bool {
+	r.odd = false
+	if r.needles == nil {
+		return true
+	}
+	if r.mayMatch(text, false) {
+		r.odd = true // unknown for the statement: literal decides per literal
+		return true
+	}
+	// no needle in plain sight: only unusual escapes could hide one
+	return oddEscapes(text)
 }
 
 // oddEscapes reports a backslash escape other than those mysqldump writes.
@@ -196,8 +229,7 @@ func (r *rewriter) statement(s Statement, schema map[string][]string, whole bool
 	default:
 		return pick(s.Text), nil
 	}
-	r.odd = r.needles != nil && oddEscapes(s.Text)
-	if !r.mayMatch(s.Text, r.odd) {
+	if !r.begin(s.Text) {
 		return pick(s.Text), nil
 	}
 	l := lexer{s: s.Text}
@@ -317,15 +349,17 @@ func colName(cols []string, i int) string {
 
 // literal unescapes one literal, asks the rewriter, and reports the new value if changed.
 func (r *rewriter) literal(table, column string, raw []byte, quote byte) ([]byte, bool) {
-	if !r.mayMatch(raw, r.odd) {
+	if !r.mayMatch(raw, false) && (!r.odd || !oddEscapes(raw)) {
 		return nil, false // cheap: no needle can be inside, escaped or not
 	}
 	val := raw
-	if bytes.IndexByte(raw, '\\') >= 0 || bytes.IndexByte(raw, quote) >= 0 {
-		r.scratch = unescape(r.scratch[:0], raw)
+	escaped := bytes.IndexByte(raw, '\\') >= 0 || bytes.IndexByte(raw, quote) >= 0
+	if escaped {
+		r.scratch = unescapeLit(r.scratch[:0], raw, quote)
 		val = r.scratch
 	}
-	if r.needles != nil {
+	// an unescaped literal that got here holds a needle already when needles are plain
+	if r.needles != nil && (escaped || !r.plain) {
 		hit := false
 		for _, n := range r.needles {
 			if bytes.Contains(val, n) {
@@ -345,8 +379,46 @@ func (r *rewriter) literal(table, column string, raw []byte, quote byte) ([]byte
 	return nv, changed
 }
 
-// unescape appends the value of a MySQL string literal body (quotes removed) to dst.
-func unescape(dst, raw []byte) []byte {
+// unescape appends the value of a single-quoted MySQL string literal body to dst.
+func unescape(dst, raw []byte) []byte { return unescapeLit(dst, raw, '\'') }
+
+// unescapeLit appends the value of a MySQL string literal body (quotes removed) quoted
+// with quote to dst. Runs without escapes are copied whole.
+func unescapeLit(dst, raw []byte, quote byte) []byte {
+	if bytes.Contains(raw, []byte{quote, quote}) {
+		return unescapeSlow(dst, raw, quote) // doubled quotes; an escaped one (\') is fine below
+	}
+	for {
+		k := bytes.IndexByte(raw, '\\')
+		if k < 0 || k+1 >= len(raw) {
+			return append(dst, raw...)
+		}
+		dst = append(dst, raw[:k]...)
+		if e := raw[k+1]; unescapeTable[e] != 0 {
+			dst = append(dst, unescapeTable[e])
+		} else if e == '0' {
+			dst = append(dst, 0)
+		} else if e == '%' || e == '_' {
+			dst = append(dst, '\\', e) // MySQL keeps the backslash of \% and \_
+		} else {
+			dst = append(dst, e)
+		}
+		raw = raw[k+2:]
+	}
+}
+
+// unescapeTable maps the letter of an escape to its byte; zero for "the letter itself".
+var unescapeTable = func() (t [256]byte) {
+	t['b'] = '\b'
+	t['n'] = '\n'
+	t['r'] = '\r'
+	t['t'] = '\t'
+	t['Z'] = 0x1a
+	return t
+}()
+
+// unescapeSlow is unescapeLit for bodies with doubled quotes.
+func unescapeSlow(dst, raw []byte, quote byte) []byte {
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c == '\\' && i+1 < len(raw) {
@@ -371,7 +443,7 @@ func unescape(dst, raw []byte) []byte {
 			}
 			continue
 		}
-		if (c == '\'' || c == '"') && i+1 < len(raw) && raw[i+1] == c {
+		if c == quote && i+1 < len(raw) && raw[i+1] == c {
 			i++ // doubled quote
 		}
 		dst = append(dst, c)

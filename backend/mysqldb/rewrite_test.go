@@ -86,6 +86,21 @@ func TestEscapeRoundTrip(t *testing.T) {
 		require.Equal(t, v, unescape(nil, esc)[:len(v):len(v)])
 	}
 	require.Equal(t, []byte(`a\%b\_'`), unescape(nil, []byte(`a\%b\_''`)))
+	// only the literal's own quote is doubled: 'a""b' is a""b, "a''b" is a''b
+	require.Equal(t, []byte(`say ""hi"" it's`), unescapeLit(nil, []byte(`say ""hi"" it''s`), '\''))
+	require.Equal(t, []byte(`it''s "x"`), unescapeLit(nil, []byte(`it''s ""x""`), '"'))
+	require.Equal(t, []byte("it's \x00\b\n\r\t\x1a z\\"), unescapeLit(nil, []byte(`it\'s \0\b\n\r\t\Z \z\\`), '\''))
+}
+
+func TestRewriteKeepsDoubledOtherQuotes(t *testing.T) {
+	in := "INSERT INTO t VALUES ('say \"\"hi\"\" at http://old.test'),('it\\'s http://old.test');\n"
+	var out bytes.Buffer
+	rw := rewriterFunc(func(_, _ string, v []byte) ([]byte, bool) {
+		return bytes.ReplaceAll(v, []byte("old.test"), []byte("new.test")), true
+	})
+	_, err := RewriteStream(context.Background(), strings.NewReader(in), &out, rw)
+	require.NoError(t, err)
+	require.Equal(t, "INSERT INTO t VALUES ('say \\\"\\\"hi\\\"\\\" at http://new.test'),('it\\'s http://new.test');\n", out.String())
 }
 
 func TestRewriteStreamErrors(t *testing.T) {

@@ -121,7 +121,6 @@ func (s *Splitter) Next() (Statement, error) {
 	var ret = stLead                    // state to return to after a comment
 	execDepth := 0                      // nesting of executable comments inside the statement
 	quoteLine := 0                      // for error messages
-	quoteAt := -1                       // relative offset of the next closing-quote candidate, reused across escapes
 	need := func(n int) (bool, error) { // ensures buf[start+i : start+i+n] is available
 		for s.start+i+n > s.end {
 			ok, err := s.fill()
@@ -284,32 +283,23 @@ func (s *Splitter) Next() (Statement, error) {
 			} else if state == stBacktick {
 				q = '`'
 			}
-			// the next quote is found once and reused across the escapes before it
-			if quoteAt < i {
-				if j := bytes.IndexByte(b[i:], q); j >= 0 {
-					quoteAt = i + j
+			// jump to the next quote; the backslashes right before it tell whether it is
+			// escaped (backticks know no escapes)
+			k := bytes.IndexByte(b[i:], q)
+			if k < 0 {
+				if q != '`' && oddBackslashes(b, i, len(b)) {
+					i = len(b) + 1 // the last byte escapes the first one not yet read
 				} else {
-					quoteAt = -1
+					i = len(b)
 				}
-			}
-			j, limit := -1, len(b)
-			if quoteAt >= i {
-				j, limit = quoteAt-i, quoteAt
-			}
-			if q != '`' {
-				// a backslash escapes the next byte, which may be the quote itself
-				k := bytes.IndexByte(b[i:limit], '\\')
-				if k >= 0 {
-					// skip the escaped byte; past the end of data, the loop refills first
-					i += k + 2
-					continue
-				}
-			}
-			if j < 0 {
-				i = len(b)
 				continue
 			}
-			i = limit + 1
+			qa := i + k
+			if q != '`' && oddBackslashes(b, i, qa) {
+				i = qa + 1
+				continue
+			}
+			i = qa + 1
 			// a doubled quote stays inside the string
 			if ok, err := need(1); err != nil {
 				return Statement{}, err

@@ -113,3 +113,38 @@ func FuzzSplitter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStringEnd checks stringEnd, which jumps from quote to quote, against a byte-by-byte
+// reading of the literal, and the Splitter against both.
+func FuzzStringEnd(f *testing.F) {
+	for _, s := range []string{`'a'`, `'a\'b'x`, `'a\\'b`, `'a''b'`, `"a\\\"b"`, `'\\\\\''`, `'abc\`, `'it\'s ""ok""' ;`} {
+		f.Add([]byte(s))
+	}
+	slow := func(s []byte) int {
+		q := s[0]
+		for j := 1; j < len(s); j++ {
+			switch {
+			case s[j] == '\\':
+				j++
+			case s[j] == q && j+1 < len(s) && s[j+1] == q:
+				j++
+			case s[j] == q:
+				return j + 1
+			}
+		}
+		return len(s)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 || (in[0] != '\'' && in[0] != '"') {
+			return
+		}
+		end := stringEnd(in, 0)
+		require.Equal(t, slow(in), end)
+		if end < len(in) { // a terminated literal: the Splitter must end it at the same byte
+			stmt := append(append([]byte("SELECT "), in[:end]...), ';')
+			got := splitAll(iotest.OneByteReader(bytes.NewReader(stmt)), 1<<16)
+			require.NoError(t, got.err)
+			require.Equal(t, []string{string(stmt[:len(stmt)-1])}, got.texts)
+		}
+	})
+}
