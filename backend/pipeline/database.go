@@ -115,6 +115,7 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 	if err != nil {
 		return migration.Fail("Invalid site URL", err)
 	}
+	chk := &checkingRewriter{rw: rw}
 	r, size, err := p.openDump(ctx, m)
 	if err != nil {
 		return err
@@ -130,7 +131,7 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 	stats, err := mysqldb.Import(ctx, db.DB, r, mysqldb.ImportOptions{
 		Workers:    p.ImportWorkers,
 		Overwrite:  m.Options.Overwrite || len(res.ImportedTables) > 0,
-		Rewriter:   rw,
+		Rewriter:   chk,
 		SkipTables: res.ImportedTables,
 		Log:        func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },
 		Progress: func(ip mysqldb.ImportProgress) {
@@ -155,6 +156,8 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 		if err == nil {
 			r.Import = &DatabaseStats{Tables: len(stats.Tables), Rows: stats.Rows, Bytes: stats.BytesRead, DurationMs: time.Since(start).Milliseconds()}
 			r.Replacements = &rs
+			sc := chk.result(stats.Tables)
+			r.StreamCheck = &sc
 			if rs.Broken > 0 {
 				r.addWarning(fmt.Sprintf("%d serialized values were already damaged in the source and were copied unchanged (in %v)", rs.Broken, rs.BrokenSamples))
 			}

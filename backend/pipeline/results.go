@@ -27,9 +27,11 @@ type Results struct {
 	// ImportedTables is Import's resume cursor: tables committed whole.
 	ImportedTables []string `json:"importedTables,omitempty"`
 
-	Replacements *wordpress.Stats  `json:"replacements,omitempty"`
-	Validation   []wordpress.Check `json:"validation,omitempty"`
-	Warnings     []string          `json:"warnings,omitempty"`
+	Replacements *wordpress.Stats `json:"replacements,omitempty"`
+	// StreamCheck holds the checks Import made on the values it rewrote.
+	StreamCheck *StreamCheck      `json:"streamCheck,omitempty"`
+	Validation  []wordpress.Check `json:"validation,omitempty"`
+	Warnings    []string          `json:"warnings,omitempty"`
 }
 
 // TransferStats describes a file copy.

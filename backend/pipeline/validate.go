@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 
 	"ferry/backend/migration"
@@ -69,21 +70,34 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 		}
 		prefix = info.TablePrefix
 	}
-	serialized := []tableColumn{{table: prefix + "options", column: "option_value"}, {table: prefix + "postmeta", column: "meta_value"}}
+	// Tables this import created were checked value by value as they streamed in; only
+	// the others (kept by Overwrite, or from an earlier attempt) are read back.
+	var imported map[string]bool
+	if res.StreamCheck != nil {
+		imported = map[string]bool{}
+		for _, t := range res.StreamCheck.Tables {
+			imported[t] = true
+		}
+	}
+	readBack := func(t string) bool { return imported == nil || !imported[t] }
+	var serialized []tableColumn
+	for _, tc := range []tableColumn{{table: prefix + "options", column: "option_value"}, {table: prefix + "postmeta", column: "meta_value"}} {
+		if readBack(tc.table) {
+			// Only values that start like serialize() output can be serialized: the
+			// server filters, so Validate does not pull the whole postmeta table across.
+			tc.where = serializedFilter(tc.column)
+			serialized = append(serialized, tc)
+		}
+	}
 	var knownBroken int64
 	if res.Replacements != nil {
 		knownBroken = res.Replacements.Broken
-	}
-	// Only values that start like PHP's serialize() output can be serialized: let the
-	// server filter, so Validate does not pull the whole postmeta table across.
-	for i := range serialized {
-		serialized[i].where = serializedFilter(serialized[i].column)
 	}
 	c, err := wordpress.SerializedValues(columnValues(ctx, db.SQL(), serialized, counts), knownBroken)
 	if err != nil {
 		return dbFailure("destination", dst.DB, err)
 	}
-	checks = append(checks, c)
+	checks = append(checks, mergeSerialized(c, res.StreamCheck))
 
 	var siteurl, home string
 	q := "SELECT option_name, option_value FROM " + quoteIdent(prefix+"options") + " WHERE option_name IN ('siteurl','home')"
@@ -106,17 +120,18 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 	rows.Close()
 	checks = append(checks, wordpress.SiteURL(siteurl, home, m.NewURL))
 
-	// Every form of the old URL the Replacer rewrites contains its bare host: only rows
-	// holding it in some text column can fail the check, and the server finds them.
-	all, err := hostFilters(ctx, db.SQL(), prefix, counts, rw.Needles())
-	if err != nil {
-		return dbFailure("destination", dst.DB, err)
+	var all []tableColumn
+	for t := range counts {
+		if strings.HasPrefix(t, prefix) && readBack(t) {
+			all = append(all, tableColumn{table: t})
+		}
 	}
+	sort.Slice(all, func(i, j int) bool { return all[i].table < all[j].table })
 	c, err = rw.OldURLLeft(columnValues(ctx, db.SQL(), all, counts))
 	if err != nil {
 		return dbFailure("destination", dst.DB, err)
 	}
-	checks = append(checks, c)
+	checks = append(checks, mergeOldURL(c, res.StreamCheck, oldURL))
 
 	if m.Options.HTTPCheck {
 		checks = append(checks, wordpress.HTTP(ctx, wordpress.HTTPCheck{URL: m.NewURL, IP: m.Options.HTTPIP, Transport: p.HTTPTransport}))
@@ -168,57 +183,6 @@ type tableColumn struct {
 func serializedFilter(col string) string {
 	c := quoteIdent(col)
 	return "LEFT(" + c + ", 2) IN ('a:','s:','O:','C:','i:','d:','b:','N;')"
-}
-
-// hostFilters returns, per table with the prefix, the text columns and a WHERE clause
-// keeping rows where any of them contains one of the needles.
-func hostFilters(ctx context.Context, db *sql.DB, prefix string, exists map[string]int64, needles [][]byte) ([]tableColumn, error) {
-	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS
-		WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE IN ('char','varchar','tinytext','text','mediumtext','longtext','json','tinyblob','blob','mediumblob','longblob')
-		ORDER BY TABLE_NAME, ORDINAL_POSITION`)
-	if err != nil {
-		return nil, fmt.Errorf("list text columns: %w", err)
-	}
-	defer rows.Close()
-	cols := map[string][]string{}
-	var order []string
-	for rows.Next() {
-		var t, c string
-		if err := rows.Scan(&t, &c); err != nil {
-			return nil, fmt.Errorf("list text columns: %w", err)
-		}
-		if _, ok := exists[t]; !ok || !strings.HasPrefix(t, prefix) {
-			continue
-		}
-		if cols[t] == nil {
-			order = append(order, t)
-		}
-		cols[t] = append(cols[t], c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list text columns: %w", err)
-	}
-	var out []tableColumn
-	for _, t := range order {
-		var conds []string
-		var args []any
-		sel := make([]string, 0, len(cols[t]))
-		for _, c := range cols[t] {
-			sel = append(sel, quoteIdent(c))
-			for _, n := range needles {
-				conds = append(conds, quoteIdent(c)+" LIKE ? ESCAPE '!'")
-				args = append(args, "%"+likeEscape(string(n))+"%")
-			}
-		}
-		out = append(out, tableColumn{table: t, column: strings.Join(sel, ", "), where: strings.Join(conds, " OR "), args: args})
-	}
-	return out, nil
-}
-
-// likeEscape escapes LIKE's wildcards with '!'.
-func likeEscape(s string) string {
-	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
-	return r.Replace(s)
 }
 
 // columnValues walks the string values of the given columns (every column when column is
@@ -275,6 +239,36 @@ func columnValues(ctx context.Context, db *sql.DB, cols []tableColumn, exists ma
 		}
 		return nil
 	}
+}
+
+// mergeSerialized joins the read-back check with what Import checked while streaming.
+func mergeSerialized(c wordpress.Check, sc *StreamCheck) wordpress.Check {
+	if sc == nil {
+		return c
+	}
+	if sc.SerializedBad > 0 {
+		return wordpress.Check{Name: c.Name, Message: fmt.Sprintf("%d rewritten serialized values no longer parse, the first in %s.", sc.SerializedBad, sc.FirstBad)}
+	}
+	if !c.OK {
+		return c
+	}
+	c.Message = fmt.Sprintf("All %d rewritten serialized values parse (checked as they were imported); %s", sc.Serialized, lowerFirst(c.Message))
+	return c
+}
+
+// mergeOldURL joins the read-back check with what Import checked while streaming.
+func mergeOldURL(c wordpress.Check, sc *StreamCheck, oldURL string) wordpress.Check {
+	if sc == nil || sc.OldURLLeft == 0 {
+		return c
+	}
+	return wordpress.Check{Name: c.Name, Message: fmt.Sprintf("%d values still link to the old URL %s, the first in %s.", sc.OldURLLeft, oldURL, sc.FirstLeft)}
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // cleanUp removes the migration's local staging files. It runs only after Validate passed;
