@@ -57,9 +57,13 @@ fe-check: $(FE)/node_modules/.ferry-stamp
 	cd $(FE) && npx prettier --check .
 	cd $(FE) && npx vitest run
 
-## e2e: the real backend under Xvfb driven by headless Chromium
+## e2e: the real backend under Xvfb driven by headless Chromium. e2e/ui_test.go starts
+## SFTP/FTP servers with a WordPress site and MariaDB databases, then runs frontend/e2e/.
 e2e: build-dev
-	cd $(FE) && node --test --test-concurrency=1 e2e/
+	if [[ -x build/scripts/test-mysql.sh ]]; then \
+		FERRY_TEST_MYSQL_DSN="$$(build/scripts/test-mysql.sh)"; export FERRY_TEST_MYSQL_DSN; fi; \
+	$(GO) vet -tags e2e ./e2e/ && \
+	$(GO) test -tags e2e -count=1 -timeout 15m -v ./e2e/
 
 ## test: every check CI runs, in order, stopping at the first failure
 test: deps

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"ferry/backend/pipeline"
@@ -71,6 +73,9 @@ func (a *App) SaveSettings(in service.Settings) (service.Settings, error) {
 // ChooseFiles opens the native dialog for wordpress-files.zip and database.sql; it
 // returns absolute paths (none when cancelled).
 func (a *App) ChooseFiles() ([]string, error) {
+	if paths, ok := e2eChoice("files"); ok {
+		return filepath.SplitList(paths), nil
+	}
 	return runtime.OpenMultipleFilesDialog(a.ctx, runtime.OpenDialogOptions{
 		Title: "Choose wordpress-files.zip and database.sql",
 		Filters: []runtime.FileFilter{
@@ -91,5 +96,8 @@ func (a *App) ChooseKeyFile() (string, error) {
 
 // ChooseSavePath opens the native save dialog and returns the chosen path ("" when cancelled).
 func (a *App) ChooseSavePath(title, defaultName string) (string, error) {
+	if dir, ok := e2eChoice("save"); ok {
+		return filepath.Join(dir, filepath.Base(defaultName)), nil
+	}
 	return runtime.SaveFileDialog(a.ctx, runtime.SaveDialogOptions{Title: title, DefaultFilename: defaultName})
 }

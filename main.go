@@ -17,6 +17,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"ferry/backend/cli"
 	"ferry/backend/engine"
@@ -51,10 +52,21 @@ func runDesktop() error {
 	}
 	svc := eng.Service
 	app := &App{svc: svc}
+	// The window opens where the admin left it (size through the options, position once
+	// the window exists).
+	width, height := 1280, 820
+	var dataDir string
+	if s, err := svc.GetSettings(context.Background()); err == nil {
+		dataDir = s.DataDir
+	}
+	saved, restore := loadWindow(dataDir)
+	if restore {
+		width, height = saved.Width, saved.Height
+	}
 	return wails.Run(&options.App{
 		Title:     "Ferry",
-		Width:     1280,
-		Height:    820,
+		Width:     width,
+		Height:    height,
 		MinWidth:  1024,
 		MinHeight: 680,
 		AssetServer: &assetserver.Options{
@@ -63,6 +75,15 @@ func runDesktop() error {
 		OnStartup: func(ctx context.Context) {
 			app.startup(ctx)
 			emitter.setContext(ctx)
+		},
+		OnDomReady: func(ctx context.Context) {
+			if restore {
+				runtime.WindowSetPosition(ctx, saved.X, saved.Y)
+			}
+		},
+		OnBeforeClose: func(ctx context.Context) bool {
+			rememberWindow(ctx, dataDir)
+			return false
 		},
 		OnShutdown: func(context.Context) {
 			if err := eng.Close(); err != nil {

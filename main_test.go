@@ -49,3 +49,17 @@ func TestEnumOf(t *testing.T) {
 	require.Len(t, got, 3)
 	require.Equal(t, enumValue[migration.Tab]{Value: migration.TabInProgress, TSName: "IN_PROGRESS"}, got[0])
 }
+
+func TestWindowStateRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	_, ok := loadWindow(dir)
+	require.False(t, ok, "nothing saved yet")
+	require.NoError(t, saveWindow(dir, windowState{Width: 1400, Height: 900, X: 40, Y: 60}))
+	got, ok := loadWindow(dir)
+	require.True(t, ok)
+	require.Equal(t, windowState{Width: 1400, Height: 900, X: 40, Y: 60}, got)
+	// A size no one can use (a window squeezed to nothing) is ignored.
+	require.NoError(t, saveWindow(dir, windowState{Width: 10, Height: 10}))
+	_, ok = loadWindow(dir)
+	require.False(t, ok)
+}

@@ -125,6 +125,7 @@ export async function start() {
 }
 
 /** shot saves a full-window screenshot to test-artifacts/NAME.png. */
-export function shot(page, name) {
+export async function shot(page, name) {
+  await page.waitForTimeout(400) // let modal and drawer transitions finish
   return page.screenshot({ path: join(artifacts, `${name}.png`) })
 }

@@ -73,8 +73,9 @@ describe('actions store', () => {
   })
 
   it('offers only actions the backend allows and this build can perform', () => {
-    expect(available(row({ actions: ['show', 'stop', 'attach', 'delete'] }))).toEqual([
+    expect(available(row({ actions: ['show', 'stop', 'launch', 'delete'] }))).toEqual([
       'show',
+      'stop',
       'delete',
     ])
     expect(available(row({ actions: ['show', 'mark_successful', 'delete'] }))).toEqual([

@@ -72,7 +72,10 @@ describe('NewMigrationDialog', () => {
     // A field the form does not show is listed above the form instead of being lost.
     expect(q('[data-test="form-error"]')?.textContent).toContain('Enter an IP address.')
     const sent = vi.mocked(api.createMigration).mock.calls[0][0]
-    expect(sent).toMatchObject({ method: 'manual', userName: 'Jane Doe', userId: 0 })
+    // SFTP is the method picked first; the source reads its database from wp-config.php.
+    expect(sent).toMatchObject({ method: 'sftp', userName: 'Jane Doe', userId: 0 })
+    expect(sent.source).toMatchObject({ protocol: 'sftp', port: 22 })
+    expect(sent.source.db).toMatchObject({ fromWpConfig: true, host: '' })
     expect(sent.destination).toMatchObject({ protocol: 'sftp', port: 22 })
     w.unmount()
   })
@@ -143,9 +146,12 @@ describe('StatusCell', () => {
 describe('RowActions', () => {
   it('draws only allowed, bound actions and deletes through the confirmation', async () => {
     vi.mocked(api.deleteMigrations).mockResolvedValue({ done: [12], failed: {} })
-    const w = mount(RowActions, { props: { row: row({ actions: ['show', 'stop', 'delete'] }) } })
+    const w = mount(RowActions, {
+      props: { row: row({ actions: ['show', 'stop', 'delete', 'attach', 'unknown'] }) },
+    })
     const tests = w.findAll('button').map((b) => b.attributes('data-test'))
-    expect(tests).toEqual(['action-show-12', 'action-delete-12'])
+    // attach is done in Process Details, not from the row; unknown actions are never drawn.
+    expect(tests).toEqual(['action-show-12', 'action-stop-12', 'action-delete-12'])
     await w.find('[data-test="action-delete-12"]').trigger('click')
     const ui = useUiStore()
     expect(ui.confirm?.message).toMatch(/^Delete migration #12 \(example\.com\)\?/)

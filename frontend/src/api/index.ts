@@ -3,12 +3,16 @@
 // service.Code the backend chose, so callers switch on codes, never on message text.
 import * as App from '../../wailsjs/go/main/App'
 import { service } from '../../wailsjs/go/models'
-import { EventsOn } from '../../wailsjs/runtime/runtime'
+import { EventsOn, WindowSetTitle } from '../../wailsjs/runtime/runtime'
 import type {
   Action,
   BulkResult,
   ChangedEvent,
+  ConnectionReport,
   CreateInput,
+  EndpointInput,
+  ExportInput,
+  ExportResult,
   ListQuery,
   ListResult,
   LogDTO,
@@ -16,8 +20,10 @@ import type {
   MigrationDetail,
   MigrationRow,
   ProgressEvent,
+  Settings,
   TabCounts,
   UserDTO,
+  VerifyReport,
 } from './types'
 
 export type * from './types'
@@ -92,26 +98,83 @@ export const listUsers = (search: string): Promise<UserDTO[]> => call(() => App.
 export const listServices = (search: string): Promise<string[]> =>
   call(() => App.ListServices(search))
 
+export const stopMigration = (id: number): Promise<MigrationRow> =>
+  call(() => App.StopMigration(id))
+export const retryMigration = (id: number, fromStart: boolean): Promise<MigrationRow> =>
+  call(() => App.RetryMigration(id, fromStart))
+export const retryMigrations = (ids: number[]): Promise<BulkResult> =>
+  call(() => App.RetryMigrations(ids))
+export const attachFiles = (id: number, paths: string[]): Promise<MigrationDetail> =>
+  call(() => App.AttachFiles(id, paths))
+export const verifyMigration = (id: number): Promise<VerifyReport> =>
+  call(() => App.VerifyMigration(id))
+/** lastVerify is the report of the last Verify of a migration, or null when none ran. */
+export const lastVerify = (id: number): Promise<VerifyReport | null> =>
+  call(async () => (await App.LastVerify(id)) ?? null)
+export const continueImport = (id: number): Promise<MigrationRow> =>
+  call(() => App.ContinueImport(id))
+export const testConnection = (
+  side: 'source' | 'destination',
+  input: EndpointInput,
+): Promise<ConnectionReport> =>
+  call(() => App.TestConnection(side, service.EndpointInput.createFrom(input)))
+export const exportReport = (input: ExportInput): Promise<ExportResult> =>
+  call(() => App.ExportReport(service.ExportInput.createFrom(input)))
+export const migrationReport = (id: number, format: string, path: string): Promise<ExportResult> =>
+  call(() => App.MigrationReport(id, format, path))
+export const saveLog = (id: number, path: string): Promise<ExportResult> =>
+  call(() => App.SaveLog(id, path))
+export const getSettings = (): Promise<Settings> => call(() => App.GetSettings())
+export const saveSettings = (s: Settings): Promise<Settings> =>
+  call(() => App.SaveSettings(service.Settings.createFrom(s)))
+/** chooseFiles opens the native multi-file dialog; [] when cancelled. */
+export const chooseFiles = (): Promise<string[]> =>
+  call(async () => (await App.ChooseFiles()) ?? [])
+/** chooseKeyFile opens the native dialog and returns the key's PEM text ('' when cancelled). */
+export const chooseKeyFile = (): Promise<string> => call(() => App.ChooseKeyFile())
+/** chooseSavePath opens the native save dialog; '' when cancelled. */
+export const chooseSavePath = (title: string, defaultName: string): Promise<string> =>
+  call(() => App.ChooseSavePath(title, defaultName))
+
+/** setWindowTitle names the desktop window (and the page, when served to a browser). */
+export function setWindowTitle(title: string) {
+  document.title = title
+  try {
+    WindowSetTitle(title)
+  } catch {
+    // no runtime (unit tests): the document title is enough
+  }
+}
+
 /**
  * boundActions are the row actions this build can perform. The transition table may allow
- * more (stop, retry…); the UI offers an action only when it is allowed AND bound here.
+ * more; the UI offers an action only when it is allowed AND bound here.
  */
 export const boundActions: ReadonlySet<Action> = new Set<Action>([
   'show',
+  'stop',
+  'retry',
+  'retry_from_start',
   'delete',
   'mark_successful',
   'mark_failed',
+  'verify',
+  'continue_import',
+  'attach',
 ])
 
 /** Event names of backend/events. */
 export const EVENT_CHANGED = 'migration:changed'
 export const EVENT_PROGRESS = 'migration:progress'
 export const EVENT_LOG = 'migration:log'
+/** EVENT_FILES_DROPPED carries the absolute paths of files dropped on the window. */
+export const EVENT_FILES_DROPPED = 'files:dropped'
 
 interface EventPayloads {
   [EVENT_CHANGED]: ChangedEvent
   [EVENT_PROGRESS]: ProgressEvent
   [EVENT_LOG]: LogEvent
+  [EVENT_FILES_DROPPED]: string[]
 }
 
 /** onEvent subscribes to one backend event and returns the function that unsubscribes. */

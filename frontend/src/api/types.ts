@@ -1,7 +1,7 @@
 // Plain data shapes of the DTOs the Go service returns. They are derived from the classes
 // Wails generates (wailsjs/go/models.ts) with the helper methods stripped, so a change in
 // backend/service/dto.go shows up here as a type error.
-import type { service } from '../../wailsjs/go/models'
+import type { pipeline, service } from '../../wailsjs/go/models'
 
 type Plain<T> = T extends (infer U)[]
   ? Plain<U>[]
@@ -37,6 +37,14 @@ export type ProgressDTO = Plain<service.ProgressDTO>
 export type CreateInput = Plain<service.CreateInput>
 export type EndpointInput = Plain<service.EndpointInput>
 export type BulkResult = Plain<service.BulkResult>
+export type VerifyReport = Plain<service.VerifyReport>
+export type VerifyProblem = Plain<service.VerifyProblem>
+export type Settings = Plain<service.Settings>
+export type ExportInput = Plain<service.ExportInput>
+export type ExportResult = Plain<service.ExportResult>
+export type AttachedFileDTO = Plain<service.AttachedFileDTO>
+export type ConnectionReport = Plain<pipeline.ConnectionReport>
+export type ConnectionCheck = Plain<pipeline.ConnectionCheck>
 
 /** ChangedEvent mirrors events.Changed. */
 export interface ChangedEvent {

@@ -21,7 +21,7 @@ export function useShortcuts() {
       return
     }
     if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey && !typing(e.target)) {
-      if (ui.newMigrationOpen || ui.detailsId !== null || ui.confirm) return
+      if (ui.anyOpen()) return
       const input = document.getElementById(SEARCH_INPUT_ID)
       if (input) {
         e.preventDefault()

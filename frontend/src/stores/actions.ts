@@ -3,7 +3,7 @@
 // calls the backend through the migrations store and reports the outcome by error code.
 import { defineStore } from 'pinia'
 import * as api from '../api'
-import type { Action, MigrationRow } from '../api'
+import type { Action, ExportInput, ExportResult, MigrationRow } from '../api'
 import { useMigrationsStore } from './migrations'
 import { useUiStore } from './ui'
 
@@ -77,7 +77,7 @@ export const useActionsStore = defineStore('actions', () => {
   async function markSuccessful(row: Pick<MigrationRow, 'id' | 'domain'>): Promise<boolean> {
     const ok = await ui.ask({
       title: 'Mark as successful',
-      message: `Mark migration ${label(row)} as successful? Do this only if you have finished the migration by hand: Ferry will not run its remaining steps.`,
+      message: `Mark migration ${label(row)} as successful? Do this only if you have finished the migration by hand outside Ferry: Ferry will not run its remaining steps, and the Successful tab will list it as completed.`,
       confirmText: 'Mark as successful',
     })
     if (!ok) return false
@@ -109,12 +109,149 @@ export const useActionsStore = defineStore('actions', () => {
     }
   }
 
+  async function stop(row: Pick<MigrationRow, 'id' | 'domain'>): Promise<boolean> {
+    const ok = await ui.ask({
+      title: 'Stop migration',
+      message: `Stop migration ${label(row)}? It moves to the Failed tab with the reason "Stopped by admin"; its staging files are kept so Retry can resume it.`,
+      confirmText: 'Stop migration',
+      danger: true,
+    })
+    if (!ok) return false
+    try {
+      await migrations.stop(row.id)
+      ui.notify('success', `Migration ${label(row)} stopped`)
+      return true
+    } catch (e) {
+      report(e)
+      return false
+    }
+  }
+
+  /**
+   * retry asks before retrying; when fromStart is undefined and the migration may start
+   * over, the dialog offers "Retry from start" as an option.
+   */
+  async function retry(
+    row: Pick<MigrationRow, 'id' | 'domain' | 'actions' | 'failureReason'>,
+    fromStart?: boolean,
+  ): Promise<boolean> {
+    const canRestart = (row.actions ?? []).includes('retry_from_start')
+    const answer = await ui.choose({
+      title: fromStart ? 'Retry from start' : 'Retry migration',
+      message: fromStart
+        ? `Run migration ${label(row)} again from its first step? Completed steps are done again.`
+        : `Retry migration ${label(row)}? It resumes from the step that failed${row.failureReason ? ` ("${row.failureReason}")` : ''}; completed steps are kept.`,
+      confirmText: 'Retry',
+      option: fromStart === undefined && canRestart ? 'Retry from start instead' : undefined,
+    })
+    if (!answer.ok) return false
+    const restart = fromStart ?? answer.checked
+    try {
+      await migrations.retry(row.id, restart)
+      ui.notify(
+        'success',
+        `Migration ${label(row)} queued again${restart ? ' from the start' : ''}`,
+      )
+      return true
+    } catch (e) {
+      report(e)
+      return false
+    }
+  }
+
+  async function retryMany(rows: Pick<MigrationRow, 'id' | 'domain'>[]): Promise<boolean> {
+    if (!rows.length) return false
+    const ok = await ui.ask({
+      title: `Retry ${rows.length} migration${rows.length === 1 ? '' : 's'}`,
+      message: `Retry ${rows.map(label).join(', ')}? Each resumes from the step that failed.`,
+      confirmText: 'Retry',
+    })
+    if (!ok) return false
+    try {
+      const res = await migrations.retryMany(rows.map((r) => r.id))
+      const refused = Object.entries(res.failed ?? {})
+      if (refused.length) {
+        ui.notify(
+          'warning',
+          `${res.done.length} queued again; ${refused.length} refused: ${refused.map(([id, why]) => `#${id} ${why}`).join('; ')}`,
+        )
+      } else {
+        ui.notify('success', `${res.done.length} migrations queued again`)
+      }
+      return true
+    } catch (e) {
+      report(e)
+      return false
+    }
+  }
+
+  /**
+   * exportTo asks where to save a report (the native save dialog) and writes it there.
+   * It resolves null when the admin cancelled the dialog.
+   */
+  async function exportTo(input: Omit<ExportInput, 'path'>): Promise<ExportResult | null> {
+    const day = new Date().toISOString().slice(0, 10)
+    try {
+      const path = await api.chooseSavePath('Export report', `ferry-report-${day}.${input.format}`)
+      if (!path) return null
+      const res = await api.exportReport({ ...input, path })
+      ui.notify(
+        'success',
+        `${res.count} migration${res.count === 1 ? '' : 's'} exported to ${res.path}`,
+      )
+      return res
+    } catch (e) {
+      report(e)
+      return null
+    }
+  }
+
+  /** saveLog writes a migration's full log to a text file the admin chooses. */
+  async function saveLog(row: Pick<MigrationRow, 'id' | 'domain'>): Promise<boolean> {
+    try {
+      const path = await api.chooseSavePath('Save log', `ferry-${row.id}-${row.domain}.log`)
+      if (!path) return false
+      const res = await api.saveLog(row.id, path)
+      ui.notify('success', `${res.count} log lines saved to ${res.path}`)
+      return true
+    } catch (e) {
+      report(e)
+      return false
+    }
+  }
+
+  /** reportOne writes one migration's report (csv, json or pdf) to a file the admin chooses. */
+  async function reportOne(
+    row: Pick<MigrationRow, 'id' | 'domain'>,
+    format: 'csv' | 'json' | 'pdf',
+  ): Promise<boolean> {
+    try {
+      const path = await api.chooseSavePath(
+        'Save migration report',
+        `ferry-${row.id}-${row.domain}.${format}`,
+      )
+      if (!path) return false
+      const res = await api.migrationReport(row.id, format, path)
+      ui.notify('success', `Report of ${label(row)} saved to ${res.path}`)
+      return true
+    } catch (e) {
+      report(e)
+      return false
+    }
+  }
+
   /** run performs one row action. */
   async function run(action: Action, row: MigrationRow): Promise<boolean> {
     switch (action) {
       case 'show':
         ui.openDetails(row.id, row.actionRequired ? 'process' : 'steps')
         return true
+      case 'stop':
+        return stop(row)
+      case 'retry':
+        return retry(row)
+      case 'retry_from_start':
+        return retry(row, true)
       case 'delete':
         return remove([row])
       case 'mark_successful':
@@ -127,5 +264,17 @@ export const useActionsStore = defineStore('actions', () => {
     }
   }
 
-  return { remove, markSuccessful, markFailed, run, report }
+  return {
+    remove,
+    markSuccessful,
+    markFailed,
+    stop,
+    retry,
+    retryMany,
+    exportTo,
+    saveLog,
+    reportOne,
+    run,
+    report,
+  }
 })

@@ -1,9 +1,10 @@
 // The details store holds the migration shown in the details modal: its detail, its full
-// log and any secret the admin chose to reveal. It follows the migration live.
+// log, the live progress of its running step, the last Verify of a manual migration and
+// any secret the admin chose to reveal. It follows the migration live.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import * as api from '../api'
-import type { LogDTO, MigrationDetail } from '../api'
+import type { LogDTO, MigrationDetail, ProgressEvent, VerifyReport } from '../api'
 import { ApiError } from '../api'
 
 /** LOG_PAGE is how many log lines one GetLogs call fetches. */
@@ -16,6 +17,11 @@ export const useDetailsStore = defineStore('details', () => {
   const loading = ref(false)
   const error = ref<ApiError | null>(null)
   const revealed = ref<Record<string, string>>({})
+  const progress = ref<ProgressEvent | null>(null)
+  const verify = ref<VerifyReport | null>(null)
+  const verifying = ref(false)
+  const attaching = ref(false)
+  const attachErrors = ref<Record<string, string>>({})
   let seq = 0
   let logsBusy = false
   let logsAgain = false
@@ -25,9 +31,12 @@ export const useDetailsStore = defineStore('details', () => {
     detail.value = null
     logs.value = []
     revealed.value = {}
+    progress.value = null
+    verify.value = null
+    attachErrors.value = {}
     error.value = null
     await refresh()
-    await fetchLogs()
+    await Promise.all([fetchLogs(), loadVerify()])
   }
 
   function close() {
@@ -35,6 +44,9 @@ export const useDetailsStore = defineStore('details', () => {
     detail.value = null
     logs.value = []
     revealed.value = {}
+    progress.value = null
+    verify.value = null
+    attachErrors.value = {}
     seq++
   }
 
@@ -46,6 +58,7 @@ export const useDetailsStore = defineStore('details', () => {
     try {
       const d = await api.getMigration(want)
       if (mine !== seq) return
+      if (progress.value && progress.value.step !== d.currentStep) progress.value = null
       detail.value = d
       error.value = null
     } catch (e) {
@@ -84,6 +97,81 @@ export const useDetailsStore = defineStore('details', () => {
     }
   }
 
+  /** applyProgress keeps the live progress of the shown migration's running step. */
+  function applyProgress(p: ProgressEvent) {
+    if (p.id === id.value) progress.value = p
+  }
+
+  async function loadVerify() {
+    const want = id.value
+    if (want === null || detail.value?.method !== 'manual') return
+    try {
+      const rep = await api.lastVerify(want)
+      if (id.value === want && !verifying.value) verify.value = rep
+    } catch {
+      // no report yet is not an error worth showing
+    }
+  }
+
+  /**
+   * attach attaches files (absolute paths from a drop or the file dialog). Files it
+   * refused are listed in attachErrors with the reason. Once both files are there, Verify
+   * runs on its own.
+   */
+  async function attach(paths: string[]): Promise<boolean> {
+    const want = id.value
+    if (want === null || !paths.length) return false
+    attaching.value = true
+    attachErrors.value = {}
+    try {
+      detail.value = await api.attachFiles(want, paths)
+      verify.value = null
+    } catch (e) {
+      const err = api.toApiError(e)
+      if (err.code === 'invalid_input' && Object.keys(err.fields).length) {
+        attachErrors.value = err.fields
+      } else {
+        attachErrors.value = { '': err.message }
+      }
+      await refresh()
+      return false
+    } finally {
+      attaching.value = false
+    }
+    if (id.value === want && bothAttached()) await runVerify()
+    return true
+  }
+
+  /** bothAttached says whether the site zip and a database dump are attached. */
+  function bothAttached(): boolean {
+    const files = detail.value?.files ?? []
+    return files.some((f) => f.kind === 'site_zip') && files.some((f) => f.kind !== 'site_zip')
+  }
+
+  async function runVerify(): Promise<VerifyReport | null> {
+    const want = id.value
+    if (want === null) return null
+    verifying.value = true
+    verify.value = null
+    try {
+      const rep = await api.verifyMigration(want)
+      if (id.value === want) verify.value = rep
+      return rep
+    } catch (e) {
+      if (id.value === want) error.value = api.toApiError(e)
+      throw e
+    } finally {
+      verifying.value = false
+      if (id.value === want) await refresh()
+    }
+  }
+
+  async function continueImport() {
+    if (id.value === null) return
+    await api.continueImport(id.value)
+    await refresh()
+  }
+
   /** reveal fetches one secret in clear (field is a JSON path such as "destination.password"). */
   async function reveal(field: string) {
     if (id.value === null) return
@@ -104,11 +192,22 @@ export const useDetailsStore = defineStore('details', () => {
     loading,
     error,
     revealed,
+    progress,
+    verify,
+    verifying,
+    attaching,
+    attachErrors,
     open,
     close,
     refresh,
     fetchLogs,
     reveal,
     hide,
+    applyProgress,
+    loadVerify,
+    attach,
+    bothAttached,
+    runVerify,
+    continueImport,
   }
 })

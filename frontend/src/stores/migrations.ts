@@ -8,6 +8,7 @@ import * as api from '../api'
 import type {
   BulkResult,
   CreateInput,
+  EndpointInput,
   ListQuery,
   MigrationDetail,
   MigrationRow,
@@ -150,6 +151,49 @@ export const useMigrationsStore = defineStore('migrations', () => {
     return res
   }
 
+  async function stop(id: number): Promise<MigrationRow> {
+    const row = await api.stopMigration(id)
+    await load()
+    return row
+  }
+
+  async function retry(id: number, fromStart: boolean): Promise<MigrationRow> {
+    const row = await api.retryMigration(id, fromStart)
+    await load()
+    return row
+  }
+
+  async function retryMany(ids: number[]): Promise<BulkResult> {
+    const res = await api.retryMigrations(ids)
+    checked.value = checked.value.filter((id) => !res.done.includes(id))
+    await load()
+    return res
+  }
+
+  /**
+   * userMigrations lists one owner's migrations across the three tabs (newest first),
+   * searching by e-mail address; at most 100 per tab.
+   */
+  async function userMigrations(email: string): Promise<MigrationRow[]> {
+    const tabs: Tab[] = ['in_progress', 'failed', 'successful']
+    const pages = await Promise.all(
+      tabs.map((t) =>
+        api.listMigrations({
+          tab: t,
+          search: email,
+          sort: 'id',
+          desc: true,
+          page: 1,
+          pageSize: 100,
+        }),
+      ),
+    )
+    return pages
+      .flatMap((p) => p.rows ?? [])
+      .filter((r) => r.user.email.toLowerCase() === email.toLowerCase())
+      .sort((a, b) => b.id - a.id)
+  }
+
   async function markSuccessful(id: number): Promise<MigrationRow> {
     const row = await api.markSuccessful(id)
     await load()
@@ -167,6 +211,16 @@ export const useMigrationsStore = defineStore('migrations', () => {
     const detail = await api.createMigration(input)
     await load()
     return detail
+  }
+
+  /** testConnection tries a source or destination as typed in the New migration form. */
+  function testConnection(side: 'source' | 'destination', input: EndpointInput) {
+    return api.testConnection(side, input)
+  }
+
+  /** chooseKeyFile asks for a private key file and returns its text ('' when cancelled). */
+  function chooseKeyFile() {
+    return api.chooseKeyFile()
   }
 
   async function serviceSuggestions(prefix: string): Promise<string[]> {
@@ -215,11 +269,17 @@ export const useMigrationsStore = defineStore('migrations', () => {
     setChecked,
     applyProgress,
     remove,
+    stop,
+    retry,
+    retryMany,
+    userMigrations,
     markSuccessful,
     markFailed,
     create,
     serviceSuggestions,
     userSuggestions,
+    testConnection,
+    chooseKeyFile,
     rowById,
   }
 })

@@ -1,7 +1,8 @@
-// The ui store owns every dialog and the details modal, so any component (or a keyboard
-// shortcut) can open one and exactly one of each is ever mounted.
+// The ui store owns every dialog, the details modal and the user side panel, so any
+// component (or a keyboard shortcut) can open one and exactly one of each is ever mounted.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
+import type { UserDTO } from '../api'
 
 export type DetailsTab = 'steps' | 'logs' | 'process' | 'source' | 'destination'
 
@@ -11,6 +12,20 @@ export interface ConfirmRequest {
   confirmText: string
   /** danger paints the confirm button red (delete, stop). */
   danger: boolean
+  /** option, when set, adds a checkbox with this label (e.g. "Retry from start"). */
+  option?: string
+}
+
+export interface ConfirmAnswer {
+  ok: boolean
+  /** checked is the state of the option checkbox. */
+  checked: boolean
+}
+
+/** ExportRequest is what the Export dialog exports: the selected rows, or a search. */
+export interface ExportRequest {
+  ids: number[]
+  search: string
 }
 
 export interface Notice {
@@ -21,11 +36,15 @@ export interface Notice {
 
 export const useUiStore = defineStore('ui', () => {
   const newMigrationOpen = ref(false)
+  const settingsOpen = ref(false)
+  const exportRequest = ref<ExportRequest | null>(null)
+  const userPanel = ref<UserDTO | null>(null)
   const detailsId = ref<number | null>(null)
   const detailsTab = ref<DetailsTab>('steps')
   const confirm = ref<ConfirmRequest | null>(null)
+  const confirmChecked = ref(false)
   const notices = ref<Notice[]>([])
-  let resolveConfirm: ((ok: boolean) => void) | null = null
+  let resolveConfirm: ((a: ConfirmAnswer) => void) | null = null
   let noticeSeq = 0
 
   function openNewMigration() {
@@ -33,6 +52,24 @@ export const useUiStore = defineStore('ui', () => {
   }
   function closeNewMigration() {
     newMigrationOpen.value = false
+  }
+  function openSettings() {
+    settingsOpen.value = true
+  }
+  function closeSettings() {
+    settingsOpen.value = false
+  }
+  function openExport(req: ExportRequest) {
+    exportRequest.value = req
+  }
+  function closeExport() {
+    exportRequest.value = null
+  }
+  function openUser(u: UserDTO) {
+    userPanel.value = u
+  }
+  function closeUser() {
+    userPanel.value = null
   }
 
   function openDetails(id: number, tab: DetailsTab = 'steps') {
@@ -43,19 +80,25 @@ export const useUiStore = defineStore('ui', () => {
     detailsId.value = null
   }
 
-  /** ask shows the confirmation dialog and resolves true when the admin confirms. */
-  function ask(req: Partial<ConfirmRequest> & { title: string; message: string }) {
-    resolveConfirm?.(false)
+  /** choose shows the confirmation dialog and resolves with the answer and the option. */
+  function choose(req: Partial<ConfirmRequest> & { title: string; message: string }) {
+    resolveConfirm?.({ ok: false, checked: false })
+    confirmChecked.value = false
     confirm.value = { confirmText: 'Confirm', danger: false, ...req }
-    return new Promise<boolean>((resolve) => {
+    return new Promise<ConfirmAnswer>((resolve) => {
       resolveConfirm = resolve
     })
   }
+  /** ask shows the confirmation dialog and resolves true when the admin confirms. */
+  async function ask(req: Partial<ConfirmRequest> & { title: string; message: string }) {
+    return (await choose(req)).ok
+  }
   function answer(ok: boolean) {
     const r = resolveConfirm
+    const checked = confirmChecked.value
     resolveConfirm = null
     confirm.value = null
-    r?.(ok)
+    r?.({ ok, checked: ok && checked })
   }
 
   function notify(type: Notice['type'], text: string) {
@@ -67,19 +110,42 @@ export const useUiStore = defineStore('ui', () => {
     return out
   }
 
+  /** anyOpen is true while a dialog, the modal or the side panel has the keyboard. */
+  function anyOpen() {
+    return (
+      newMigrationOpen.value ||
+      settingsOpen.value ||
+      exportRequest.value !== null ||
+      detailsId.value !== null ||
+      confirm.value !== null
+    )
+  }
+
   return {
     newMigrationOpen,
+    settingsOpen,
+    exportRequest,
+    userPanel,
     detailsId,
     detailsTab,
     confirm,
+    confirmChecked,
     notices,
     openNewMigration,
     closeNewMigration,
+    openSettings,
+    closeSettings,
+    openExport,
+    closeExport,
+    openUser,
+    closeUser,
     openDetails,
     closeDetails,
+    choose,
     ask,
     answer,
     notify,
     takeNotices,
+    anyOpen,
   }
 })

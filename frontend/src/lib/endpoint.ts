@@ -1,0 +1,91 @@
+// The editable shape of a source or destination in the New migration form, and its
+// conversion into the EndpointInput the backend validates.
+import type { EndpointInput } from '../api'
+
+export type Protocol = 'sftp' | 'ftps' | 'ftp' | 'local'
+
+export const defaultPort: Record<Protocol, number | null> = {
+  sftp: 22,
+  ftps: 21,
+  ftp: 21,
+  local: null,
+}
+
+export interface EndpointModel {
+  protocol: Protocol
+  host: string
+  port: number | null
+  user: string
+  password: string
+  privateKey: string
+  passphrase: string
+  path: string
+  db: {
+    host: string
+    port: number | null
+    user: string
+    password: string
+    name: string
+    sshTunnel: boolean
+    fromWpConfig: boolean
+  }
+}
+
+export function blankEndpoint(protocol: Protocol, fromWpConfig: boolean): EndpointModel {
+  return {
+    protocol,
+    host: '',
+    port: defaultPort[protocol],
+    user: '',
+    password: '',
+    privateKey: '',
+    passphrase: '',
+    path: '',
+    db: {
+      host: 'localhost',
+      port: 3306,
+      user: '',
+      password: '',
+      name: '',
+      sshTunnel: false,
+      fromWpConfig,
+    },
+  }
+}
+
+/** endpointInput trims the model and drops what its protocol and toggles do not use. */
+export function endpointInput(m: EndpointModel): EndpointInput {
+  const local = m.protocol === 'local'
+  const sftp = m.protocol === 'sftp'
+  const dbFromConfig = m.db.fromWpConfig
+  return {
+    protocol: m.protocol,
+    host: local ? '' : m.host.trim(),
+    port: local ? 0 : (m.port ?? 0),
+    user: local ? '' : m.user.trim(),
+    password: local ? '' : m.password,
+    privateKey: sftp ? m.privateKey : '',
+    passphrase: sftp && m.privateKey ? m.passphrase : '',
+    path: m.path.trim(),
+    certFingerprint: '',
+    db: dbFromConfig
+      ? {
+          host: '',
+          port: 0,
+          user: '',
+          password: '',
+          name: '',
+          sshTunnel: sftp && m.db.sshTunnel,
+          fromWpConfig: true,
+        }
+      : {
+          host: m.db.host.trim(),
+          port: m.db.port ?? 0,
+          user: m.db.user.trim(),
+          password: m.db.password,
+          name: m.db.name.trim(),
+          sshTunnel: sftp && m.db.sshTunnel,
+          fromWpConfig: false,
+        },
+  }
+}
