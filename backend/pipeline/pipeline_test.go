@@ -168,6 +168,8 @@ func TestSFTPToFTPMigrationEndToEnd(t *testing.T) {
 	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM wp_posts WHERE post_date = '0000-00-00 00:00:00'").Scan(&n))
 	require.Equal(t, 60, n, "zero dates survive the import")
 
+	require.NotEmpty(t, d.Source.HostKey, "the pinned SFTP host key shows in Source Details")
+	require.True(t, strings.HasPrefix(d.Source.HostKey, "SHA256:"), d.Source.HostKey)
 	res := h.results(t, d.ID)
 	require.Equal(t, "6.4.3", res.WordPressVersion)
 	require.Equal(t, "wp_", res.TablePrefix)

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -106,6 +107,18 @@ func (s *Service) GetMigration(ctx context.Context, id int64) (MigrationDetail, 
 	}
 	for _, f := range files {
 		d.Files = append(d.Files, AttachedFileDTO{Kind: f.Kind, Path: f.Path, Size: f.Size})
+	}
+	// SFTP host keys are pinned per host:port in the history, on first connection.
+	for _, e := range []*EndpointDTO{&d.Source, &d.Destination} {
+		if e.Protocol == string(migration.ProtocolSFTP) && e.HostKey == "" {
+			port := e.Port
+			if port == 0 {
+				port = 22
+			}
+			if fp, err := s.st.HostKeys().Get(ctx, net.JoinHostPort(e.Host, strconv.Itoa(port))); err == nil {
+				e.HostKey = fp
+			}
+		}
 	}
 	switch {
 	case !r.StartedAt.IsZero() && !r.CompletedAt.IsZero():
