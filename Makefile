@@ -9,11 +9,21 @@ FE := frontend
 WEBKIT = $(shell pkg-config --exists webkit2gtk-4.0 2>/dev/null || { pkg-config --exists webkit2gtk-4.1 2>/dev/null && echo ,webkit2_41; })
 GOFILES = $(shell find . -name '*.go' -not -path './$(FE)/*' -not -path './.git/*')
 
-.PHONY: run test bench build build-dev deps frontend check-fmt vet arch go-test fe-check e2e screenshot wailsjs
+.PHONY: run test bench build build-dev deps test-deps frontend check-fmt vet arch go-test fe-check e2e screenshot wailsjs
+
+# What the tests need besides the build: Xvfb and Chromium for e2e, PHP for the
+# unserialize cross-check, poppler for PDF text, the mysql client tools, Debian's
+# WordPress core files, and the real servers the benchmarks compare against.
+TEST_PKGS := xvfb xdotool imagemagick chromium php-cli lftp vsftpd openssh-server poppler-utils \
+	zip unzip mariadb-client wordpress
 
 ## deps: system packages (apt, when root or with sudo -n) and npm packages (npm ci)
 deps: $(FE)/node_modules/.ferry-stamp
 	build/scripts/deps.sh
+
+## test-deps: deps plus the packages the tests need
+test-deps: $(FE)/node_modules/.ferry-stamp
+	build/scripts/deps.sh $(TEST_PKGS)
 
 $(FE)/node_modules/.ferry-stamp: $(FE)/package-lock.json
 	cd $(FE) && npm ci --no-audit --no-fund
@@ -66,7 +76,7 @@ e2e: build-dev
 	$(GO) test -tags e2e -count=1 -timeout 15m -v ./e2e/
 
 ## test: every check CI runs, in order, stopping at the first failure
-test: deps
+test: test-deps
 	$(MAKE) --no-print-directory check-fmt
 	$(MAKE) --no-print-directory vet
 	$(MAKE) --no-print-directory arch
