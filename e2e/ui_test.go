@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ferry/backend/mysqldb/mysqltest"
+	"ferry/backend/pipeline/sitetest"
 	"ferry/backend/transfer/transfertest"
 )
 
@@ -40,8 +41,9 @@ func TestUI(t *testing.T) {
 	require.NoError(t, err, "build the dev binary first: make build-dev")
 
 	// Source: a site over SFTP whose wp-config.php points at a real source database.
-	_, srcCfg := sourceDB(t)
-	site := makeSite(t, srcCfg.DBName, srcCfg.User, srcCfg.Passwd, srcCfg.Addr, 24, 4000)
+	srcCfg, _ := sitetest.SourceDB(t)
+	site := sitetest.WriteSite(t, t.TempDir(), srcCfg.DBName, srcCfg.User, srcCfg.Passwd, srcCfg.Addr,
+		sitetest.Options{Images: 24, ImageSize: 4000}).Dir
 	sftpSrv := transfertest.StartSFTP(t, site, transfertest.SFTPOptions{})
 	gated := startGatedSFTP(t, site)
 	slowPort := slowProxy(t, sftpSrv.Addr(), 12*1024)
@@ -65,7 +67,7 @@ func TestUI(t *testing.T) {
 		"E2E_FTP_USER":   ftpSrv.User,
 		"E2E_FTP_PASS":   ftpSrv.Password,
 		"E2E_DEST_ROOT":  destRoot,
-		"E2E_OLD_URL":    oldURL,
+		"E2E_OLD_URL":    sitetest.OldURL,
 		"E2E_SRC_DB":     srcCfg.DBName,
 	}
 	dbHost, dbPort := "", 0
@@ -79,8 +81,8 @@ func TestUI(t *testing.T) {
 	env["E2E_DB_HOST"], env["E2E_DB_PORT"] = dbHost, strconv.Itoa(dbPort)
 
 	// Manual: the same site as wordpress-files.zip and a mysqldump of its database.
-	env["E2E_ZIP"] = zipSite(t, site)
-	env["E2E_SQL"] = dumpFile(t, srcCfg)
+	env["E2E_ZIP"] = sitetest.Zip(t, site)
+	env["E2E_SQL"] = sitetest.Dump(t, srcCfg)
 	exports := t.TempDir()
 	env["E2E_EXPORT_DIR"] = exports
 	env["FERRY_E2E_SAVE_DIR"] = exports

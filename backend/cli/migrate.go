@@ -122,7 +122,7 @@ func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // await waits until id ends and reports it; the exit code is 0 only for Successful.
-func await(ctx context.Context, e *engine.Engine, id int64, stdout, stderr io.Writer, name string) int {
+func await(ctx context.Context, e *engine.Engine, id int64, stderr io.Writer, name string) int {
 	sctx, stop := interruptible(ctx)
 	defer stop()
 	for {
@@ -200,7 +200,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code, ok := startManual(ctx, e, d, sp, stderr); !ok {
 		return code
 	}
-	return await(ctx, e, d.ID, stdout, stderr, "migrate")
+	return await(ctx, e, d.ID, stderr, "migrate")
 }
 
 func parseID(fs *flag.FlagSet, stderr io.Writer) (int64, bool) {
@@ -245,7 +245,7 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "ferry retry: %s\n", describe(err))
 		return ExitError
 	}
-	return await(ctx, e, id, stdout, stderr, "retry")
+	return await(ctx, e, id, stderr, "retry")
 }
 
 func runStop(ctx context.Context, args []string, stdout, stderr io.Writer) int {

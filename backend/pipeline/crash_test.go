@@ -52,7 +52,7 @@ func TestKilledRunIsInterruptedAndRetried(t *testing.T) {
 	t.Setenv("FERRY_KEYRING", "off")
 	dir := t.TempDir()
 	in, s, destDir, _ := sftpToFTP(t)
-	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "wp-content", "uploads", "big.bin"), make([]byte, 8<<20), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir, "wp-content", "uploads", "big.bin"), make([]byte, 8<<20), 0o644))
 	proxy := transfertest.StartProxy(t, net.JoinHostPort(in.Source.Host, strconv.Itoa(in.Source.Port)))
 	in.Source.Port = proxy.Port()
 

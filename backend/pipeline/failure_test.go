@@ -83,7 +83,7 @@ func TestFullDestination(t *testing.T) {
 	h := newHarness(t)
 	in, s, _, _ := sftpToFTP(t)
 	for i := 0; i < 6; i++ {
-		require.NoError(t, os.WriteFile(filepath.Join(s.dir, "wp-content", "uploads", fmt.Sprintf("video-%d.mp4", i)), make([]byte, 512<<10), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(s.Dir, "wp-content", "uploads", fmt.Sprintf("video-%d.mp4", i)), make([]byte, 512<<10), 0o644))
 	}
 	in.Destination = service.EndpointInput{Protocol: "local", Path: filepath.Join(small, "docroot"), DB: in.Destination.DB}
 	d, err := h.svc.CreateMigration(context.Background(), in)

@@ -1,133 +1,28 @@
 package pipeline_test
 
 import (
-	"database/sql"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/stretchr/testify/require"
-
-	"ferry/backend/mysqldb/mysqltest"
+	"ferry/backend/pipeline/sitetest"
 )
 
 // oldURL and newURL differ in length on purpose: that is what breaks naive
 // search-replace of serialized data.
 const (
-	oldURL = "http://old.test"
+	oldURL = sitetest.OldURL
 	newURL = "https://www.new-site.example.com:8080/blog"
 )
 
-// site is a small but real WordPress site: core markers, a wp-config.php that points at
-// the source database, .htaccess, uploads, a unicode file name and an empty file.
-type site struct {
-	dir   string
-	files int
-}
+// siteOptions is the size of the pipeline tests' site: 40 uploads of 2–9.6 kB.
+var siteOptions = sitetest.Options{Images: 40, ImageSize: 2000}
 
-func makeSite(t *testing.T, dbName, dbUser, dbPass, dbHost string) site {
+func makeSite(t *testing.T, dbName, dbUser, dbPass, dbHost string) sitetest.Site {
 	t.Helper()
-	return makeSiteIn(t, t.TempDir(), dbName, dbUser, dbPass, dbHost)
+	return sitetest.WriteSite(t, t.TempDir(), dbName, dbUser, dbPass, dbHost, siteOptions)
 }
 
 // makeSiteIn writes the site into dir (overwriting the files it has).
-func makeSiteIn(t *testing.T, dir, dbName, dbUser, dbPass, dbHost string) site {
+func makeSiteIn(t *testing.T, dir, dbName, dbUser, dbPass, dbHost string) sitetest.Site {
 	t.Helper()
-	files := map[string]string{
-		"index.php":                                "<?php\ndefine( 'WP_USE_THEMES', true );\nrequire __DIR__ . '/wp-blog-header.php';\n",
-		"wp-includes/version.php":                  "<?php\n$wp_version = '6.4.3';\n$wp_db_version = 56657;\n",
-		"wp-includes/functions.php":                "<?php\n// core\n",
-		"wp-admin/index.php":                       "<?php\n// admin\n",
-		"wp-config-sample.php":                     configPHP("database_name_here", "username_here", "password_here", "localhost"),
-		"wp-config.php":                            configPHP(dbName, dbUser, dbPass, dbHost),
-		".htaccess":                                "# BEGIN WordPress\nRewriteEngine On\nRewriteRule . /index.php [L]\n# END WordPress\n",
-		"wp-content/index.php":                     "<?php\n// Silence is golden.\n",
-		"wp-content/uploads/.htaccess":             "Options -Indexes\n",
-		"wp-content/uploads/2024/01/café menu.txt": "crème brûlée — 12 €\n",
-		"wp-content/uploads/empty.txt":             "",
-		"wp-content/themes/t/style.css":            "/* Theme Name: T */\nbody{background:url(http://old.test/bg.png)}\n",
-	}
-	for i := 0; i < 40; i++ {
-		files[fmt.Sprintf("wp-content/uploads/2024/02/img-%02d.jpg", i)] = strings.Repeat(fmt.Sprintf("%02d", i), 1000+i*97)
-	}
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
-	}
-	return site{dir: dir, files: len(files)}
-}
-
-func configPHP(name, user, pass, host string) string {
-	return fmt.Sprintf(`<?php
-/** The name of the database for WordPress */
-define( 'DB_NAME', '%s' );
-define( 'DB_USER', '%s' );
-define( 'DB_PASSWORD', '%s' );
-define( 'DB_HOST', '%s' );
-define( 'DB_CHARSET', 'utf8mb4' );
-define( 'DB_COLLATE', '' );
-define( 'AUTH_KEY',         'put your unique phrase here' );
-define( 'SECURE_AUTH_KEY',  'put your unique phrase here' );
-define( 'LOGGED_IN_KEY',    'put your unique phrase here' );
-define( 'NONCE_KEY',        'put your unique phrase here' );
-define( 'AUTH_SALT',        'put your unique phrase here' );
-define( 'SECURE_AUTH_SALT', 'put your unique phrase here' );
-define( 'LOGGED_IN_SALT',   'put your unique phrase here' );
-define( 'NONCE_SALT',       'put your unique phrase here' );
-$table_prefix = 'wp_';
-define( 'WP_DEBUG', false );
-if ( ! defined( 'ABSPATH' ) ) {
-	define( 'ABSPATH', __DIR__ . '/' );
-}
-require_once ABSPATH . 'wp-settings.php';
-`, name, user, pass, host)
-}
-
-// serialized returns PHP's serialize() of a string.
-func serialized(s string) string { return fmt.Sprintf("s:%d:\"%s\";", len(s), s) }
-
-// sourceDB fills a fresh database with a WordPress-shaped schema and content full of the
-// old URL: plain, serialized (nested), JSON-escaped and with zero dates.
-func sourceDB(t *testing.T) (cfg *mysql.Config, name string) {
-	t.Helper()
-	dsn, name := mysqltest.NewDatabase(t)
-	db, err := sql.Open("mysql", dsn)
-	require.NoError(t, err)
-	defer db.Close()
-	widget := fmt.Sprintf("a:2:{i:2;a:3:{s:5:\"title\";s:5:\"Links\";s:4:\"text\";%ss:3:\"url\";%s}s:12:\"_multiwidget\";i:1;}",
-		serialized("<a href=\"http://old.test/about\">About</a>"), serialized("http://old.test/"))
-	nested := serialized(fmt.Sprintf("a:1:{s:4:\"home\";%s}", serialized("http://old.test")))
-	stmts := []string{
-		"CREATE TABLE wp_options (option_id bigint unsigned NOT NULL AUTO_INCREMENT, option_name varchar(191) NOT NULL DEFAULT '', option_value longtext NOT NULL, autoload varchar(20) NOT NULL DEFAULT 'yes', PRIMARY KEY (option_id), UNIQUE KEY option_name (option_name)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-		"CREATE TABLE wp_posts (ID bigint unsigned NOT NULL AUTO_INCREMENT, post_date datetime NOT NULL DEFAULT '0000-00-00 00:00:00', post_content longtext NOT NULL, post_title text NOT NULL, guid varchar(255) NOT NULL DEFAULT '', PRIMARY KEY (ID)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-		"CREATE TABLE wp_postmeta (meta_id bigint unsigned NOT NULL AUTO_INCREMENT, post_id bigint unsigned NOT NULL DEFAULT 0, meta_key varchar(255) DEFAULT NULL, meta_value longtext, PRIMARY KEY (meta_id), KEY post_id (post_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-	}
-	for _, s := range stmts {
-		_, err := db.Exec(s)
-		require.NoError(t, err)
-	}
-	_, err = db.Exec("SET SESSION sql_mode = ''")
-	require.NoError(t, err)
-	opts := [][2]string{
-		{"siteurl", oldURL}, {"home", oldURL}, {"blogname", "Café ☕ Old"},
-		{"widget_text", widget}, {"theme_mods_t", nested},
-	}
-	for _, o := range opts {
-		_, err := db.Exec("INSERT INTO wp_options (option_name, option_value) VALUES (?, ?)", o[0], o[1])
-		require.NoError(t, err)
-	}
-	for i := 1; i <= 60; i++ {
-		content := fmt.Sprintf("<p>Post %d 😀 see <a href=\"http://old.test/?p=%d\">here</a>, not http://bold.test/ nor http://old.testing.com/</p>", i, i)
-		_, err := db.Exec("INSERT INTO wp_posts (ID, post_date, post_content, post_title, guid) VALUES (?, ?, ?, ?, ?)",
-			i, "0000-00-00 00:00:00", content, fmt.Sprintf("Post %d", i), fmt.Sprintf("http://old.test/?p=%d", i))
-		require.NoError(t, err)
-		_, err = db.Exec("INSERT INTO wp_postmeta (post_id, meta_key, meta_value) VALUES (?, '_elementor_data', ?), (?, '_wp_attachment_metadata', ?)",
-			i, `[{"settings":{"link":{"url":"http:\/\/old.test\/page"}}}]`, i, fmt.Sprintf("a:1:{s:4:\"file\";%s}", serialized("http://old.test/wp-content/uploads/x.jpg")))
-		require.NoError(t, err)
-	}
-	return mysqltest.Config(t, dsn), name
+	return sitetest.WriteSite(t, dir, dbName, dbUser, dbPass, dbHost, siteOptions)
 }

@@ -4,9 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"database/sql"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,82 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ferry/backend/mysqldb/mysqltest"
+	"ferry/backend/pipeline/sitetest"
 	"ferry/backend/service"
 	"ferry/backend/transfer/transfertest"
 )
-
-// zipSite packs a site folder the way hosting panels export it: under public_html/.
-func zipSite(t *testing.T, dir string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "wordpress-files.zip")
-	f, err := os.Create(out)
-	require.NoError(t, err)
-	zw := zip.NewWriter(f)
-	err = filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		w, err := zw.Create("public_html/" + filepath.ToSlash(rel))
-		if err != nil {
-			return err
-		}
-		r, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		_, err = io.Copy(w, r)
-		return err
-	})
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	require.NoError(t, f.Close())
-	return out
-}
-
-// mysqldumpFile dumps a database with the real mysqldump, as an admin's old host would.
-func mysqldumpFile(t *testing.T, dsn string) string {
-	t.Helper()
-	bin, err := exec.LookPath("mysqldump")
-	if err != nil {
-		bin, err = exec.LookPath("mariadb-dump")
-	}
-	require.NoError(t, err, "mysqldump (mariadb-client) is needed: apt-get install mariadb-client")
-	cfg := mysqltest.Config(t, dsn)
-	host, port := splitAddr(t, cfg.Addr)
-	out := filepath.Join(t.TempDir(), "database.sql")
-	cmd := exec.Command(bin, "--single-transaction", "-h", host, "-P", port2s(port), "-u", cfg.User, cfg.DBName)
-	cmd.Env = append(os.Environ(), "MYSQL_PWD="+cfg.Passwd)
-	b, err := cmd.Output()
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(out, b, 0o600))
-	return out
-}
-
-func port2s(p int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + itoa(p)) }
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
-}
 
 // TestManualMigrationEndToEnd attaches a site zip and a mysqldump file, verifies them,
 // continues the import onto an SFTP destination and MariaDB, and checks the moved site.
 func TestManualMigrationEndToEnd(t *testing.T) {
 	h := newHarness(t)
-	srcCfg, srcName := sourceDB(t)
+	srcCfg, srcName := sitetest.SourceDB(t)
 	s := makeSite(t, srcName, srcCfg.User, srcCfg.Passwd, srcCfg.Addr)
-	srcDSN := srcCfg.FormatDSN()
-	zipPath := zipSite(t, s.dir)
-	sqlPath := mysqldumpFile(t, srcDSN)
+	zipPath := sitetest.Zip(t, s.Dir)
+	sqlPath := sitetest.Dump(t, srcCfg)
 
 	destDir := t.TempDir()
 	sftpSrv := transfertest.StartSFTP(t, destDir, transfertest.SFTPOptions{})
@@ -124,7 +59,7 @@ func TestManualMigrationEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, rep.OK, "problems: %+v", rep.Problems)
 	require.Equal(t, "6.4.3", rep.WordPressVersion)
-	require.Equal(t, s.files, rep.Files)
+	require.Equal(t, s.Files, rep.Files)
 	require.Equal(t, "wp_", rep.TablePrefix)
 	require.Equal(t, oldURL, rep.SiteURL)
 	require.Equal(t, 3, rep.Tables)

@@ -17,6 +17,7 @@ import (
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb/mysqltest"
 	"ferry/backend/pipeline"
+	"ferry/backend/pipeline/sitetest"
 	"ferry/backend/runner"
 	"ferry/backend/service"
 	"ferry/backend/transfer/transfertest"
@@ -87,11 +88,11 @@ func (h *harness) results(t *testing.T, id int64) pipeline.Results {
 }
 
 // sftpToFTP builds the input of an SFTP → FTP migration of a fresh site.
-func sftpToFTP(t *testing.T) (service.CreateInput, site, string, string) {
+func sftpToFTP(t *testing.T) (service.CreateInput, sitetest.Site, string, string) {
 	t.Helper()
-	srcCfg, srcName := sourceDB(t)
+	srcCfg, srcName := sitetest.SourceDB(t)
 	s := makeSite(t, srcName, srcCfg.User, srcCfg.Passwd, srcCfg.Addr)
-	sftpSrv := transfertest.StartSFTP(t, s.dir, transfertest.SFTPOptions{})
+	sftpSrv := transfertest.StartSFTP(t, s.Dir, transfertest.SFTPOptions{})
 	destDir := t.TempDir()
 	ftpSrv := transfertest.StartFTP(t, destDir, transfertest.FTPOptions{DisableMLSD: true})
 	dstDSN, dstName := mysqltest.NewDatabase(t)
@@ -133,12 +134,12 @@ func TestSFTPToFTPMigrationEndToEnd(t *testing.T) {
 
 	// Files: every source file arrived byte for byte, dot files included; wp-config.php
 	// now names the destination database.
-	err = filepath.WalkDir(s.dir, func(p string, e os.DirEntry, err error) error {
+	err = filepath.WalkDir(s.Dir, func(p string, e os.DirEntry, err error) error {
 		require.NoError(t, err)
 		if e.IsDir() || e.Name() == "wp-config.php" {
 			return nil
 		}
-		rel, _ := filepath.Rel(s.dir, p)
+		rel, _ := filepath.Rel(s.Dir, p)
 		want, _ := os.ReadFile(p)
 		got, err := os.ReadFile(filepath.Join(destDir, rel))
 		require.NoError(t, err, rel)
@@ -173,8 +174,8 @@ func TestSFTPToFTPMigrationEndToEnd(t *testing.T) {
 	res := h.results(t, d.ID)
 	require.Equal(t, "6.4.3", res.WordPressVersion)
 	require.Equal(t, "wp_", res.TablePrefix)
-	require.EqualValues(t, s.files, res.Download.Files)
-	require.EqualValues(t, s.files, res.Upload.Files)
+	require.EqualValues(t, s.Files, res.Download.Files)
+	require.EqualValues(t, s.Files, res.Upload.Files)
 	require.EqualValues(t, 60, res.SourceRows["wp_posts"])
 	require.NotNil(t, res.Replacements)
 	require.Positive(t, res.Replacements.Replacements)

@@ -111,7 +111,7 @@ func TestRetryResumesDownloadAfterOutage(t *testing.T) {
 		for j := range b {
 			b[j] = byte(i + j)
 		}
-		require.NoError(t, os.WriteFile(filepath.Join(s.dir, "wp-content", "uploads", fmt.Sprintf("big-%02d.bin", i)), b, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(s.Dir, "wp-content", "uploads", fmt.Sprintf("big-%02d.bin", i)), b, 0o644))
 		siteBytes += int64(len(b))
 	}
 	target := net.JoinHostPort(in.Source.Host, strconv.Itoa(in.Source.Port))
@@ -142,7 +142,7 @@ func TestRetryResumesDownloadAfterOutage(t *testing.T) {
 func TestStopDuringDownloadStopsFast(t *testing.T) {
 	h := newHarness(t)
 	in, s, _, _ := sftpToFTP(t)
-	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "wp-content", "uploads", "big.bin"), make([]byte, 8<<20), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir, "wp-content", "uploads", "big.bin"), make([]byte, 8<<20), 0o644))
 	p := transfertest.StartProxy(t, net.JoinHostPort(in.Source.Host, strconv.Itoa(in.Source.Port)))
 	in.Source.Port = p.Port()
 	d, err := h.svc.CreateMigration(context.Background(), in)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ferry/backend/pipeline/sitetest"
 	"ferry/backend/service"
 	"ferry/backend/transfer/transfertest"
 )
@@ -17,11 +18,11 @@ import (
 func TestDatabaseThroughSSHTunnel(t *testing.T) {
 	h := newHarness(t)
 	in, s, _, _ := sftpToFTP(t)
-	srcCfg, srcName := sourceDB(t)
+	srcCfg, srcName := sitetest.SourceDB(t)
 	_, port := splitAddr(t, srcCfg.Addr)
 	// Replace the site's wp-config.php: DB_HOST says localhost with the server's port.
-	s = makeSiteIn(t, s.dir, srcName, srcCfg.User, srcCfg.Passwd, "localhost:"+strconv.Itoa(port))
-	tunnelSrv := transfertest.StartSFTP(t, s.dir, transfertest.SFTPOptions{AllowTCPForwarding: true})
+	s = makeSiteIn(t, s.Dir, srcName, srcCfg.User, srcCfg.Passwd, "localhost:"+strconv.Itoa(port))
+	tunnelSrv := transfertest.StartSFTP(t, s.Dir, transfertest.SFTPOptions{AllowTCPForwarding: true})
 	in.Source.Host, in.Source.Port = tunnelSrv.Host, tunnelSrv.Port
 	in.Source.DB = service.DatabaseInput{FromWPConfig: true, SSHTunnel: true}
 

@@ -120,7 +120,6 @@ type Runner struct {
 	running map[int64]*run
 	wake    chan struct{}
 	wg      sync.WaitGroup
-	closed  bool
 }
 
 // run is the registry entry of one running migration.
@@ -367,7 +366,6 @@ func (r *Runner) Wait(ctx context.Context, id int64) error {
 // the database on purpose: the next start-up marks them Interrupted, as after a crash.
 func (r *Runner) Close() {
 	r.mu.Lock()
-	r.closed = true
 	for _, e := range r.running {
 		e.cancel(context.Canceled)
 	}
