@@ -502,19 +502,22 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 					}
 				}
 			}
-			if _, err := ld.main.ExecContext(ctx, string(text)); err != nil {
-				return importErr(s.Line, err)
-			}
-			if v := createdView(text); v != "" {
-				im.views = append(im.views, v)
-			}
 			if a.kind == kCreateTable {
+				// counted before it runs: a Stop may cut the connection after the server
+				// created the table but before the answer came, and a failed import must
+				// still drop it (the table did not exist before: see the checks above)
 				for _, t := range a.tables {
 					if !im.created[t] {
 						im.created[t] = true
 						im.st.Tables = append(im.st.Tables, t)
 					}
 				}
+			}
+			if _, err := ld.main.ExecContext(ctx, string(text)); err != nil {
+				return importErr(s.Line, err)
+			}
+			if v := createdView(text); v != "" {
+				im.views = append(im.views, v)
 			}
 		}
 	}
@@ -562,6 +565,12 @@ func allIn(names []string, set map[string]bool) bool {
 func (im *importer) dropIncomplete(c *sql.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// A cancelled import (Stop, or the export it was reading failing) may have lost c with
+	// the statement it interrupted: clean up on a fresh connection when one can be had.
+	if fresh, err := im.db.db.Conn(ctx); err == nil {
+		defer fresh.Close()
+		c = fresh
+	}
 	for _, v := range im.views {
 		c.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(v))
 	}

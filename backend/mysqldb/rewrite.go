@@ -31,6 +31,14 @@ type NeedleRewriter interface {
 	Needles() [][]byte
 }
 
+// AppendRewriter is a ValueRewriter that can append the new value to a buffer the caller
+// reuses for every value, which spares an allocation per changed value. When the value
+// does not change it returns dst as it was and false.
+type AppendRewriter interface {
+	ValueRewriter
+	AppendRewriteString(dst []byte, table, column string, value []byte) ([]byte, bool)
+}
+
 // RewriteStats counts what a rewrite did.
 type RewriteStats struct {
 	Statements int64 // statements read
@@ -99,6 +107,8 @@ func RewriteStream(ctx context.Context, r io.Reader, w io.Writer, rw ValueRewrit
 // rewriter applies a ValueRewriter to statements; it owns the scratch buffers.
 type rewriter struct {
 	rw       ValueRewriter
+	arw      AppendRewriter // rw, when it can append to value
+	value    []byte         // the last value arw built
 	needles  [][]byte
 	segments [][]byte // for each needle, its longest run without bytes escaping can change
 	out      []byte
@@ -112,6 +122,7 @@ type rewriter struct {
 
 func newRewriter(rw ValueRewriter) *rewriter {
 	r := &rewriter{rw: rw}
+	r.arw, _ = rw.(AppendRewriter)
 	defer func() {
 		r.plain = r.needles != nil
 		for i, n := range r.needles {
@@ -349,7 +360,8 @@ func colName(cols []string, i int) string {
 
 // literal unescapes one literal, asks the rewriter, and reports the new value if changed.
 func (r *rewriter) literal(table, column string, raw []byte, quote byte) ([]byte, bool) {
-	if !r.mayMatch(raw, false) && (!r.odd || !oddEscapes(raw)) {
+	seen := r.mayMatch(raw, false)
+	if !seen && (!r.odd || !oddEscapes(raw)) {
 		return nil, false // cheap: no needle can be inside, escaped or not
 	}
 	val := raw
@@ -358,8 +370,9 @@ func (r *rewriter) literal(table, column string, raw []byte, quote byte) ([]byte
 		r.scratch = unescapeLit(r.scratch[:0], raw, quote)
 		val = r.scratch
 	}
-	// an unescaped literal that got here holds a needle already when needles are plain
-	if r.needles != nil && (escaped || !r.plain) {
+	// a needle without escapable bytes seen in the raw literal is in its value too (an
+	// escape only turns its own two bytes into one), so only other literals are checked
+	if r.needles != nil && !(r.plain && seen) {
 		hit := false
 		for _, n := range r.needles {
 			if bytes.Contains(val, n) {
@@ -372,6 +385,14 @@ func (r *rewriter) literal(table, column string, raw []byte, quote byte) ([]byte
 		}
 	}
 	r.literals++
+	if r.arw != nil {
+		nv, changed := r.arw.AppendRewriteString(r.value[:0], table, column, val)
+		if changed {
+			r.value = nv
+			r.changed++
+		}
+		return nv, changed
+	}
 	nv, changed := r.rw.RewriteString(table, column, val)
 	if changed {
 		r.changed++

@@ -90,6 +90,7 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	if err := p.checkStagingSpace(ctx, files, bytes+dbBytes); err != nil {
 		return err
 	}
+	p.cacheSite(m.ID, site)
 	return p.update(ctx, m.ID, func(r *Results) {
 		r.WordPressVersion, r.TablePrefix, r.OldURL = site.Version, info.TablePrefix, info.SiteURL
 		r.SourceFiles, r.SourceBytes, r.SourceDBBytes, r.SourceTables = files, bytes, dbBytes, len(info.Tables)

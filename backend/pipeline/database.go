@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"ferry/backend/events"
@@ -17,14 +19,24 @@ import (
 )
 
 // exportDatabase dumps the source database to staging (database.sql), written to a
-// temporary name and renamed when complete so a half-written dump is never imported.
+// temporary name and renamed when complete so a half-written dump is never imported. When
+// the database track already runs the export (see track.go), it waits for that instead.
 func (p *Pipeline) exportDatabase(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
-	res, err := p.load(ctx, m.ID)
+	if t := p.track(m.ID); t != nil && t.export != nil {
+		return await(ctx, j, t.export)
+	}
+	site, err := p.stagedSite(ctx, m)
 	if err != nil {
 		return err
 	}
-	site, err := p.stagedSite(ctx, m)
+	return p.exportDump(ctx, m, j, site, nil)
+}
+
+// exportDump writes the dump; g, when set, hears of every byte written so the import can
+// read the dump while it grows.
+func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j stepLog, site wordpress.Site, g *growth) error {
+	res, err := p.load(ctx, m.ID)
 	if err != nil {
 		return err
 	}
@@ -42,9 +54,14 @@ func (p *Pipeline) exportDatabase(ctx context.Context, j *runner.Job) error {
 	if err != nil {
 		return migration.Fail("Cannot write the database dump to staging", err)
 	}
+	var w io.Writer = f
+	if g != nil {
+		w = &growthWriter{f: f, g: g}
+		g.create()
+	}
 	start := time.Now()
 	total := res.SourceDBBytes
-	stats, err := mysqldb.Dump(ctx, db.DB, f, mysqldb.DumpOptions{
+	stats, err := mysqldb.Dump(ctx, db.DB, w, mysqldb.DumpOptions{
 		Workers: p.DumpWorkers,
 		Progress: func(rows, bytes int64) {
 			pct := 0.0
@@ -100,9 +117,27 @@ func (p *Pipeline) stagedSite(ctx context.Context, m migration.Migration) (wordp
 
 // importDatabase loads the staged dump into the destination database, rewriting the old
 // URL to the new one as values stream past. Tables committed by an earlier attempt are
-// skipped (the resume cursor).
+// skipped (the resume cursor). When the database track already runs the import (see
+// track.go), it waits for that instead.
 func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
+	if t := p.track(m.ID); t != nil {
+		err := await(ctx, j, t.imp)
+		if err == nil {
+			p.stopTrack(m.ID)
+		}
+		return err
+	}
+	r, size, err := p.openDump(ctx, m)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return p.importDump(ctx, m, j, r, func() int64 { return size })
+}
+
+// importDump imports the dump read from r; size gives its size so far, for progress.
+func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j stepLog, r io.Reader, size func() int64) error {
 	res, err := p.load(ctx, m.ID)
 	if err != nil {
 		return err
@@ -116,11 +151,6 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 		return migration.Fail("Invalid site URL", err)
 	}
 	chk := &checkingRewriter{rw: rw}
-	r, size, err := p.openDump(ctx, m)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
 	dst := m.Destination
 	db, err := p.openDB(ctx, dst, dst.DB, "")
 	if err != nil {
@@ -135,6 +165,7 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 		SkipTables: res.ImportedTables,
 		Log:        func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },
 		Progress: func(ip mysqldb.ImportProgress) {
+			size := size()
 			pct := 0.0
 			if size > 0 {
 				pct = min(99.9, float64(ip.BytesRead)*100/float64(size))
@@ -166,6 +197,15 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 		err = uerr
 	}
 	if err != nil {
+		var dropped []string
+		for _, t := range stats.Tables {
+			if !slices.Contains(stats.CompletedTables, t) {
+				dropped = append(dropped, t)
+			}
+		}
+		if len(dropped) > 0 {
+			j.Logf(slog.LevelWarn, "Import stopped; removed the tables it had not finished: %s", strings.Join(dropped, ", "))
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

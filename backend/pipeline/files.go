@@ -27,6 +27,7 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	if err != nil {
 		return err
 	}
+	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.downloadManifest(m.ID), m.Options.Excludes)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
@@ -73,6 +74,7 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	if err != nil {
 		return err
 	}
+	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, local.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {

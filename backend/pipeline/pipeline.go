@@ -22,6 +22,7 @@ import (
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
+	"ferry/backend/wordpress"
 )
 
 // ResultStore keeps each migration's results (what the report shows) between steps.
@@ -52,12 +53,31 @@ type Pipeline struct {
 	HTTPTransport *http.Transport
 
 	mu sync.Mutex // guards Connections and serialises Results read-modify-write
+
+	tmu    sync.Mutex // guards tracks and sites
+	tracks map[int64]*dbTrack
+	sites  map[int64]wordpress.Site
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)
 
-// Step returns the function of step s for migration m.
+// Step returns the function of step s for migration m. A step that fails stops the
+// migration's database track (track.go) before it returns, so nothing outlives the run.
 func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFunc {
+	fn := p.step(s)
+	if fn == nil {
+		return nil
+	}
+	return func(ctx context.Context, j *runner.Job) error {
+		err := fn(ctx, j)
+		if err != nil {
+			p.stopTrack(j.Migration.ID)
+		}
+		return err
+	}
+}
+
+func (p *Pipeline) step(s migration.StepID) runner.StepFunc {
 	switch s {
 	case migration.StepCheckDestination:
 		return p.checkDestination
@@ -139,6 +159,8 @@ func (p *Pipeline) update(ctx context.Context, id int64, fn func(*Results)) erro
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// what a step learned is kept even when it was stopped: a retry resumes from it
+	ctx = context.WithoutCancel(ctx)
 	r, err := p.load(ctx, id)
 	if err != nil {
 		return err
@@ -148,7 +170,7 @@ func (p *Pipeline) update(ctx context.Context, id int64, fn func(*Results)) erro
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)
 	}
-	return p.Results.SetResults(context.WithoutCancel(ctx), id, raw)
+	return p.Results.SetResults(ctx, id, raw)
 }
 
 // meter makes a progress meter that publishes to the job.

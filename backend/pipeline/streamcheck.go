@@ -38,6 +38,24 @@ func (c *checkingRewriter) Needles() [][]byte { return c.rw.Needles() }
 
 func (c *checkingRewriter) RewriteString(table, column string, value []byte) ([]byte, bool) {
 	out, changed := c.rw.RewriteString(table, column, value)
+	c.check(table, column, out, changed)
+	return out, changed
+}
+
+// AppendRewriteString lets Import reuse one buffer for the rewritten values.
+func (c *checkingRewriter) AppendRewriteString(dst []byte, table, column string, value []byte) ([]byte, bool) {
+	out, changed := c.rw.AppendRewriteString(dst, table, column, value)
+	if changed {
+		c.check(table, column, out[len(dst):], true)
+	} else {
+		c.check(table, column, value, false)
+	}
+	return out, changed
+}
+
+// check looks at one value as it leaves the rewrite: out is the new value when changed,
+// else the value as it was.
+func (c *checkingRewriter) check(table, column string, out []byte, changed bool) {
 	ref := wordpress.ValueRef{Table: table, Column: column}
 	var serialized, bad, left bool
 	if changed {
@@ -68,7 +86,6 @@ func (c *checkingRewriter) RewriteString(table, column string, value []byte) ([]
 		}
 		c.mu.Unlock()
 	}
-	return out, changed
 }
 
 func (c *checkingRewriter) result(tables []string) StreamCheck {

@@ -274,6 +274,7 @@ func lowerFirst(s string) string {
 // cleanUp removes the migration's local staging files. It runs only after Validate passed;
 // a failed migration keeps them so Retry can resume.
 func (p *Pipeline) cleanUp(ctx context.Context, j *runner.Job) error {
+	p.stopTrack(j.Migration.ID)
 	dir := p.StagingDir(j.Migration.ID)
 	if err := removeAll(dir); err != nil {
 		return migration.Fail("Cannot remove the staging files", err)

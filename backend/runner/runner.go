@@ -78,6 +78,13 @@ func (j *Job) Logf(level slog.Level, format string, args ...any) {
 	j.r.store.Log(context.Background(), j.Migration.ID, level, j.Step, fmt.Sprintf(format, args...))
 }
 
+// LogfAs writes a line to the migration's log under another step of the same run: for work
+// a step starts ahead of that step's turn (the database export running while files
+// download).
+func (j *Job) LogfAs(step migration.StepID, level slog.Level, format string, args ...any) {
+	j.r.store.Log(context.Background(), j.Migration.ID, level, step, fmt.Sprintf(format, args...))
+}
+
 // Progress publishes the step's progress (callers throttle; see backend/progress).
 func (j *Job) Progress(p events.Progress) {
 	p.ID, p.Step = j.Migration.ID, string(j.Step)

@@ -55,6 +55,7 @@ type Replacer struct {
 
 	mu      sync.Mutex
 	columns map[column]*ColumnStats
+	last    *ColumnStats // the column counted last: rows of one table come in a run
 	broken  int64
 	samples []string
 }
@@ -175,10 +176,21 @@ func (r *Replacer) Needles() [][]byte { return [][]byte{bytes.Clone(r.needle)} }
 // literal) of table.column and reports whether it changed. value is never modified; a
 // broken serialized value comes back as is and is counted in Stats.
 func (r *Replacer) RewriteString(table, col string, value []byte) ([]byte, bool) {
-	if !bytes.Contains(value, r.needle) {
+	out, changed := r.AppendRewriteString(nil, table, col, value)
+	if !changed {
 		return value, false
 	}
-	out, n, broken := r.rewrite(value)
+	return out, true
+}
+
+// AppendRewriteString is RewriteString that appends the new value to dst, so the import
+// stream can reuse one buffer for every value. When the value does not change it returns
+// dst as it was and false.
+func (r *Replacer) AppendRewriteString(dst []byte, table, col string, value []byte) ([]byte, bool) {
+	if !bytes.Contains(value, r.needle) {
+		return dst, false
+	}
+	out, n, broken := r.appendRewrite(dst, value)
 	if broken {
 		r.mu.Lock()
 		r.broken++
@@ -187,16 +199,20 @@ func (r *Replacer) RewriteString(table, col string, value []byte) ([]byte, bool)
 			r.samples = append(r.samples, key)
 		}
 		r.mu.Unlock()
-		return value, false
+		return dst, false
 	}
 	if n == 0 {
-		return value, false
+		return dst, false
 	}
 	r.mu.Lock()
-	c := r.columns[column{table, col}]
-	if c == nil {
-		c = &ColumnStats{Table: table, Column: col}
-		r.columns[column{table, col}] = c
+	c := r.last
+	if c == nil || c.Table != table || c.Column != col {
+		c = r.columns[column{table, col}]
+		if c == nil {
+			c = &ColumnStats{Table: table, Column: col}
+			r.columns[column{table, col}] = c
+		}
+		r.last = c
 	}
 	c.Values++
 	c.Replacements += int64(n)
@@ -219,7 +235,11 @@ func (r *Replacer) Rewrite(value []byte) (out []byte, n int, broken bool) {
 	if !bytes.Contains(value, r.needle) {
 		return value, 0, false
 	}
-	return r.rewrite(value)
+	out, n, broken = r.appendRewrite(nil, value)
+	if n == 0 {
+		return value, 0, broken
+	}
+	return out, n, false
 }
 
 // Stats returns a snapshot of the counts so far.
@@ -242,10 +262,12 @@ func (r *Replacer) Stats() Stats {
 	return s
 }
 
-// rewrite handles one value: serialized values structurally, anything else as text.
-func (r *Replacer) rewrite(b []byte) ([]byte, int, bool) {
+// appendRewrite appends one value, rewritten, to dst: serialized values structurally,
+// anything else as text. It returns how many URLs it rewrote and whether the value is a
+// damaged serialized value; when it rewrote none, dst comes back as it was.
+func (r *Replacer) appendRewrite(dst, b []byte) ([]byte, int, bool) {
 	if !phpserial.LooksSerialized(b) {
-		out, n := r.rewriteText(b)
+		out, n := r.appendText(dst, b)
 		return out, n, false
 	}
 	// WordPress trims before deciding but PHP reads the value as stored: keep any
@@ -257,29 +279,42 @@ func (r *Replacer) rewrite(b []byte) ([]byte, int, bool) {
 	for hi > lo && isTrimmed(b[hi-1]) {
 		hi--
 	}
-	pass := &serialPass{r: r}
-	mid, changed, err := phpserial.Rewrite(b[lo:hi], pass.rewriteString)
-	if err != nil || pass.broken {
-		return b, 0, true
+	pass := passPool.Get().(*serialPass)
+	pass.r, pass.total, pass.broken = r, 0, false
+	out, changed, err := phpserial.AppendRewrite(append(dst, b[:lo]...), b[lo:hi], pass.fn)
+	total, broken := pass.total, pass.broken || err != nil
+	pass.r = nil
+	if cap(pass.scratch) <= 1<<20 {
+		passPool.Put(pass)
 	}
-	total := pass.total
-	if !changed {
-		return b, 0, false
+	if broken {
+		return dst, 0, true
 	}
-	if lo == 0 && hi == len(b) {
-		return mid, total, false
+	if !changed || total == 0 {
+		return dst, 0, false
 	}
-	out := make([]byte, 0, lo+len(mid)+len(b)-hi)
-	out = append(append(append(out, b[:lo]...), mid...), b[hi:]...)
-	return out, total, false
+	return append(out, b[hi:]...), total, false
 }
 
-// serialPass carries one serialized value's rewrite through phpserial.Rewrite: how
-// many URLs changed and whether a nested serialized string was damaged.
+// serialPass carries one serialized value's rewrite through phpserial.AppendRewrite: how
+// many URLs changed, whether a nested serialized string was damaged, and the buffer each
+// rewritten string is built in (phpserial copies it before the next call).
 type serialPass struct {
-	r      *Replacer
-	total  int
-	broken bool
+	r       *Replacer
+	total   int
+	broken  bool
+	scratch []byte
+	fn      phpserial.RewriteFunc
+}
+
+var passPool sync.Pool
+
+func init() {
+	passPool.New = func() any {
+		p := &serialPass{}
+		p.fn = p.rewriteString
+		return p
+	}
 }
 
 // rewriteString rewrites one string of a serialized value, recursing into strings that
@@ -288,22 +323,27 @@ func (p *serialPass) rewriteString(s []byte) ([]byte, bool) {
 	if p.broken || !bytes.Contains(s, p.r.needle) {
 		return s, false
 	}
-	out, n, broken := p.r.rewrite(s)
+	out, n, broken := p.r.appendRewrite(p.scratch[:0], s)
 	if broken {
 		p.broken = true
 		return s, false
 	}
+	if n == 0 {
+		return s, false
+	}
+	p.scratch = out
 	p.total += n
-	return out, n > 0
+	return out, true
 }
 
 func isTrimmed(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0 || c == '\v'
 }
 
-// rewriteText rewrites every URL of the old site in plain, JSON or URL-encoded text.
-func (r *Replacer) rewriteText(b []byte) ([]byte, int) {
-	var out []byte
+// appendText appends b to dst with every URL of the old site rewritten, in plain, JSON or
+// URL-encoded text, and says how many it rewrote; when none, dst comes back as it was.
+func (r *Replacer) appendText(dst, b []byte) ([]byte, int) {
+	out := dst
 	n, last, i := 0, 0, 0
 	for {
 		j := bytes.Index(b[i:], r.needle)
@@ -316,8 +356,8 @@ func (r *Replacer) rewriteText(b []byte) ([]byte, int) {
 			i = j + 1
 			continue
 		}
-		if out == nil {
-			out = make([]byte, 0, len(b)+len(b)/4)
+		if n == 0 && cap(out)-len(out) < len(b)+64 {
+			out = append(make([]byte, 0, len(out)+len(b)+len(b)/4+64), out...)
 		}
 		out = append(out, b[last:start]...)
 		out = append(out, repl...)
@@ -325,9 +365,23 @@ func (r *Replacer) rewriteText(b []byte) ([]byte, int) {
 		n++
 	}
 	if n == 0 {
-		return b, 0
+		return dst, 0
 	}
 	return append(out, b[last:]...), n
+}
+
+// hasOldURL reports whether b holds a URL of the old site that appendText would rewrite.
+func (r *Replacer) hasOldURL(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(b[i:], r.needle)
+		if j < 0 {
+			return false
+		}
+		if _, _, _, ok := r.matchAt(b, i+j); ok {
+			return true
+		}
+		i += j + 1
+	}
 }
 
 // matchAt decides whether the bare old host found at b[j:] is part of a URL of the

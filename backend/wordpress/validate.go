@@ -194,7 +194,7 @@ func (r *Replacer) OldURLLeft(values Values) (Check, error) {
 		if !bytes.Contains(v, r.needle) {
 			return nil
 		}
-		if _, count := r.rewriteText(v); count > 0 {
+		if r.hasOldURL(v) {
 			if n == 0 {
 				first = ref
 			}

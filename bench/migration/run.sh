@@ -15,7 +15,7 @@ RUNS=${RUNS:-3}
 cd "$(dirname "$0")/../.."
 . bench/migration/lib.sh
 need_root
-need_pkgs vsftpd openssh-server lftp time mariadb-client
+need_pkgs vsftpd openssh-server lftp time mariadb-client wordpress
 
 W=$B/migration.run
 rm -rf "$W"; mkdir -p "$W"

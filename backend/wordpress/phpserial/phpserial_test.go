@@ -292,6 +292,25 @@ func FuzzParse(f *testing.F) {
 		if !changed {
 			require.Equal(t, in, out)
 		}
+		// AppendRewrite after a caller's bytes, with a fn that reuses one buffer (as the
+		// import stream does), gives the same value.
+		var buf []byte
+		reuse := func(s []byte) ([]byte, bool) {
+			ns, ok := grow(s)
+			if !ok {
+				return s, false
+			}
+			buf = append(buf[:0], ns...)
+			return buf, true
+		}
+		got, changed2, err := AppendRewrite([]byte("prefix"), in, reuse)
+		require.NoError(t, err)
+		require.Equal(t, changed, changed2)
+		if changed {
+			require.Equal(t, "prefix"+string(out), string(got))
+		} else {
+			require.Equal(t, "prefix", string(got))
+		}
 		require.Equal(t, orig, in, "input must not be modified")
 	})
 }

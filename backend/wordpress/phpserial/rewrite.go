@@ -1,7 +1,8 @@
 package phpserial
 
 // RewriteFunc receives the bytes of one string and returns its replacement and whether
-// it changed. It must not keep or modify s.
+// it changed. It must not keep or modify s. The replacement need only stay valid until fn
+// is called again: Rewrite copies it at once, so fn may reuse one buffer for every call.
 type RewriteFunc func(s []byte) ([]byte, bool)
 
 // Rewrite parses b, passes every string value to fn and serializes the result with
@@ -14,32 +15,56 @@ type RewriteFunc func(s []byte) ([]byte, bool)
 // still is; other payloads have a format of their class's own making whose inner
 // lengths Ferry cannot know, so they are kept as they are.
 //
-// The work is one pass that copies as it validates, without building a tree: the
-// import stream calls it for every serialized value holding the old URL. An error
-// wraps ErrSyntax or ErrTooDeep; b is never modified.
+// The work is one pass that validates and copies only around what changed, without
+// building a tree: the import stream calls it for every serialized value holding the old
+// URL. An error wraps ErrSyntax or ErrTooDeep; b is never modified.
 func Rewrite(b []byte, fn RewriteFunc) ([]byte, bool, error) {
-	w := rewriter{p: parser{b: b}, fn: fn}
-	w.out = make([]byte, 0, len(b)+len(b)/4)
-	if err := w.value(0, false); err != nil {
+	out, changed, err := AppendRewrite(nil, b, fn)
+	if !changed {
 		return b, false, err
 	}
-	if w.p.pos != len(b) {
-		return b, false, w.p.fail("end of input after the value")
-	}
-	if !w.changed {
-		return b, false, nil
-	}
-	return w.out, true, nil
+	return out, true, nil
 }
 
+// AppendRewrite is Rewrite that appends the rewritten value to dst, so a caller can reuse
+// one buffer. When fn changed nothing (or b does not parse) it returns dst as it was and
+// false: the value is b itself.
+func AppendRewrite(dst, b []byte, fn RewriteFunc) ([]byte, bool, error) {
+	w := rewriter{p: parser{b: b}, fn: fn, out: dst}
+	if err := w.value(0, false); err != nil {
+		return dst, false, err
+	}
+	if w.p.pos != len(b) {
+		return dst, false, w.p.fail("end of input after the value")
+	}
+	if !w.changed {
+		return dst, false, nil
+	}
+	return append(w.out, b[w.copied:]...), true, nil
+}
+
+// rewriter walks a value; out holds b[:copied] with its changes (after the caller's bytes of
+// dst), so unchanged runs are copied once, in one piece, when a change follows.
 type rewriter struct {
 	p       parser
 	fn      RewriteFunc
 	out     []byte
+	copied  int
 	changed bool
 }
 
-// value copies one value to out, rewriting strings that are not keys.
+// splice puts b[copied:from] into out, then leaves the caller to append the new bytes
+// for b[from:to].
+func (w *rewriter) splice(from, to int) {
+	if !w.changed && cap(w.out)-len(w.out) < len(w.p.b) {
+		w.out = append(make([]byte, 0, len(w.out)+len(w.p.b)+len(w.p.b)/4+64), w.out...)
+	}
+	w.out = append(w.out, w.p.b[w.copied:from]...)
+	w.copied = to
+	w.changed = true
+}
+
+// value reads one value, rewriting strings that are not keys.
 func (w *rewriter) value(depth int, isKey bool) error {
 	p := &w.p
 	start := p.pos
@@ -69,9 +94,8 @@ func (w *rewriter) value(depth int, isKey bool) error {
 		}
 		if !isKey {
 			if ns, ok := w.fn(s); ok {
+				w.splice(start, p.pos)
 				w.out = appendString(w.out, 's', ns)
-				w.changed = true
-				return nil
 			}
 		}
 	case KindCustom:
@@ -81,27 +105,22 @@ func (w *rewriter) value(depth int, isKey bool) error {
 		}
 		if Valid(payload) {
 			if np, ok := w.fn(payload); ok && Valid(np) {
+				w.splice(start, p.pos)
 				w.out = appendClass(w.out, 'C', class)
 				w.out = appendInt(w.out, len(np))
 				w.out = append(w.out, ':', '{')
 				w.out = append(w.out, np...)
 				w.out = append(w.out, '}')
-				w.changed = true
-				return nil
 			}
 		}
 	case KindArray, KindObject:
-		return w.container(k, depth, start)
+		return w.container(k, depth)
 	}
-	if err != nil {
-		return err
-	}
-	w.out = append(w.out, p.b[start:p.pos]...)
-	return nil
+	return err
 }
 
-// container copies an array or object header as written, then its items.
-func (w *rewriter) container(k Kind, depth, start int) error {
+// container reads an array or object after its tag, then its items.
+func (w *rewriter) container(k Kind, depth int) error {
 	p := &w.p
 	if depth >= MaxDepth {
 		return &SyntaxError{Offset: p.pos, Msg: "too many levels", Err: ErrTooDeep}
@@ -128,7 +147,6 @@ func (w *rewriter) container(k Kind, depth, start int) error {
 	if err := p.expect('{'); err != nil {
 		return err
 	}
-	w.out = append(w.out, p.b[start:p.pos]...)
 	for range n {
 		if err := w.value(depth+1, true); err != nil {
 			return err
@@ -137,9 +155,5 @@ func (w *rewriter) container(k Kind, depth, start int) error {
 			return err
 		}
 	}
-	if err := p.expect('}'); err != nil {
-		return err
-	}
-	w.out = append(w.out, '}')
-	return nil
+	return p.expect('}')
 }

@@ -1,0 +1,152 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/events"
+	"ferry/backend/migration"
+	"ferry/backend/mysqldb/mysqltest"
+)
+
+type recordLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *recordLog) Logf(_ slog.Level, format string, args ...any) {
+	r.mu.Lock()
+	r.lines = append(r.lines, fmt.Sprintf(format, args...))
+	r.mu.Unlock()
+}
+
+func (r *recordLog) Progress(events.Progress) {}
+
+// TestImportReadsTheDumpAsItGrows feeds a real import from a dump file another goroutine is
+// still writing, as the database track does: the first table must be committed while the
+// dump is still growing (the writer waits for it before going on), and when the export then
+// fails the import fails with it, keeps the finished table and drops the one it had begun.
+func TestImportReadsTheDumpAsItGrows(t *testing.T) {
+	dsn, name := mysqltest.NewDatabase(t)
+	cfg := mysqltest.Config(t, dsn)
+	host, portText, _ := strings.Cut(cfg.Addr, ":")
+	port, err := strconv.Atoi(portText)
+	require.NoError(t, err)
+	m := migration.Migration{ID: 1, Method: migration.MethodSFTP, OldURL: "http://old.test", NewURL: "https://new.test",
+		Destination: migration.Endpoint{DB: migration.Database{Host: host, Port: port, User: cfg.User, Password: cfg.Passwd, Name: name}}}
+	dst, err := sql.Open("mysql", dsn)
+	require.NoError(t, err)
+	defer dst.Close()
+	count := func(table string) int {
+		var n int
+		if err := dst.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+			return -1
+		}
+		return n
+	}
+
+	path := filepath.Join(t.TempDir(), "database.sql.part")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	g := newGrowth()
+	w := &growthWriter{f: f, g: g}
+	g.create()
+	sawFirst := make(chan bool, 1)
+	go func() {
+		fmt.Fprint(w, "-- Ferry dump of database `src` (format 1)\n/*!40101 SET NAMES utf8mb4 */;\n\n"+
+			"CREATE TABLE `wp_a` (id int NOT NULL, v text, PRIMARY KEY (id));\n\n"+
+			"CREATE TABLE `wp_b` (id int NOT NULL, v text, PRIMARY KEY (id));\n\n"+
+			"INSERT INTO `wp_a` VALUES (1,'see http://old.test/a'),(2,'x');\n"+
+			"-- ferry:table-done `wp_a` rows=2\n"+
+			// the marker belongs to the statement after it: the import acts on it once
+			// that one is complete
+			"INSERT INTO `wp_b` VALUES (1,'y');\n")
+		ok := false
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if count("wp_a") == 2 {
+				ok = true
+				break
+			}
+		}
+		sawFirst <- ok
+		fmt.Fprint(w, "INSERT INTO `wp_b` VALUES (2,'z');\n")
+		time.Sleep(100 * time.Millisecond)
+		g.finish(errors.New("lost the connection to the source database"))
+	}()
+
+	rf, err := os.Open(path)
+	require.NoError(t, err)
+	defer rf.Close()
+	log := &recordLog{}
+	p := &Pipeline{}
+	err = p.importDump(context.Background(), m, log, &growingReader{f: rf, g: g}, g.size)
+	require.True(t, <-sawFirst, "wp_a was committed while the dump was still being written")
+	require.Error(t, err)
+	require.ErrorIs(t, err, errExportFailed)
+	require.Equal(t, 2, count("wp_a"), "the table the dump finished stays")
+	require.Equal(t, -1, count("wp_b"), "the table the dump had begun is dropped")
+	var v string
+	require.NoError(t, dst.QueryRow("SELECT v FROM wp_a WHERE id = 1").Scan(&v))
+	require.Equal(t, "see https://new.test/a", v, "the URL rewrite ran on the stream")
+	require.Contains(t, strings.Join(log.lines, "\n"), "removed the tables it had not finished: wp_b")
+}
+
+// TestGrowingReaderEndsWithTheWriter checks the reader alone: it returns every byte in
+// order, waits at the current end, and reports io.EOF only once the writer finished.
+func TestGrowingReaderEndsWithTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	g := newGrowth()
+	w := &growthWriter{f: f, g: g}
+	g.create()
+	var want strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&want, "line %d\n", i)
+	}
+	go func() {
+		s := want.String()
+		for len(s) > 0 {
+			n := min(len(s), 97)
+			_, _ = w.Write([]byte(s[:n]))
+			s = s[n:]
+			time.Sleep(time.Millisecond)
+		}
+		g.finish(nil)
+	}()
+	rf, err := os.Open(path)
+	require.NoError(t, err)
+	defer rf.Close()
+	got, err := readAllGrowing(&growingReader{f: rf, g: g})
+	require.NoError(t, err)
+	require.Equal(t, want.String(), string(got))
+}
+
+func readAllGrowing(r *growingReader) ([]byte, error) {
+	var out []byte
+	buf := make([]byte, 64)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			if err.Error() == "EOF" {
+				return out, nil
+			}
+			return out, err
+		}
+	}
+}
