@@ -25,6 +25,12 @@ type ImportOptions struct {
 	Overwrite bool
 	// Rewriter, when set, sees every string value of every INSERT (the URL replacement).
 	Rewriter ValueRewriter
+	// Replace are tables an earlier attempt of this import created (OnCreate named them):
+	// found at the destination, they are dropped and created again even without Overwrite.
+	Replace []string
+	// OnCreate, when set, is told of each table before the import creates it, so a caller
+	// can record it where a crash cannot lose it. An error stops the import.
+	OnCreate func(table string) error
 	// SkipTables are tables a previous attempt imported completely (its
 	// ImportStats.CompletedTables): their statements are skipped, so a retry resumes.
 	SkipTables []string
@@ -416,7 +422,7 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 			continue
 		case kCreateTable, kDropTable:
 			for _, t := range a.tables {
-				if im.env.tables[t] && !im.opts.Overwrite && !im.created[t] {
+				if im.env.tables[t] && !im.opts.Overwrite && !im.created[t] && !slices.Contains(im.opts.Replace, t) {
 					return &ImportError{Line: s.Line, Msg: fmt.Sprintf("Database import failed: Table '%s' already exists", clip(t)), Err: ErrTableExists}
 				}
 			}
@@ -522,9 +528,9 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 					im.deferred[a.tables[0]] = append(im.deferred[a.tables[0]], "STATS_AUTO_RECALC=DEFAULT")
 				}
 			}
-			if a.kind == kCreateTable && im.opts.Overwrite {
+			if a.kind == kCreateTable {
 				for _, t := range a.tables {
-					if im.env.tables[t] && !im.created[t] {
+					if im.env.tables[t] && !im.created[t] && (im.opts.Overwrite || slices.Contains(im.opts.Replace, t)) {
 						if _, err := ld.main.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteIdent(t)); err != nil {
 							return importErr(s.Line, err)
 						}
@@ -539,6 +545,11 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 					if !im.created[t] {
 						im.created[t] = true
 						im.st.Tables = append(im.st.Tables, t)
+						if im.opts.OnCreate != nil {
+							if err := im.opts.OnCreate(t); err != nil {
+								return &ImportError{Line: s.Line, Msg: "Database import failed: " + err.Error(), Err: err}
+							}
+						}
 					}
 				}
 			}

@@ -159,8 +159,16 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	defer db.Close()
 	start := time.Now()
 	stats, err := mysqldb.Import(ctx, db.DB, r, mysqldb.ImportOptions{
-		Workers:    p.ImportWorkers,
-		Overwrite:  m.Options.Overwrite || len(res.ImportedTables) > 0,
+		Workers:   p.ImportWorkers,
+		Overwrite: m.Options.Overwrite || len(res.ImportedTables) > 0,
+		Replace:   res.CreatedTables,
+		OnCreate: func(table string) error {
+			return p.update(ctx, m.ID, func(r *Results) {
+				if !slices.Contains(r.CreatedTables, table) {
+					r.CreatedTables = append(r.CreatedTables, table)
+				}
+			})
+		},
 		Rewriter:   chk,
 		SkipTables: res.ImportedTables,
 		Log:        func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },

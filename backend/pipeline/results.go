@@ -26,6 +26,10 @@ type Results struct {
 	SourceRows map[string]int64 `json:"sourceRows,omitempty"`
 	// ImportedTables is Import's resume cursor: tables committed whole.
 	ImportedTables []string `json:"importedTables,omitempty"`
+	// CreatedTables are the tables an import of this migration created (recorded before
+	// each is created): a retry after a crash replaces them instead of refusing them as
+	// tables that already exist.
+	CreatedTables []string `json:"createdTables,omitempty"`
 
 	Replacements *wordpress.Stats `json:"replacements,omitempty"`
 	// StreamCheck holds the checks Import made on the values it rewrote.
