@@ -38,9 +38,6 @@ type ImportOptions struct {
 	// seekable r (a file) is read twice: first to refuse harmful statements, existing tables
 	// and truncated dumps before anything is executed, then to import.
 	NoPrescan bool
-	// NoLoadData sends every INSERT as SQL text. By default rows go as LOAD DATA LOCAL
-	// streams when the destination allows it (local_infile), which costs the server less.
-	NoLoadData bool
 	// BatchBytes caps the SQL sent in one round trip (default 1 MiB; never above the
 	// server's max_allowed_packet).
 	BatchBytes int
@@ -72,8 +69,6 @@ type ImportStats struct {
 	CompletedTables []string
 	// Replacements counts string values the Rewriter changed.
 	Replacements int64
-	// LoadDataRows counts rows sent as LOAD DATA streams rather than INSERT text.
-	LoadDataRows int64
 }
 
 // ImportError is a failed import with a message users can act on.
@@ -171,12 +166,6 @@ func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (Impor
 	}
 	ld.main = main
 	ld.max = opts.BatchBytes
-	if !opts.NoLoadData {
-		var on int
-		if main.QueryRowContext(ctx, "SELECT @@local_infile").Scan(&on) == nil && on == 1 {
-			ld.loadData = true
-		}
-	}
 	im.ix, err = newIndexer(ctx, db)
 	if err != nil {
 		ld.close()
@@ -259,8 +248,6 @@ type importer struct {
 	// lists the tables it has not finished, in order
 	ix      *indexer
 	pending []pendingIndex
-	// loadable are the tables this import created whose rows may go as LOAD DATA
-	loadable map[string]bool
 }
 
 var collationRe = regexp.MustCompile(`utf8mb[34]_0900_[a-z_]+|utf8(?:mb[34])?_unicode_520_ci`)
@@ -473,18 +460,6 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 			if !ferryFmt && current != a.tables[0] {
 				current = a.tables[0]
 			}
-			if ld.loadData && a.values > 0 && im.loadable[a.tables[0]] {
-				if w := firstWords(text, 2); len(w) == 2 && w[0] == "INSERT" && w[1] == "INTO" {
-					done, err := ld.insertRows(a.tables[0], a.columns, text, a.values, s.Line)
-					if err != nil {
-						return err
-					}
-					if done {
-						im.st.LoadDataRows += rw.tuples
-						break
-					}
-				}
-			}
 			if err := ld.insert(text, s.Line); err != nil {
 				return err
 			}
@@ -515,10 +490,6 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 				}
 			}
 			if a.kind == kCreateTable && len(a.tables) == 1 {
-				if im.loadable == nil {
-					im.loadable = map[string]bool{}
-				}
-				im.loadable[a.tables[0]] = loadable(text)
 				var keys []string
 				if text, keys = splitSecondaryKeys(text); len(keys) > 0 {
 					im.deferred[a.tables[0]] = keys

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 )
 
@@ -24,22 +23,15 @@ type loaders struct {
 	max    int
 	next   int
 	wg     sync.WaitGroup
-	// loadData sends rows as LOAD DATA LOCAL streams (see loaddata.go); tsv holds the rows
-	// waiting, tsvLine and tsvLines the lines they came from
-	loadData          bool
-	tsv               *tsvBatch
-	tsvLine, tsvLines int
 }
 
 type loader struct {
-	conn    *sql.Conn
-	ch      chan loadJob
-	charset string // the session's character_set_client, which LOAD DATA is told
+	conn *sql.Conn
+	ch   chan loadJob
 }
 
 type loadJob struct {
 	sql       string
-	load      *tsvBatch
 	from, to  int // lines, for messages
 	flush     chan error
 	broadcast bool
@@ -61,7 +53,7 @@ func newLoaders(ctx context.Context, db *DB, n int) (*loaders, error) {
 			ld.close()
 			return nil, err
 		}
-		w := &loader{conn: c, ch: make(chan loadJob, 4), charset: "utf8mb4"}
+		w := &loader{conn: c, ch: make(chan loadJob, 4)}
 		ld.ws = append(ld.ws, w)
 		ld.wg.Add(1)
 		go ld.run(w)
@@ -90,25 +82,6 @@ func (ld *loaders) run(w *loader) {
 		if failed != nil {
 			continue
 		}
-		if j.load != nil {
-			if err := loadRows(ld.ctx, w.conn, j.load, w.charset); err != nil {
-				failed = importErr(j.from, err)
-				if j.to > j.from {
-					failed = &ImportError{Line: j.from, Msg: fmt.Sprintf("%s (in the statements at lines %d-%d)", failed.Error(), j.from, j.to), Err: err}
-				}
-				ld.cancel()
-				continue
-			}
-			sinceCommit += len(j.load.data)
-			if sinceCommit >= commitEvery {
-				if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
-					failed = importErr(j.from, err)
-					ld.cancel()
-				}
-				sinceCommit = 0
-			}
-			continue
-		}
 		if _, err := w.conn.ExecContext(ld.ctx, j.sql); err != nil {
 			failed = importErr(j.from, err)
 			if j.to > j.from {
@@ -126,14 +99,6 @@ func (ld *loaders) run(w *loader) {
 				continue
 			}
 		}
-		if j.broadcast && ld.loadData {
-			// the statement may have changed the session's character set
-			if err := w.conn.QueryRowContext(ld.ctx, "SELECT @@character_set_client").Scan(&w.charset); err != nil {
-				failed = importErr(j.from, err)
-				ld.cancel()
-				continue
-			}
-		}
 		sinceCommit += len(j.sql)
 		if sinceCommit >= commitEvery {
 			if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
@@ -145,51 +110,8 @@ func (ld *loaders) run(w *loader) {
 	}
 }
 
-// insertRows adds the rows of an INSERT INTO ... VALUES (text, tuples at text[at:]) to the
-// LOAD DATA batch of its table. It reports false, having changed nothing, when the
-// statement must be sent as it is.
-func (ld *loaders) insertRows(table string, cols []string, text []byte, at, line int) (bool, error) {
-	key := table + "\x00" + strings.Join(cols, "\x00")
-	if ld.tsv != nil && (ld.tsv.key != key || len(ld.tsv.data) >= loadDataMax) {
-		if err := ld.sendRows(); err != nil {
-			return false, err
-		}
-	}
-	if ld.tsv == nil {
-		ld.tsv = &tsvBatch{table: table, cols: cols, key: key, data: make([]byte, 0, loadDataMax+loadDataMax/4)}
-		ld.tsvLine = line
-	}
-	mark := len(ld.tsv.data)
-	data, rows, ok := insertRows(ld.tsv.data, text, at)
-	if !ok {
-		ld.tsv.data = ld.tsv.data[:mark]
-		return false, nil
-	}
-	if err := ld.send(); err != nil { // INSERTs before these rows go first
-		return false, err
-	}
-	ld.tsv.data, ld.tsv.rows, ld.tsvLines = data, ld.tsv.rows+rows, line
-	return true, nil
-}
-
-// sendRows hands the LOAD DATA batch to the loader with the shortest queue.
-func (ld *loaders) sendRows() error {
-	if ld.tsv == nil {
-		return nil
-	}
-	b := ld.tsv
-	ld.tsv = nil
-	if b.rows == 0 {
-		return nil
-	}
-	return ld.dispatch(loadJob{load: b, from: ld.tsvLine, to: ld.tsvLines})
-}
-
 // insert adds one INSERT to the current batch, sending the batch when it is full.
 func (ld *loaders) insert(text []byte, line int) error {
-	if err := ld.sendRows(); err != nil { // rows before this INSERT go first
-		return err
-	}
 	if len(ld.batch) > 0 && len(ld.batch)+len(text)+2 > ld.max {
 		if err := ld.send(); err != nil {
 			return err
@@ -210,13 +132,6 @@ func (ld *loaders) send() error {
 	if len(ld.batch) == 0 {
 		return nil
 	}
-	j := loadJob{sql: string(ld.batch), from: ld.line, to: ld.lines}
-	ld.batch = ld.batch[:0]
-	return ld.dispatch(j)
-}
-
-// dispatch queues a job on the loader with the shortest queue.
-func (ld *loaders) dispatch(j loadJob) error {
 	best := ld.ws[ld.next%len(ld.ws)]
 	for _, w := range ld.ws {
 		if len(w.ch) < len(best.ch) {
@@ -224,6 +139,8 @@ func (ld *loaders) dispatch(j loadJob) error {
 		}
 	}
 	ld.next++
+	j := loadJob{sql: string(ld.batch), from: ld.line, to: ld.lines}
+	ld.batch = ld.batch[:0]
 	select {
 	case best.ch <- j:
 		return nil
@@ -234,9 +151,6 @@ func (ld *loaders) dispatch(j loadJob) error {
 
 // broadcast runs a session SET on every connection, in stream order.
 func (ld *loaders) broadcast(ctx context.Context, text []byte, line int) error {
-	if err := ld.sendRows(); err != nil {
-		return err
-	}
 	if err := ld.send(); err != nil {
 		return err
 	}
@@ -257,12 +171,6 @@ func (ld *loaders) broadcast(ctx context.Context, text []byte, line int) error {
 // and returns the first error any of them met.
 func (ld *loaders) flush() error {
 	var errs []error
-	if ld.tsv != nil && ld.ctx.Err() == nil {
-		if err := ld.sendRows(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	ld.tsv = nil
 	if len(ld.batch) > 0 && ld.ctx.Err() == nil {
 		if err := ld.send(); err != nil {
 			errs = append(errs, err)
