@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/wailsapp/wails/v2"
@@ -33,6 +34,15 @@ var icon []byte
 
 func main() {
 	if len(os.Args) > 1 && cli.IsCommand(os.Args[1]) {
+		// FERRY_CPUPROFILE=file writes a Go CPU profile of the command to file.<command>
+		if path := os.Getenv("FERRY_CPUPROFILE"); path != "" {
+			if f, err := os.Create(path + "." + os.Args[1]); err == nil && pprof.StartCPUProfile(f) == nil {
+				code := cli.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(code)
+			}
+		}
 		os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	if err := runDesktop(); err != nil {

@@ -38,6 +38,9 @@ type ImportOptions struct {
 	// seekable r (a file) is read twice: first to refuse harmful statements, existing tables
 	// and truncated dumps before anything is executed, then to import.
 	NoPrescan bool
+	// TextInserts sends every INSERT as SQL text. By default the rows of plain INSERTs go
+	// as prepared statements with binary values, which costs the server less (prepared.go).
+	TextInserts bool
 	// BatchBytes caps the SQL sent in one round trip (default 1 MiB; never above the
 	// server's max_allowed_packet).
 	BatchBytes int
@@ -69,6 +72,8 @@ type ImportStats struct {
 	CompletedTables []string
 	// Replacements counts string values the Rewriter changed.
 	Replacements int64
+	// PreparedRows counts rows sent through prepared INSERTs rather than as INSERT text.
+	PreparedRows int64
 }
 
 // ImportError is a failed import with a message users can act on.
@@ -166,6 +171,7 @@ func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (Impor
 	}
 	ld.main = main
 	ld.max = opts.BatchBytes
+	ld.prepared = !opts.TextInserts
 	im.ix, err = newIndexer(ctx, db)
 	if err != nil {
 		ld.close()
@@ -248,6 +254,8 @@ type importer struct {
 	// lists the tables it has not finished, in order
 	ix      *indexer
 	pending []pendingIndex
+	// preparable are the tables this import created whose rows may go as prepared INSERTs
+	preparable map[string]bool
 }
 
 var collationRe = regexp.MustCompile(`utf8mb[34]_0900_[a-z_]+|utf8(?:mb[34])?_unicode_520_ci`)
@@ -460,6 +468,18 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 			if !ferryFmt && current != a.tables[0] {
 				current = a.tables[0]
 			}
+			if ld.prepared && a.values > 0 && im.preparable[a.tables[0]] {
+				if w := firstWords(text, 2); len(w) == 2 && w[0] == "INSERT" && w[1] == "INTO" {
+					done, err := ld.insertRows(a.tables[0], a.columns, text, a.values, s.Line)
+					if err != nil {
+						return err
+					}
+					if done {
+						im.st.PreparedRows += rw.tuples
+						break
+					}
+				}
+			}
 			if err := ld.insert(text, s.Line); err != nil {
 				return err
 			}
@@ -490,6 +510,10 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 				}
 			}
 			if a.kind == kCreateTable && len(a.tables) == 1 {
+				if im.preparable == nil {
+					im.preparable = map[string]bool{}
+				}
+				im.preparable[a.tables[0]] = preparable(text)
 				var keys []string
 				if text, keys = splitSecondaryKeys(text); len(keys) > 0 {
 					im.deferred[a.tables[0]] = keys

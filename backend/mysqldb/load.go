@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -23,15 +24,22 @@ type loaders struct {
 	max    int
 	next   int
 	wg     sync.WaitGroup
+	// prepared sends rows as prepared INSERTs (see prepared.go); rows holds the rows
+	// waiting, rowsLine and rowsLines the lines they came from
+	prepared            bool
+	rows                *rowBatch
+	rowsLine, rowsLines int
 }
 
 type loader struct {
-	conn *sql.Conn
-	ch   chan loadJob
+	conn  *sql.Conn
+	ch    chan loadJob
+	stmts stmtCache
 }
 
 type loadJob struct {
 	sql       string
+	rows      *rowBatch
 	from, to  int // lines, for messages
 	flush     chan error
 	broadcast bool
@@ -53,7 +61,7 @@ func newLoaders(ctx context.Context, db *DB, n int) (*loaders, error) {
 			ld.close()
 			return nil, err
 		}
-		w := &loader{conn: c, ch: make(chan loadJob, 4)}
+		w := &loader{conn: c, ch: make(chan loadJob, 4), stmts: stmtCache{}}
 		ld.ws = append(ld.ws, w)
 		ld.wg.Add(1)
 		go ld.run(w)
@@ -80,6 +88,26 @@ func (ld *loaders) run(w *loader) {
 			continue
 		}
 		if failed != nil {
+			continue
+		}
+		if j.rows != nil {
+			n, err := w.stmts.insertRows(ld.ctx, w.conn, j.rows)
+			if err != nil {
+				failed = importErr(j.from, err)
+				if j.to > j.from {
+					failed = &ImportError{Line: j.from, Msg: fmt.Sprintf("%s (in the statements at lines %d-%d)", failed.Error(), j.from, j.to), Err: err}
+				}
+				ld.cancel()
+				continue
+			}
+			sinceCommit += n
+			if sinceCommit >= commitEvery {
+				if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
+					failed = importErr(j.from, err)
+					ld.cancel()
+				}
+				sinceCommit = 0
+			}
 			continue
 		}
 		if _, err := w.conn.ExecContext(ld.ctx, j.sql); err != nil {
@@ -110,8 +138,48 @@ func (ld *loaders) run(w *loader) {
 	}
 }
 
+// insertRows adds the rows of an INSERT INTO ... VALUES (text, tuples at text[at:]) to the
+// batch of prepared rows of its table. It reports false, having changed nothing, when the
+// statement must be sent as it is.
+func (ld *loaders) insertRows(table string, cols []string, text []byte, at, line int) (bool, error) {
+	key := table + "\x00" + strings.Join(cols, "\x00")
+	if ld.rows != nil && (ld.rows.key != key || len(ld.rows.arena) >= rowBatchMax) {
+		if err := ld.sendRows(); err != nil {
+			return false, err
+		}
+	}
+	if ld.rows == nil {
+		ld.rows = &rowBatch{table: table, cols: cols, key: key, arena: make([]byte, 0, rowBatchMax+rowBatchMax/4)}
+		ld.rowsLine = line
+	}
+	if _, ok := decodeRows(ld.rows, text, at); !ok {
+		return false, nil
+	}
+	if err := ld.send(); err != nil { // INSERTs before these rows go first
+		return false, err
+	}
+	ld.rowsLines = line
+	return true, nil
+}
+
+// sendRows hands the batch of prepared rows to the loader with the shortest queue.
+func (ld *loaders) sendRows() error {
+	if ld.rows == nil {
+		return nil
+	}
+	b := ld.rows
+	ld.rows = nil
+	if b.rows == 0 {
+		return nil
+	}
+	return ld.dispatch(loadJob{rows: b, from: ld.rowsLine, to: ld.rowsLines})
+}
+
 // insert adds one INSERT to the current batch, sending the batch when it is full.
 func (ld *loaders) insert(text []byte, line int) error {
+	if err := ld.sendRows(); err != nil { // rows before this INSERT go first
+		return err
+	}
 	if len(ld.batch) > 0 && len(ld.batch)+len(text)+2 > ld.max {
 		if err := ld.send(); err != nil {
 			return err
@@ -132,6 +200,13 @@ func (ld *loaders) send() error {
 	if len(ld.batch) == 0 {
 		return nil
 	}
+	j := loadJob{sql: string(ld.batch), from: ld.line, to: ld.lines}
+	ld.batch = ld.batch[:0]
+	return ld.dispatch(j)
+}
+
+// dispatch queues a job on the loader with the shortest queue.
+func (ld *loaders) dispatch(j loadJob) error {
 	best := ld.ws[ld.next%len(ld.ws)]
 	for _, w := range ld.ws {
 		if len(w.ch) < len(best.ch) {
@@ -139,8 +214,6 @@ func (ld *loaders) send() error {
 		}
 	}
 	ld.next++
-	j := loadJob{sql: string(ld.batch), from: ld.line, to: ld.lines}
-	ld.batch = ld.batch[:0]
 	select {
 	case best.ch <- j:
 		return nil
@@ -151,6 +224,9 @@ func (ld *loaders) send() error {
 
 // broadcast runs a session SET on every connection, in stream order.
 func (ld *loaders) broadcast(ctx context.Context, text []byte, line int) error {
+	if err := ld.sendRows(); err != nil {
+		return err
+	}
 	if err := ld.send(); err != nil {
 		return err
 	}
@@ -171,6 +247,12 @@ func (ld *loaders) broadcast(ctx context.Context, text []byte, line int) error {
 // and returns the first error any of them met.
 func (ld *loaders) flush() error {
 	var errs []error
+	if ld.rows != nil && ld.ctx.Err() == nil {
+		if err := ld.sendRows(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	ld.rows = nil
 	if len(ld.batch) > 0 && ld.ctx.Err() == nil {
 		if err := ld.send(); err != nil {
 			errs = append(errs, err)
@@ -209,6 +291,7 @@ func (ld *loaders) close() error {
 	ld.wg.Wait()
 	for _, w := range ld.ws {
 		w.conn.ExecContext(context.Background(), "ROLLBACK")
+		w.stmts.close()
 		w.conn.Close()
 	}
 	ld.cancel()

@@ -133,11 +133,12 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 		return err
 	}
 	defer r.Close()
-	return p.importDump(ctx, m, j, r, func() int64 { return size })
+	return p.importDump(ctx, m, j, r, func() int64 { return size }, p.ImportWorkers)
 }
 
 // importDump imports the dump read from r; size gives its size so far, for progress.
-func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j stepLog, r io.Reader, size func() int64) error {
+// workers is the number of loading connections (0: mysqldb's default).
+func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j stepLog, r io.Reader, size func() int64, workers int) error {
 	res, err := p.load(ctx, m.ID)
 	if err != nil {
 		return err
@@ -159,7 +160,7 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	defer db.Close()
 	start := time.Now()
 	stats, err := mysqldb.Import(ctx, db.DB, r, mysqldb.ImportOptions{
-		Workers:   p.ImportWorkers,
+		Workers:   workers,
 		Overwrite: m.Options.Overwrite || len(res.ImportedTables) > 0,
 		Replace:   res.CreatedTables,
 		OnCreate: func(table string) error {

@@ -139,7 +139,7 @@ func (p *Pipeline) startTrack(ctx context.Context, j *runner.Job) {
 			defer t.wg.Done()
 			r, size, err := p.openDump(tctx, m)
 			if err == nil {
-				err = p.importDump(tctx, m, t.imp.log, r, func() int64 { return size })
+				err = p.importDump(tctx, m, t.imp.log, r, func() int64 { return size }, p.trackWorkers())
 				r.Close()
 			}
 			t.imp.finish(err)
@@ -169,9 +169,21 @@ func (p *Pipeline) startTrack(ctx context.Context, j *runner.Job) {
 			return
 		}
 		defer f.Close()
-		err = p.importDump(tctx, m, t.imp.log, &growingReader{f: f, g: g}, g.size)
+		err = p.importDump(tctx, m, t.imp.log, &growingReader{f: f, g: g}, g.size, p.trackWorkers())
 		t.imp.finish(err)
 	}()
+}
+
+// trackWorkers is the number of connections the track's import loads with: one, unless set.
+// The import shares the machine with the export and the file transfers, and one loader
+// costs the destination server less CPU for the same rows than two (measured: 14.9 s
+// against 17.4-19.2 s of MariaDB CPU for the 1.08M-row bench database), which the whole
+// migration finishes sooner with.
+func (p *Pipeline) trackWorkers() int {
+	if p.ImportWorkers > 0 {
+		return p.ImportWorkers
+	}
+	return 1
 }
 
 // stopTrack cancels the migration's track, if any, waits for it to end and forgets the

@@ -94,7 +94,7 @@ func TestImportReadsTheDumpAsItGrows(t *testing.T) {
 	defer rf.Close()
 	log := &recordLog{}
 	p := &Pipeline{}
-	err = p.importDump(context.Background(), m, log, &growingReader{f: rf, g: g}, g.size)
+	err = p.importDump(context.Background(), m, log, &growingReader{f: rf, g: g}, g.size, 0)
 	require.True(t, <-sawFirst, "wp_a was committed while the dump was still being written")
 	require.Error(t, err)
 	require.ErrorIs(t, err, errExportFailed)
@@ -201,7 +201,7 @@ func TestImportAfterACrashReplacesItsOwnTables(t *testing.T) {
 	results := &memResults{}
 	p := &Pipeline{Results: results}
 	run := func(d string) error { // read as the track reads: no seeking, so no pre-scan
-		return p.importDump(context.Background(), m, &recordLog{}, io.MultiReader(strings.NewReader(d)), func() int64 { return int64(len(d)) })
+		return p.importDump(context.Background(), m, &recordLog{}, io.MultiReader(strings.NewReader(d)), func() int64 { return int64(len(d)) }, 0)
 	}
 	err = run(dump)
 	require.Error(t, err)
