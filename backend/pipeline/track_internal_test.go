@@ -23,6 +23,39 @@ import (
 	"ferry/backend/mysqldb/mysqltest"
 )
 
+// freshDestination makes an empty destination database and a migration (id) of
+// http://old.test to https://new.test that imports into it.
+func freshDestination(t *testing.T, id int64) (migration.Migration, *sql.DB) {
+	t.Helper()
+	dsn, name := mysqltest.NewDatabase(t)
+	cfg := mysqltest.Config(t, dsn)
+	host, portText, _ := strings.Cut(cfg.Addr, ":")
+	port, err := strconv.Atoi(portText)
+	require.NoError(t, err)
+	m := migration.Migration{ID: id, Method: migration.MethodSFTP, OldURL: "http://old.test", NewURL: "https://new.test",
+		Destination: migration.Endpoint{DB: migration.Database{Host: host, Port: port, User: cfg.User, Password: cfg.Passwd, Name: name}}}
+	dst, err := sql.Open("mysql", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { dst.Close() })
+	return m, dst
+}
+
+// growingFile makes a dump file as the export does: its writer, the growth it reports,
+// and a reader that follows it.
+func growingFile(t *testing.T) (*growthWriter, *growth, *growingReader) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "database.sql.part")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	g := newGrowth()
+	g.create()
+	rf, err := os.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { rf.Close() })
+	return &growthWriter{f: f, g: g}, g, &growingReader{f: rf, g: g}
+}
+
 type recordLog struct {
 	mu    sync.Mutex
 	lines []string
@@ -41,16 +74,7 @@ func (r *recordLog) Progress(events.Progress) {}
 // dump is still growing (the writer waits for it before going on), and when the export then
 // fails the import fails with it, keeps the finished table and drops the one it had begun.
 func TestImportReadsTheDumpAsItGrows(t *testing.T) {
-	dsn, name := mysqltest.NewDatabase(t)
-	cfg := mysqltest.Config(t, dsn)
-	host, portText, _ := strings.Cut(cfg.Addr, ":")
-	port, err := strconv.Atoi(portText)
-	require.NoError(t, err)
-	m := migration.Migration{ID: 1, Method: migration.MethodSFTP, OldURL: "http://old.test", NewURL: "https://new.test",
-		Destination: migration.Endpoint{DB: migration.Database{Host: host, Port: port, User: cfg.User, Password: cfg.Passwd, Name: name}}}
-	dst, err := sql.Open("mysql", dsn)
-	require.NoError(t, err)
-	defer dst.Close()
+	m, dst := freshDestination(t, 1)
 	count := func(table string) int {
 		var n int
 		if err := dst.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
@@ -59,13 +83,7 @@ func TestImportReadsTheDumpAsItGrows(t *testing.T) {
 		return n
 	}
 
-	path := filepath.Join(t.TempDir(), "database.sql.part")
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	defer f.Close()
-	g := newGrowth()
-	w := &growthWriter{f: f, g: g}
-	g.create()
+	w, g, gr := growingFile(t)
 	sawFirst := make(chan bool, 1)
 	go func() {
 		fmt.Fprint(w, "-- Ferry dump of database `src` (format 1)\n/*!40101 SET NAMES utf8mb4 */;\n\n"+
@@ -89,12 +107,9 @@ func TestImportReadsTheDumpAsItGrows(t *testing.T) {
 		g.finish(errors.New("lost the connection to the source database"))
 	}()
 
-	rf, err := os.Open(path)
-	require.NoError(t, err)
-	defer rf.Close()
 	log := &recordLog{}
 	p := &Pipeline{}
-	err = p.importDump(context.Background(), m, log, &growingReader{f: rf, g: g}, g.size, 0)
+	err := p.importDump(context.Background(), m, log, gr, g.size, 0)
 	require.True(t, <-sawFirst, "wp_a was committed while the dump was still being written")
 	require.Error(t, err)
 	require.ErrorIs(t, err, errExportFailed)
@@ -109,13 +124,7 @@ func TestImportReadsTheDumpAsItGrows(t *testing.T) {
 // TestGrowingReaderEndsWithTheWriter checks the reader alone: it returns every byte in
 // order, waits at the current end, and reports io.EOF only once the writer finished.
 func TestGrowingReaderEndsWithTheWriter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "d")
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	defer f.Close()
-	g := newGrowth()
-	w := &growthWriter{f: f, g: g}
-	g.create()
+	w, g, gr := growingFile(t)
 	var want strings.Builder
 	for i := range 200 {
 		fmt.Fprintf(&want, "line %d\n", i)
@@ -130,10 +139,7 @@ func TestGrowingReaderEndsWithTheWriter(t *testing.T) {
 		}
 		g.finish(nil)
 	}()
-	rf, err := os.Open(path)
-	require.NoError(t, err)
-	defer rf.Close()
-	got, err := readAllGrowing(&growingReader{f: rf, g: g})
+	got, err := readAllGrowing(gr)
 	require.NoError(t, err)
 	require.Equal(t, want.String(), string(got))
 }
@@ -180,16 +186,7 @@ func (r *memResults) SetResults(_ context.Context, id int64, v json.RawMessage) 
 // The next attempt must replace it rather than fail with "Table already exists"; a table of
 // the same name that no import of this migration created is the admin's and is refused.
 func TestImportAfterACrashReplacesItsOwnTables(t *testing.T) {
-	dsn, name := mysqltest.NewDatabase(t)
-	cfg := mysqltest.Config(t, dsn)
-	host, portText, _ := strings.Cut(cfg.Addr, ":")
-	port, err := strconv.Atoi(portText)
-	require.NoError(t, err)
-	m := migration.Migration{ID: 7, Method: migration.MethodFTP, OldURL: "http://old.test", NewURL: "https://new.test",
-		Destination: migration.Endpoint{DB: migration.Database{Host: host, Port: port, User: cfg.User, Password: cfg.Passwd, Name: name}}}
-	dst, err := sql.Open("mysql", dsn)
-	require.NoError(t, err)
-	defer dst.Close()
+	m, dst := freshDestination(t, 7)
 	exec := func(q string) {
 		_, err := dst.Exec(q)
 		require.NoError(t, err, q)
@@ -203,7 +200,7 @@ func TestImportAfterACrashReplacesItsOwnTables(t *testing.T) {
 	run := func(d string) error { // read as the track reads: no seeking, so no pre-scan
 		return p.importDump(context.Background(), m, &recordLog{}, io.MultiReader(strings.NewReader(d)), func() int64 { return int64(len(d)) }, 0)
 	}
-	err = run(dump)
+	err := run(dump)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "Table 'wp_admins_own' already exists")
 	res, err := p.load(context.Background(), m.ID)
