@@ -137,10 +137,15 @@ busy_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 # "LABEL wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s other_cpu_s", where other is
 # the CPU the rest of this (shared) machine used meanwhile: what made the run noisy.
 timed() {
-  local label=$1 m0 f0 b0 m1 f1 b1; shift
+  local label=$1 m0 f0 b0 m1 f1 b1 ft0 st0; shift
   m0=$(cpu_ticks $MYSQLD_PID); f0=$(cpu_ticks ${FILE_SERVER_PIDS:-}); b0=$(busy_ticks)
+  ft0=$(cpu_ticks ${FTPD:-}); st0=$(cpu_ticks ${SSHD:-})
   /usr/bin/time -v -o "$W/time.txt" "$@" >"$W/out.txt" 2>&1 || { tail -30 "$W/out.txt" >&2; cat "$W/time.txt" >&2; fail "$label exited non-zero"; }
   m1=$(cpu_ticks $MYSQLD_PID); f1=$(cpu_ticks ${FILE_SERVER_PIDS:-}); b1=$(busy_ticks)
+  if [ -n "${FTPD:-}${SSHD:-}" ]; then # which file server the ftp+ssh column went to
+    awk -v l="$label" -v f=$(($(cpu_ticks ${FTPD:-}) - ft0)) -v s=$(($(cpu_ticks ${SSHD:-}) - st0)) -v t="$TICK" \
+      'BEGIN {printf "  %s: vsftpd %.2fs, sshd %.2fs of CPU\n", l, f/t, s/t}' >> "$W/servers.txt"
+  fi
   awk -F': ' -v l="$label" -v m=$(((m1 - m0))) -v f=$(((f1 - f0))) -v b=$(((b1 - b0))) -v t="$TICK" '
     /Elapsed \(wall/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; w=s}
     /Maximum resident/ {r=$2} /User time/ {u=$2} /System time/ {y=$2}

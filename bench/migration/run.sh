@@ -122,7 +122,7 @@ run_ferry() {
   [ -z "$(ls -A "$FERRY_DATA/staging/$id" 2>/dev/null)" ] || fail "ferry run $1 left staging files"
 }
 
-: > "$W/results"
+: > "$W/results"; : > "$W/servers.txt"
 echo "label wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s"
 for i in $(seq "$RUNS"); do
   run_hand "$i"
@@ -130,4 +130,5 @@ for i in $(seq "$RUNS"); do
 done
 "$FERRY" list --tab successful --json > "$W/list.json"
 summary by-hand ferry 0.6
+echo "file servers' CPU per run:"; cat "$W/servers.txt"
 echo "(site $NFILES files / $((NBYTES / 1000000)) MB, database $SRC_ROWS rows / $SRC_MB MB; $RUNS interleaved runs; logs in $W)"
