@@ -90,27 +90,13 @@ func (ld *loaders) run(w *loader) {
 		if failed != nil {
 			continue
 		}
+		sent, err := len(j.sql), error(nil)
 		if j.rows != nil {
-			n, err := w.stmts.insertRows(ld.ctx, w.conn, j.rows)
-			if err != nil {
-				failed = importErr(j.from, err)
-				if j.to > j.from {
-					failed = &ImportError{Line: j.from, Msg: fmt.Sprintf("%s (in the statements at lines %d-%d)", failed.Error(), j.from, j.to), Err: err}
-				}
-				ld.cancel()
-				continue
-			}
-			sinceCommit += n
-			if sinceCommit >= commitEvery {
-				if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
-					failed = importErr(j.from, err)
-					ld.cancel()
-				}
-				sinceCommit = 0
-			}
-			continue
+			sent, err = w.stmts.insertRows(ld.ctx, w.conn, j.rows)
+		} else {
+			_, err = w.conn.ExecContext(ld.ctx, j.sql)
 		}
-		if _, err := w.conn.ExecContext(ld.ctx, j.sql); err != nil {
+		if err != nil {
 			failed = importErr(j.from, err)
 			if j.to > j.from {
 				failed = &ImportError{Line: j.from, Msg: fmt.Sprintf("%s (in the statements at lines %d-%d)", failed.Error(), j.from, j.to), Err: err}
@@ -127,7 +113,7 @@ func (ld *loaders) run(w *loader) {
 				continue
 			}
 		}
-		sinceCommit += len(j.sql)
+		sinceCommit += sent
 		if sinceCommit >= commitEvery {
 			if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
 				failed = importErr(j.from, err)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"math/bits"
 	"regexp"
 	"strings"
 )
@@ -53,7 +55,7 @@ func decodeRows(b *rowBatch, text []byte, at int) (rows int, ok bool) {
 	}
 	i, n := at, len(text)
 	skip := func() {
-		for i < n && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t') {
+		for i < n && isSpace(text[i]) {
 			i++
 		}
 	}
@@ -134,20 +136,17 @@ func (b *rowBatch) decodeValue(text []byte, i int) (int, bool) {
 		if j == i+2 || (j-i)%2 != 0 || j < len(text) && isWordByte(text[j]) {
 			return i, false
 		}
-		b.arena = appendUnhex(b.arena, text[i+2:j])
+		b.arena, _ = hex.AppendDecode(b.arena, text[i+2:j]) // checked above
 		i = j
 	case (c == 'x' || c == 'X') && i+1 < len(text) && text[i+1] == '\'':
 		end := bytes.IndexByte(text[i+2:], '\'')
 		if end < 0 || end%2 != 0 {
 			return i, false
 		}
-		h := text[i+2 : i+2+end]
-		for _, x := range h {
-			if !isHex(x) {
-				return i, false
-			}
+		var err error
+		if b.arena, err = hex.AppendDecode(b.arena, text[i+2:i+2+end]); err != nil {
+			return i, false
 		}
-		b.arena = appendUnhex(b.arena, h)
 		i += 3 + end
 	case c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.':
 		j := numberEnd(text, i)
@@ -201,23 +200,6 @@ func numberEnd(text []byte, i int) int {
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
-
-func appendUnhex(dst, h []byte) []byte {
-	for k := 0; k+1 < len(h); k += 2 {
-		dst = append(dst, unhex(h[k])<<4|unhex(h[k+1]))
-	}
-	return dst
-}
-
 // unpreparableRe finds column types whose values an INSERT literal gives differently from a
 // string parameter (BIT and spatial values, whose dump form is binary) and generated
 // columns.
@@ -243,20 +225,14 @@ func (c stmtCache) close() {
 }
 
 // insertRows executes the batch on conn as prepared INSERTs of a power-of-two number of
-// rows each (so a table needs only a few distinct statements), about 1 MiB of values at a
-// time. It returns the bytes of values sent.
+// rows each (so a table needs only a few distinct statements), about rowBatchMax of values
+// at a time. It returns the bytes of values sent.
 func (c stmtCache) insertRows(ctx context.Context, conn *sql.Conn, b *rowBatch) (int, error) {
 	per := maxPlaceholders / b.ncols
 	if len(b.arena) > 0 {
-		per = min(per, max(1, b.rows*(1<<20)/len(b.arena)))
+		per = min(per, max(1, b.rows*rowBatchMax/len(b.arena)))
 	}
-	per = min(per, 1024)
-	for p := 1; ; p <<= 1 { // round down to a power of two
-		if p*2 > per {
-			per = p
-			break
-		}
-	}
+	per = 1 << (bits.Len(uint(min(per, 1024))) - 1) // a power of two
 	args := make([]any, per*b.ncols)
 	for row := 0; row < b.rows; {
 		k := per

@@ -123,9 +123,7 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
 	if t := p.track(m.ID); t != nil {
 		err := await(ctx, j, t.imp)
-		if err == nil {
-			p.stopTrack(m.ID)
-		}
+		p.stopTrack(m.ID) // the track has ended: forget it
 		return err
 	}
 	r, size, err := p.openDump(ctx, m)

@@ -132,8 +132,8 @@ func (p *Pipeline) startTrack(ctx context.Context, j *runner.Job) {
 	}
 	p.tracks[m.ID] = t
 	p.tmu.Unlock()
-	t.wg.Add(1)
 	if !withExport {
+		t.wg.Add(1)
 		t.imp.log.Logf(slog.LevelInfo, "Importing the database while the files upload")
 		go func() {
 			defer t.wg.Done()
@@ -149,7 +149,7 @@ func (p *Pipeline) startTrack(ctx context.Context, j *runner.Job) {
 	t.export = newPhase(j, migration.StepExportDatabase)
 	t.export.log.Logf(slog.LevelInfo, "Exporting the database while the files download; the import reads the dump as it is written")
 	g := newGrowth()
-	t.wg.Add(1)
+	t.wg.Add(2)
 	go func() {
 		defer t.wg.Done()
 		err := p.exportDump(tctx, m, t.export.log, site, g)

@@ -150,10 +150,10 @@ func readAllGrowing(r *growingReader) ([]byte, error) {
 	for {
 		n, err := r.Read(buf)
 		out = append(out, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
 		if err != nil {
-			if err.Error() == "EOF" {
-				return out, nil
-			}
 			return out, err
 		}
 	}

@@ -290,7 +290,7 @@ func (r *Replacer) appendRewrite(dst, b []byte) ([]byte, int, bool) {
 	if broken {
 		return dst, 0, true
 	}
-	if !changed || total == 0 {
+	if !changed {
 		return dst, 0, false
 	}
 	return append(out, b[hi:]...), total, false
