@@ -26,48 +26,9 @@ bench_secrets; bench_user; bench_site; bench_db
 DEST=$B/home/new_html
 echo "site: $NFILES files, $((NBYTES / 1000000)) MB; database $SRC_DB: $SRC_ROWS rows, $SRC_MB MB (data+index): $(echo $SRC_COUNTS)"
 
-# Servers on private loopback ports, configured as bench/transfer/run.sh does.
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-FTP_PORT=$(port); SSH_PORT=$(port)
-mkdir -p /var/run/vsftpd/empty /run/sshd
-cat > "$W/vsftpd.conf" <<CONF
-listen=YES
-listen_ipv6=NO
-listen_address=127.0.0.1
-listen_port=$FTP_PORT
-background=NO
-anonymous_enable=NO
-local_enable=YES
-write_enable=YES
-pasv_enable=YES
-pasv_min_port=41000
-pasv_max_port=41999
-max_clients=0
-max_per_ip=0
-seccomp_sandbox=NO
-isolate=NO
-isolate_network=NO
-secure_chroot_dir=/var/run/vsftpd/empty
-pam_service_name=vsftpd
-xferlog_enable=NO
-use_localtime=NO
-CONF
-/usr/sbin/vsftpd "$W/vsftpd.conf" & FTPD=$!
-ssh-keygen -q -t ed25519 -N '' -f "$W/host_ed25519"
-cat > "$W/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-HostKey $W/host_ed25519
-PasswordAuthentication yes
-KbdInteractiveAuthentication no
-UsePAM yes
-StrictModes no
-PidFile $W/sshd.pid
-Subsystem sftp /usr/lib/openssh/sftp-server
-MaxStartups 64
-MaxSessions 64
-CONF
-/usr/sbin/sshd -f "$W/sshd_config" -D -e -p "$SSH_PORT" 2>"$W/sshd.log" & SSHD=$!
-sleep 1
+# Servers on private loopback ports (bench/servers.sh).
+. bench/servers.sh
+start_file_servers "$W" 41000
 MYSQLD_PID=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 FILE_SERVER_PIDS="$FTPD $SSHD"
 
