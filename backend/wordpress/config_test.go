@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"ferry/backend/wordpress/phpserial/phptest"
 )
 
 // detReader is a deterministic byte stream so golden files with salts are stable.
@@ -248,7 +250,7 @@ func TestCacheDropInWarnings(t *testing.T) {
 // returns what PHP sees, with no environment variables set.
 func phpConstants(t *testing.T, src []byte) map[string]string {
 	t.Helper()
-	php := requirePHP(t)
+	php := phptest.PHP(t)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "wp-config.php"), src, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "wp-settings.php"), []byte("<?php\n"), 0o644))

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ferry/backend/wordpress/phpserial"
+	"ferry/backend/wordpress/phpserial/phptest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -187,7 +188,7 @@ func TestRewrittenCorpusPassesPHP(t *testing.T) {
 	require.Greater(t, len(values), 15)
 	// A damaged value at the end proves the PHP check can say no.
 	values = append(values, `s:2:"a";`)
-	ok := phpAccepts(t, values)
+	ok := phptest.Accepts(t, values)
 	require.False(t, ok[len(ok)-1], "PHP must reject the damaged control value")
 	for i, v := range values[:len(values)-1] {
 		require.True(t, ok[i], "PHP's unserialize rejected %q", v)

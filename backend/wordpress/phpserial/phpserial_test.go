@@ -2,14 +2,13 @@ package phpserial
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"ferry/backend/wordpress/phpserial/phptest"
 )
 
 // validCases are values PHP's serialize() writes (or unserialize() accepts), each of
@@ -220,7 +219,7 @@ func TestAgreesWithPHP(t *testing.T) {
 		all = append(all, c.in)
 		want[c.in] = false
 	}
-	got := PHPAccepts(t, all)
+	got := phptest.Accepts(t, all)
 	var disagree []string
 	for i, in := range all {
 		if want[in] != got[i] {
@@ -228,41 +227,6 @@ func TestAgreesWithPHP(t *testing.T) {
 		}
 	}
 	require.Empty(t, disagree, "PHP and Ferry disagree")
-}
-
-// PHPAccepts runs PHP's unserialize() (allowed_classes=false) on each value and says
-// which ones it accepted. When php is missing the test is skipped, except under
-// CI=true where it fails: CI must run it.
-func PHPAccepts(t testing.TB, values []string) []bool {
-	t.Helper()
-	php, err := exec.LookPath("php")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("php-cli is required under CI=true: %v", err)
-		}
-		t.Skip("php-cli not installed")
-	}
-	var in bytes.Buffer
-	for _, v := range values {
-		in.WriteString(base64.StdEncoding.EncodeToString([]byte(v)))
-		in.WriteByte('\n')
-	}
-	const script = `while (($l = fgets(STDIN)) !== false) {
-  $v = base64_decode(trim($l));
-  $r = @unserialize($v, ['allowed_classes' => false]);
-  echo ($r !== false || $v === 'b:0;') ? "1\n" : "0\n";
-}`
-	cmd := exec.Command(php, "-d", "error_reporting=0", "-r", script)
-	cmd.Stdin = &in
-	out, err := cmd.Output()
-	require.NoError(t, err)
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	require.Len(t, lines, len(values))
-	res := make([]bool, len(values))
-	for i, l := range lines {
-		res[i] = l == "1"
-	}
-	return res
 }
 
 func FuzzParse(f *testing.F) {

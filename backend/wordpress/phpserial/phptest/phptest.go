@@ -1,4 +1,7 @@
-package wordpress
+// Package phptest lets tests ask PHP itself: the php-cli binary, and whether PHP's
+// unserialize() accepts values. When php is missing a test is skipped, except under
+// CI=true where it fails: CI must run the PHP checks (make test installs php-cli).
+package phptest
 
 import (
 	"bytes"
@@ -11,9 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// requirePHP returns the php binary; when it is missing the test is skipped, except
-// under CI=true where it fails, because CI must run the PHP checks.
-func requirePHP(t testing.TB) string {
+// PHP returns the php binary, or skips (fails under CI=true) when it is missing.
+func PHP(t testing.TB) string {
 	t.Helper()
 	php, err := exec.LookPath("php")
 	if err != nil {
@@ -25,11 +27,11 @@ func requirePHP(t testing.TB) string {
 	return php
 }
 
-// phpAccepts runs PHP's unserialize() with allowed_classes=false on each value and
-// reports which ones it accepted.
-func phpAccepts(t testing.TB, values []string) []bool {
+// Accepts runs PHP's unserialize() with allowed_classes=false on each value and reports
+// which ones it accepted.
+func Accepts(t testing.TB, values []string) []bool {
 	t.Helper()
-	php := requirePHP(t)
+	php := PHP(t)
 	var in bytes.Buffer
 	for _, v := range values {
 		in.WriteString(base64.StdEncoding.EncodeToString([]byte(v)))
