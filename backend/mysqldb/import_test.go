@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -245,6 +246,48 @@ func TestImportMysqldumpIndexesInBackground(t *testing.T) {
 		require.Contains(t, create, "KEY `v` (`v`)")
 		require.NotContains(t, create, "STATS_AUTO_RECALC")
 		var got int
+		require.NoError(t, db.SQL().QueryRow("SELECT n_rows FROM mysql.innodb_table_stats WHERE database_name = DATABASE() AND table_name = ?", name).Scan(&got))
+		require.Equal(t, rows, got, "table %s analysed after the load", name)
+	}
+}
+
+func TestImportKeepsIndexesOfWideRows(t *testing.T) {
+	db, _ := testDB(t)
+	create := func(name string) string {
+		return "CREATE TABLE `" + name + "` (\n  `id` int NOT NULL,\n  `v` varchar(20) DEFAULT NULL,\n  `body` longtext,\n" +
+			"  PRIMARY KEY (`id`),\n  KEY `v` (`v`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n"
+	}
+	insert := func(name string, from, n, bodyLen int) string {
+		var b strings.Builder
+		b.WriteString("INSERT INTO `" + name + "` VALUES ")
+		for i := from; i < from+n; i++ {
+			if i > from {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, "(%d,'v%d','%s')", i, i%7, strings.Repeat("x", bodyLen))
+		}
+		return b.String() + ";\n"
+	}
+	dump := "-- MariaDB dump 10.19\n/*!40101 SET NAMES utf8mb4 */;\n" +
+		create("posts") + insert("posts", 1, 20, 4000) + insert("posts", 21, 20, 4000) +
+		create("meta") + insert("meta", 1, 200, 10) + insert("meta", 201, 200, 10) + "-- Dump completed\n"
+	st, err := Import(context.Background(), db, strings.NewReader(dump), ImportOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"posts"}, st.IndexesKept, "4 KB rows keep their index during the load, 30-byte rows build it after")
+	for name, rows := range map[string]int{"posts": 40, "meta": 400} {
+		var n, ddl string
+		require.NoError(t, db.SQL().QueryRow("SHOW CREATE TABLE `"+name+"`").Scan(&n, &ddl))
+		require.Contains(t, ddl, "KEY `v` (`v`)")
+		require.NotContains(t, ddl, "STATS_AUTO_RECALC", "statistics are back to the server's default")
+		var got int
+		require.NoError(t, db.SQL().QueryRow("SELECT COUNT(*) FROM `"+name+"` WHERE v = 'v3'").Scan(&got))
+		want := 0
+		for i := 1; i <= rows; i++ {
+			if i%7 == 3 {
+				want++
+			}
+		}
+		require.Equal(t, want, got, "the index of %s answers for every row", name)
 		require.NoError(t, db.SQL().QueryRow("SELECT n_rows FROM mysql.innodb_table_stats WHERE database_name = DATABASE() AND table_name = ?", name).Scan(&got))
 		require.Equal(t, rows, got, "table %s analysed after the load", name)
 	}

@@ -7,11 +7,14 @@
 # row counts per table, siteurl/home at the new URL) before its time counts.
 #
 #   RUNS=3 bench/migration/run.sh
+#   ROUTES=ferry RUNS=1 FERRY_CPUPROFILE=/tmp/ferry.prof bench/migration/run.sh
+#   ROUTES=ferry RUNS=1 FERRY_WRAP="perf record -a -g -o /tmp/perf.data --" bench/migration/run.sh
 #
 # The site (~3,950 files / ~230 MB) and the database (~1.08M rows, ~590 MB dump) are made
 # once and cached under $FERRY_BENCH_CACHE (/var/tmp/ferry-bench).
 set -euo pipefail
 RUNS=${RUNS:-3}
+ROUTES=${ROUTES:-both} # ROUTES=ferry times Ferry alone (e.g. with FERRY_CPUPROFILE=file set)
 cd "$(dirname "$0")/../.."
 . bench/migration/lib.sh
 need_root
@@ -74,7 +77,7 @@ run_hand() {
 }
 run_ferry() {
   fresh_dest
-  timed ferry "$FERRY" migrate --spec "$W/job.json"
+  timed ferry ${FERRY_WRAP:-} "$FERRY" migrate --spec "$W/job.json"
   local id; id=$(grep -oP 'Migration \K[0-9]+(?= completed)' "$W/out.txt")
   cp "$W/out.txt" "$W/ferry-$1.log"
   echo "  ferry $1: migration $id; $(tail -1 "$W/out.txt")"
@@ -86,10 +89,10 @@ run_ferry() {
 : > "$W/results"; : > "$W/servers.txt"
 echo "label wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s"
 for i in $(seq "$RUNS"); do
-  run_hand "$i"
+  [ "$ROUTES" = ferry ] || run_hand "$i"
   run_ferry "$i"
 done
 "$FERRY" list --tab successful --json > "$W/list.json"
-summary by-hand ferry 0.6
+[ "$ROUTES" = ferry ] || summary by-hand ferry 0.6
 echo "file servers' CPU per run:"; cat "$W/servers.txt"
 echo "(site $NFILES files / $((NBYTES / 1000000)) MB, database $SRC_ROWS rows / $SRC_MB MB; $RUNS interleaved runs; logs in $W)"
