@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path"
-	"strings"
 	"time"
 
 	"ferry/backend/migration"
@@ -44,15 +42,19 @@ func (p *Pipeline) opener(ep migration.Endpoint, root string) (transfer.Opener, 
 	case migration.ProtocolLocal:
 		return local.Opener(root), nil
 	case migration.ProtocolFTP, migration.ProtocolFTPS:
-		return ftp.Config{
-			Host: ep.Host, Port: ep.Port, User: ep.User, Password: ep.Password, Root: root,
-			TLS: ep.Protocol == migration.ProtocolFTPS, CertFingerprint: ep.CertFingerprint,
-			RootCAs: p.RootCAs, Timeout: p.timeout(),
-		}.Opener(), nil
+		return p.ftpConfig(ep, root).Opener(), nil
 	case migration.ProtocolSFTP:
 		return p.sftpConfig(ep, root).Opener(), nil
 	}
 	return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
+}
+
+func (p *Pipeline) ftpConfig(ep migration.Endpoint, root string) ftp.Config {
+	return ftp.Config{
+		Host: ep.Host, Port: ep.Port, User: ep.User, Password: ep.Password, Root: root,
+		TLS: ep.Protocol == migration.ProtocolFTPS, CertFingerprint: ep.CertFingerprint,
+		RootCAs: p.RootCAs, Timeout: p.timeout(),
+	}
 }
 
 func (p *Pipeline) sftpConfig(ep migration.Endpoint, root string) sftp.Config {
@@ -83,37 +85,36 @@ func (p *Pipeline) openTree(ctx context.Context, ep migration.Endpoint) (transfe
 	return t, nil
 }
 
-// ensureDocroot creates the destination docroot when it is missing and opens it.
+// ensureDocroot opens the destination docroot, creating it (and its parents) on the same
+// login when it is missing: a new hosting account often has no docroot yet.
 func (p *Pipeline) ensureDocroot(ctx context.Context, ep migration.Endpoint) (transfer.Tree, error) {
-	if ep.Protocol == migration.ProtocolLocal {
+	var op transfer.Opener
+	switch ep.Protocol {
+	case migration.ProtocolLocal:
 		if err := os.MkdirAll(ep.Path, 0o755); err != nil {
 			return nil, migration.Fail("Cannot create destination folder "+ep.Path, err)
 		}
 		return p.openTree(ctx, ep)
+	case migration.ProtocolFTP, migration.ProtocolFTPS:
+		cfg := p.ftpConfig(ep, ep.Path)
+		cfg.MakeRoot = true
+		op = cfg.Opener()
+	case migration.ProtocolSFTP:
+		cfg := p.sftpConfig(ep, ep.Path)
+		cfg.MakeRoot = true
+		op = cfg.Opener()
+	default:
+		return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
 	}
-	t, err := p.openTree(ctx, ep)
-	if err == nil || !errors.Is(err, transfer.ErrNotFound) {
-		return t, err
+	t, err := op(ctx)
+	var pe *transfer.PathError
+	if errors.As(err, &pe) && pe.Op == "mkdir" {
+		return nil, migration.Fail("Cannot create destination folder "+ep.Path, err)
 	}
-	// The docroot does not exist yet: create it from its parent (or the login folder).
-	base, rel := "/", strings.TrimPrefix(path.Clean(ep.Path), "/")
-	if !path.IsAbs(ep.Path) {
-		base = ""
-	}
-	op, err := p.opener(ep, base)
-	if err != nil {
-		return nil, err
-	}
-	parent, err := op(ctx)
 	if err != nil {
 		return nil, fileFailure(ep, err)
 	}
-	err = parent.MkdirAll(ctx, rel)
-	_ = parent.Close()
-	if err != nil {
-		return nil, migration.Fail(fmt.Sprintf("Cannot create destination folder %s", ep.Path), err)
-	}
-	return p.openTree(ctx, ep)
+	return t, nil
 }
 
 // fileFailure turns a connection error into the reason an admin reads.

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,10 @@ type Config struct {
 	// Root is the folder the Tree is rooted at, absolute or relative to the login folder
 	// (FTP logins are often chrooted: "/public_html").
 	Root string
+	// MakeRoot creates Root and its parents when Root is missing, on the same login (a
+	// new account's docroot); a failure to create it is a *transfer.PathError with Op
+	// "mkdir".
+	MakeRoot bool
 	// TLS upgrades the control and data connections with AUTH TLS (explicit FTPS).
 	TLS bool
 	// CertFingerprint pins the server certificate's SHA-256 fingerprint (hex, colons
@@ -145,7 +150,13 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if root == "" {
 		root = "."
 	}
-	if err := conn.ChangeDir(root); err != nil {
+	err = conn.ChangeDir(root)
+	if err != nil && cfg.MakeRoot && protoCode(err) != 0 {
+		if err := c.makeRoot(ctx, root); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	} else if err != nil {
 		_ = c.Close()
 		return nil, c.mapErr(ctx, "stat", root, err)
 	}
@@ -404,4 +415,24 @@ func isTLSErr(err error) bool {
 	var ci x509.CertificateInvalidError
 	var hk *transfer.HostKeyError
 	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &hk)
+}
+
+// makeRoot creates the missing folder root (absolute, or relative to the login folder) with
+// its parents, and changes into it.
+func (c *Client) makeRoot(ctx context.Context, root string) error {
+	base, rel := "/", strings.TrimPrefix(path.Clean(root), "/")
+	if !path.IsAbs(root) {
+		var err error
+		if base, err = c.conn.CurrentDir(); err != nil {
+			return c.mapErr(ctx, "stat", root, err)
+		}
+	}
+	c.root = base
+	if err := c.mkdirAll(ctx, rel, transfer.JoinRoot(base, rel)); err != nil {
+		return err
+	}
+	if err := c.conn.ChangeDir(root); err != nil {
+		return c.mapErr(ctx, "stat", root, err)
+	}
+	return nil
 }

@@ -2,6 +2,9 @@ package ftp_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +115,35 @@ func TestPlainFTPIsFlaggedUnencrypted(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.False(t, c.Encrypted())
+}
+
+func TestMakeRoot(t *testing.T) {
+	for _, root := range []string{"/home/new/public_html", "site/public_html"} {
+		t.Run(root, func(t *testing.T) {
+			dir := t.TempDir()
+			srv := transfertest.StartFTP(t, dir, transfertest.FTPOptions{})
+			cfg := config(srv, false)
+			cfg.Root, cfg.MakeRoot = root, true
+			c, err := ftp.Dial(context.Background(), cfg)
+			require.NoError(t, err, "a missing docroot is created on the same login")
+			require.NoError(t, c.MkdirAll(context.Background(), "wp-content"))
+			require.NoError(t, c.Close())
+			st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(root, "/")), "wp-content"))
+			require.NoError(t, err, "the Tree is rooted at the folder it created")
+			require.True(t, st.IsDir())
+			c, err = ftp.Dial(context.Background(), cfg)
+			require.NoError(t, err, "an existing docroot is opened as it is")
+			require.NoError(t, c.Close())
+		})
+	}
+	srv := transfertest.StartFTP(t, t.TempDir(), transfertest.FTPOptions{ReadOnly: true})
+	cfg := config(srv, false)
+	cfg.Root, cfg.MakeRoot = "/public_html", true
+	_, err := ftp.Dial(context.Background(), cfg)
+	var pe *transfer.PathError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "mkdir", pe.Op)
+	require.ErrorIs(t, err, transfer.ErrPermission)
 }
 
 func TestRootMissing(t *testing.T) {

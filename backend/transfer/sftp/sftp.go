@@ -39,6 +39,10 @@ type Config struct {
 	// Root is the folder the Tree is rooted at: absolute, or relative to the login's
 	// home folder (SFTP logins are usually not chrooted: "public_html").
 	Root string
+	// MakeRoot creates Root and its parents when Root is missing, on the same login (a
+	// new account's docroot); a failure to create it is a *transfer.PathError with Op
+	// "mkdir".
+	MakeRoot bool
 	// Timeout bounds connecting and any wait for the server mid-transfer (default 30 s).
 	Timeout time.Duration
 	// HostKeys pins the server's host key on first use. HostKeyCallback, when set,
@@ -181,6 +185,13 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		c.root = "."
 	}
 	st, err := c.sftp.Stat(c.root)
+	if err != nil && cfg.MakeRoot && errors.Is(err, os.ErrNotExist) {
+		if merr := c.sftp.MkdirAll(c.root); merr != nil {
+			_ = c.Close()
+			return nil, c.mapErr(ctx, "mkdir", c.root, merr)
+		}
+		st, err = c.sftp.Stat(c.root)
+	}
 	if err != nil {
 		_ = c.Close()
 		return nil, c.mapErr(ctx, "stat", c.root, err)

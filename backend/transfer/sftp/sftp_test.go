@@ -2,6 +2,8 @@ package sftp_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -122,6 +124,32 @@ func TestRootMissing(t *testing.T) {
 	_, err := sftp.Dial(context.Background(), cfg)
 	require.ErrorIs(t, err, transfer.ErrNotFound)
 	require.Equal(t, "Path public_html not found on server", transfer.Message(err))
+}
+
+func TestMakeRoot(t *testing.T) {
+	dir := t.TempDir()
+	srv := transfertest.StartSFTP(t, dir, transfertest.SFTPOptions{})
+	cfg := config(srv, transfer.NewMemoryHostKeys())
+	cfg.Root, cfg.MakeRoot = "home/new/public_html", true
+	c, err := sftp.Dial(context.Background(), cfg)
+	require.NoError(t, err, "a missing docroot is created on the same login")
+	require.NoError(t, c.MkdirAll(context.Background(), "wp-content"))
+	require.NoError(t, c.Close())
+	st, err := os.Stat(filepath.Join(dir, "home", "new", "public_html", "wp-content"))
+	require.NoError(t, err, "the Tree is rooted at the folder it created")
+	require.True(t, st.IsDir())
+	c, err = sftp.Dial(context.Background(), cfg)
+	require.NoError(t, err, "an existing docroot is opened as it is")
+	require.NoError(t, c.Close())
+
+	ro := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{ReadOnly: true})
+	cfg = config(ro, transfer.NewMemoryHostKeys())
+	cfg.Root, cfg.MakeRoot = "public_html", true
+	_, err = sftp.Dial(context.Background(), cfg)
+	var pe *transfer.PathError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "mkdir", pe.Op)
+	require.ErrorIs(t, err, transfer.ErrPermission)
 }
 
 func TestNoHostKeyPolicyRefused(t *testing.T) {
