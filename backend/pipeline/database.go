@@ -15,6 +15,7 @@ import (
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/runner"
+	"ferry/backend/transfer/stage"
 	"ferry/backend/wordpress"
 )
 
@@ -99,11 +100,15 @@ func (p *Pipeline) stagedSite(ctx context.Context, m migration.Migration) (wordp
 	if !m.Source.DB.FromWPConfig && m.Source.DB.Name != "" {
 		return wordpress.Site{}, nil
 	}
-	open, err := p.opener(migration.Endpoint{Protocol: migration.ProtocolLocal}, p.filesDir(m.ID))
-	if err != nil {
-		return wordpress.Site{}, err
+	dir := p.filesDir(m.ID)
+	if plainStaging(dir) {
+		return wordpress.Site{}, migration.Fail("The downloaded files are missing from staging",
+			errors.New("they were stored by an earlier version of Ferry: use Retry from start"))
 	}
-	t, err := open(ctx)
+	if _, err := os.Stat(dir); err != nil {
+		return wordpress.Site{}, migration.Fail("The downloaded files are missing from staging", err)
+	}
+	t, err := stage.Open(dir)
 	if err != nil {
 		return wordpress.Site{}, migration.Fail("The downloaded files are missing from staging", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
-	"ferry/backend/transfer/local"
+	"ferry/backend/transfer/stage"
 )
 
 // downloadFiles mirrors the source tree into staging. A retry passes the manifest of the
@@ -20,6 +20,12 @@ import (
 func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
 	dir := p.filesDir(m.ID)
+	if plainStaging(dir) {
+		j.Logf(slog.LevelInfo, "The staging copy was made by an earlier version of Ferry: the files download again")
+		if err := errors.Join(removeAll(dir), removeAll(p.downloadManifest(m.ID))); err != nil {
+			return migration.Fail("Cannot clear the staging folder", err)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return migration.Fail("Cannot create the staging folder", err)
 	}
@@ -36,7 +42,7 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 			return nil, fileFailure(m.Source, err)
 		}
 		return t, nil
-	}, local.Opener(dir), opts)
+	}, stage.Opener(dir), opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -63,6 +69,9 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 		return err
 	}
 	down, err := transfer.ReadManifestFile(p.downloadManifest(m.ID))
+	if err == nil && plainStaging(p.filesDir(m.ID)) {
+		err = errors.New("they were stored by an earlier version of Ferry")
+	}
 	if err != nil {
 		return migration.Fail("The downloaded files are missing from staging", fmt.Errorf("%w: use Retry from start", err))
 	}
@@ -77,7 +86,7 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
 	start := time.Now()
-	man, err := transfer.Mirror(ctx, local.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
+	man, err := transfer.Mirror(ctx, stage.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
 		t, err := dst(ctx)
 		if err != nil {
 			return nil, fileFailure(m.Destination, err)
@@ -115,4 +124,20 @@ func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []
 		j.Logf(slog.LevelInfo, "Resuming: %d files already copied by the previous attempt", len(prev.Files))
 	}
 	return opts
+}
+
+// plainStaging reports whether dir holds a staging copy in the layout of Ferry versions
+// before the pack files (one ordinary file per site file), which backend/transfer/stage
+// does not read.
+func plainStaging(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name() != "tree" && e.Name() != "packs" {
+			return true
+		}
+	}
+	return false
 }
