@@ -34,7 +34,7 @@ func Open(root string) (*Tree, error) {
 	}
 	st, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("open folder %s: %w", root, mapErr(err))
+		return nil, fmt.Errorf("open folder %s: %w", root, MapErr(err))
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open folder %s: not a folder: %w", root, transfer.ErrInvalidPath)
@@ -62,7 +62,7 @@ func (t *Tree) abs(p string) (string, string, error) {
 }
 
 func (t *Tree) pathErr(op, abs string, err error) error {
-	return &transfer.PathError{Op: op, Path: abs, Err: mapErr(err)}
+	return &transfer.PathError{Op: op, Path: abs, Err: MapErr(err)}
 }
 
 // Walk lists dir recursively, parents before children, in lexical order.
@@ -89,11 +89,12 @@ func (t *Tree) Walk(ctx context.Context, dir string, fn func(transfer.Entry) err
 			return t.pathErr("list", p, err)
 		}
 		rel, _ := filepath.Rel(abs, p)
-		return fn(entry(transfer.JoinRoot(clean, filepath.ToSlash(rel)), info))
+		return fn(Entry(transfer.JoinRoot(clean, filepath.ToSlash(rel)), info))
 	})
 }
 
-func entry(p string, info fs.FileInfo) transfer.Entry {
+// Entry describes the file info found at the tree path p.
+func Entry(p string, info fs.FileInfo) transfer.Entry {
 	e := transfer.Entry{Path: p, ModTime: info.ModTime(), IsDir: info.IsDir(), IsLink: info.Mode()&fs.ModeSymlink != 0}
 	if !e.IsDir && !e.IsLink {
 		e.Size = info.Size()
@@ -111,7 +112,7 @@ func (t *Tree) Stat(_ context.Context, p string) (transfer.Entry, error) {
 	if err != nil {
 		return transfer.Entry{}, t.pathErr("stat", abs, err)
 	}
-	return entry(clean, info), nil
+	return Entry(clean, info), nil
 }
 
 // Open reads a file from offset off.
@@ -265,7 +266,8 @@ func (t *Tree) FreeSpace(_ context.Context, p string) (int64, error) {
 // Close does nothing: a folder holds no connection.
 func (t *Tree) Close() error { return nil }
 
-func mapErr(err error) error {
+// MapErr wraps an operating-system error in the transfer sentinel it stands for.
+func MapErr(err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return fmt.Errorf("%w: %w", transfer.ErrNotFound, err)

@@ -155,11 +155,11 @@ func openStore(dir string) (*store, error) {
 	s.index = filepath.Join(s.packs, indexName)
 	// The staging copy holds wp-config.php and its database password: private folder.
 	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, &transfer.PathError{Op: "mkdir", Path: abs, Err: mapErr(err)}
+		return nil, &transfer.PathError{Op: "mkdir", Path: abs, Err: local.MapErr(err)}
 	}
 	for _, d := range []string{s.tree, s.packs} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, &transfer.PathError{Op: "mkdir", Path: d, Err: mapErr(err)}
+			return nil, &transfer.PathError{Op: "mkdir", Path: d, Err: local.MapErr(err)}
 		}
 	}
 	if err := s.load(); err != nil {
@@ -179,7 +179,7 @@ func (s *store) load() error {
 	maxPack := 0
 	ents, err := os.ReadDir(s.packs)
 	if err != nil {
-		return &transfer.PathError{Op: "list", Path: s.packs, Err: mapErr(err)}
+		return &transfer.PathError{Op: "list", Path: s.packs, Err: local.MapErr(err)}
 	}
 	for _, e := range ents {
 		num, ok := strings.CutSuffix(e.Name(), ".pack")
@@ -189,21 +189,21 @@ func (s *store) load() error {
 		}
 		info, err := e.Info()
 		if err != nil {
-			return &transfer.PathError{Op: "stat", Path: filepath.Join(s.packs, e.Name()), Err: mapErr(err)}
+			return &transfer.PathError{Op: "stat", Path: filepath.Join(s.packs, e.Name()), Err: local.MapErr(err)}
 		}
 		sizes[n] = info.Size()
 		maxPack = max(maxPack, n)
 	}
 	data, err := os.ReadFile(s.index)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return &transfer.PathError{Op: "read", Path: s.index, Err: mapErr(err)}
+		return &transfer.PathError{Op: "read", Path: s.index, Err: local.MapErr(err)}
 	}
 	s.size = int64(len(data))
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		// A torn last line: close it off so that what follows starts on a line of its
 		// own and the fragment can never be read as a record.
 		if err := appendFile(s.index, "#\n"); err != nil {
-			return &transfer.PathError{Op: "write", Path: s.index, Err: mapErr(err)}
+			return &transfer.PathError{Op: "write", Path: s.index, Err: local.MapErr(err)}
 		}
 		s.size += 2
 		data = data[:bytes.LastIndexByte(data, '\n')+1]
@@ -256,7 +256,7 @@ func (s *store) handle() (*Tree, error) {
 		}
 		f, err := os.OpenFile(s.index, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
-			return nil, &transfer.PathError{Op: "write", Path: s.index, Err: mapErr(err)}
+			return nil, &transfer.PathError{Op: "write", Path: s.index, Err: local.MapErr(err)}
 		}
 		s.journal = f
 	}
@@ -276,7 +276,7 @@ func (s *store) release() error {
 	err := s.journal.Close()
 	s.journal = nil
 	if err != nil {
-		return &transfer.PathError{Op: "write", Path: s.index, Err: mapErr(err)}
+		return &transfer.PathError{Op: "write", Path: s.index, Err: local.MapErr(err)}
 	}
 	return nil
 }
@@ -293,7 +293,7 @@ func (s *store) commitLocked(lines string, apply func()) error {
 	n, err := s.journal.WriteString(lines)
 	s.size += int64(n)
 	if err != nil {
-		s.broken = &transfer.PathError{Op: "write", Path: s.index, Err: mapErr(err)}
+		s.broken = &transfer.PathError{Op: "write", Path: s.index, Err: local.MapErr(err)}
 		return s.broken
 	}
 	apply()
@@ -445,7 +445,7 @@ func (t *Tree) abs(p string) (string, string, error) {
 }
 
 func (t *Tree) pathErr(op, abs string, err error) error {
-	return &transfer.PathError{Op: op, Path: abs, Err: mapErr(err)}
+	return &transfer.PathError{Op: op, Path: abs, Err: local.MapErr(err)}
 }
 
 // node is what one path is: an ordinary file or folder under tree/ (disk), a packed
@@ -471,7 +471,7 @@ func (n node) isDir() bool {
 func (n node) entry(p string) transfer.Entry {
 	switch {
 	case n.disk != nil:
-		return entry(p, n.disk)
+		return local.Entry(p, n.disk)
 	case n.packed:
 		return transfer.Entry{Path: p, Size: n.loc.size, ModTime: time.Unix(0, n.loc.mod)}
 	}
@@ -485,14 +485,6 @@ func dirTime(mod int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, mod)
-}
-
-func entry(p string, info fs.FileInfo) transfer.Entry {
-	e := transfer.Entry{Path: p, ModTime: info.ModTime(), IsDir: info.IsDir(), IsLink: info.Mode()&fs.ModeSymlink != 0}
-	if !e.IsDir && !e.IsLink {
-		e.Size = info.Size()
-	}
-	return e
 }
 
 // known describes clean from the journal alone.
@@ -581,7 +573,7 @@ func (t *Tree) Walk(ctx context.Context, dir string, fn func(transfer.Entry) err
 				return t.pathErr("list", p, err)
 			}
 			rel, _ := filepath.Rel(abs, p)
-			e := entry(transfer.JoinRoot(clean, filepath.ToSlash(rel)), info)
+			e := local.Entry(transfer.JoinRoot(clean, filepath.ToSlash(rel)), info)
 			found[e.Path] = e // the ordinary file wins over a packed one
 			return nil
 		})
@@ -683,7 +675,7 @@ func (t *Tree) Open(ctx context.Context, p string, off int64) (io.ReadCloser, er
 	case n.isDir():
 		return nil, t.pathErr("read", abs, syscall.EISDIR)
 	case n.disk != nil:
-		return t.openFile(ctx, abs, off)
+		return t.openFile(ctx, clean, off)
 	case !n.packed:
 		return nil, t.pathErr("read", abs, syscall.ENOENT)
 	}
@@ -699,23 +691,13 @@ func (t *Tree) Open(ctx context.Context, p string, off int64) (io.ReadCloser, er
 	return r, nil
 }
 
-// openFile opens an ordinary file, as local.Tree does.
-func (t *Tree) openFile(ctx context.Context, abs string, off int64) (io.ReadCloser, error) {
-	f, err := os.Open(abs)
+// openFile opens an ordinary file under tree/.
+func (t *Tree) openFile(ctx context.Context, clean string, off int64) (io.ReadCloser, error) {
+	lt, err := local.Open(t.s.tree)
 	if err != nil {
-		return nil, t.pathErr("read", abs, err)
+		return nil, err
 	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		_ = f.Close()
-		return nil, t.pathErr("read", abs, syscall.EISDIR)
-	}
-	if off > 0 {
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
-			_ = f.Close()
-			return nil, t.pathErr("read", abs, err)
-		}
-	}
-	return &reader{ctx: ctx, t: t, abs: abs, r: f, f: f}, nil
+	return lt.Open(ctx, clean, off)
 }
 
 // packFile returns pack num opened for reading; it stays open until the Tree closes.
@@ -1247,16 +1229,4 @@ func (t *Tree) Close() error {
 	}
 	errs = append(errs, t.s.release())
 	return errors.Join(errs...)
-}
-
-func mapErr(err error) error {
-	switch {
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return fmt.Errorf("%w: %w", transfer.ErrNotFound, err)
-	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		return fmt.Errorf("%w: %w", transfer.ErrPermission, err)
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return fmt.Errorf("%w: %w", transfer.ErrNoSpace, err)
-	}
-	return err
 }
