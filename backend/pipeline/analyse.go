@@ -47,15 +47,25 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 		return migration.Fail("Invalid exclude pattern", err)
 	}
 	var files, bytes int64
+	var listing []transfer.Entry
+	keep := true // false once the listing is too big to keep in memory
 	err = tree.Walk(ctx, ".", func(e transfer.Entry) error {
 		if !e.IsDir && !e.IsLink && !ex.Excluded(e.Path) {
 			files++
 			bytes += e.Size
 		}
+		if keep && len(listing) == maxCachedListing {
+			listing, keep = nil, false
+		} else if keep {
+			listing = append(listing, e)
+		}
 		return nil
 	})
 	if err != nil {
 		return fileFailure(src, err)
+	}
+	if keep { // else Download files lists the source again
+		p.cacheListing(m.ID, listing)
 	}
 	j.Logf(slog.LevelInfo, "Source holds %d files, %s", files, humanBytes(bytes))
 

@@ -35,6 +35,7 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	}
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.downloadManifest(m.ID), m.Options.Excludes)
+	opts.SourceListing = p.takeListing(m.ID)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
 		t, err := src(ctx)

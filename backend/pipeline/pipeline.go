@@ -54,9 +54,10 @@ type Pipeline struct {
 
 	mu sync.Mutex // guards Connections and serialises Results read-modify-write
 
-	tmu    sync.Mutex // guards tracks and sites
-	tracks map[int64]*dbTrack
-	sites  map[int64]wordpress.Site
+	tmu      sync.Mutex // guards tracks, sites and listings
+	tracks   map[int64]*dbTrack
+	sites    map[int64]wordpress.Site
+	listings map[int64][]transfer.Entry
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)

@@ -50,6 +50,10 @@ type MirrorOptions struct {
 	ProgressEvery time.Duration
 	// OnRetry, when set, hears about each retry so the caller can log it.
 	OnRetry func(path string, attempt int, err error)
+	// SourceListing, when set, is what a Walk of SrcDir on the source returned moments
+	// ago (Analyse source lists the site to count it): Mirror plans from it instead of
+	// listing the source a second time.
+	SourceListing []Entry
 	// ManifestPath, when set, is a file on this machine where the manifest is written
 	// (also after a failure, listing the files completed, so Retry can use it).
 	ManifestPath string
@@ -245,7 +249,18 @@ func (m *mirror) plan(ctx context.Context, c *conns, ex *Excluder) ([]string, []
 	var dirs []string
 	var jobs []mirrorJob
 	m.skipped = nil
-	err := c.src.Walk(ctx, m.srcDir, func(e Entry) error {
+	walk := c.src.Walk
+	if m.opts.SourceListing != nil {
+		walk = func(_ context.Context, _ string, fn func(Entry) error) error {
+			for _, e := range m.opts.SourceListing {
+				if err := fn(e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	err := walk(ctx, m.srcDir, func(e Entry) error {
 		rel := relTo(m.srcDir, e.Path)
 		if ex.Excluded(rel) {
 			return nil

@@ -88,6 +88,34 @@ func TestMirrorLocalToLocal(t *testing.T) {
 	require.Equal(t, want.Bytes(), last.Total)
 }
 
+// TestMirrorPlansFromSourceListing hands Mirror the listing Analyse source made: it copies
+// what the listing names and does not list the source again (a file added since is not
+// seen; one listed but gone since is skipped, as when a file vanishes mid-copy).
+func TestMirrorPlansFromSourceListing(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	want := makeSite(t, src, 50, 2)
+	tree, err := local.Open(src)
+	require.NoError(t, err)
+	var listing []transfer.Entry
+	require.NoError(t, tree.Walk(context.Background(), ".", func(e transfer.Entry) error {
+		listing = append(listing, e)
+		return nil
+	}))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "added-after-listing.txt"), []byte("new"), 0o644))
+	require.NoError(t, os.Remove(filepath.Join(src, ".htaccess")))
+	man, err := transfer.Mirror(context.Background(), local.Opener(src), local.Opener(dst), transfer.MirrorOptions{SourceListing: listing})
+	require.NoError(t, err)
+	require.Equal(t, []string{".htaccess"}, man.Skipped, "listed, then gone: skipped")
+	require.Len(t, man.Files, len(want.Files)-1)
+	_, err = os.Stat(filepath.Join(dst, "added-after-listing.txt"))
+	require.ErrorIs(t, err, os.ErrNotExist, "the source was not listed again")
+	for _, f := range man.Files {
+		got, ok := want.Lookup(f.Path)
+		require.True(t, ok, f.Path)
+		require.Equal(t, got.SHA256, f.SHA256, f.Path)
+	}
+}
+
 func TestMirrorExcludesAndFolders(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	for _, p := range []string{"site/index.php", "site/wp-content/cache/page.html", "site/wp-content/uploads/a.jpg", "site/debug.log", "site/wp-content/uploads/x/debug.log", "other/skip.txt"} {
