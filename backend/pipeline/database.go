@@ -102,8 +102,7 @@ func (p *Pipeline) stagedSite(ctx context.Context, m migration.Migration) (wordp
 	}
 	dir := p.filesDir(m.ID)
 	if plainStaging(dir) {
-		return wordpress.Site{}, migration.Fail("The downloaded files are missing from staging",
-			errors.New("they were stored by an earlier version of Ferry: use Retry from start"))
+		return wordpress.Site{}, migration.Fail("The downloaded files are missing from staging", fmt.Errorf("%w: use Retry from start", errOldStaging))
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return wordpress.Site{}, migration.Fail("The downloaded files are missing from staging", err)

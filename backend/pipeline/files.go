@@ -71,7 +71,7 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	}
 	down, err := transfer.ReadManifestFile(p.downloadManifest(m.ID))
 	if err == nil && plainStaging(p.filesDir(m.ID)) {
-		err = errors.New("they were stored by an earlier version of Ferry")
+		err = errOldStaging
 	}
 	if err != nil {
 		return migration.Fail("The downloaded files are missing from staging", fmt.Errorf("%w: use Retry from start", err))
@@ -127,6 +127,9 @@ func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []
 	return opts
 }
 
+// errOldStaging is why a staging copy in the old layout cannot be used.
+var errOldStaging = errors.New("they were stored by an earlier version of Ferry")
+
 // plainStaging reports whether dir holds a staging copy in the layout of Ferry versions
 // before the pack files (one ordinary file per site file), which backend/transfer/stage
 // does not read.
@@ -141,4 +144,27 @@ func plainStaging(dir string) bool {
 		}
 	}
 	return false
+}
+
+// maxCachedListing bounds the source listing kept between Analyse source and Download
+// files (about 100 bytes an entry).
+const maxCachedListing = 200_000
+
+// cacheListing keeps the source listing Analyse source made, so Download files need not
+// list the source again; takeListing hands it over once.
+func (p *Pipeline) cacheListing(id int64, l []transfer.Entry) {
+	p.tmu.Lock()
+	defer p.tmu.Unlock()
+	if p.listings == nil {
+		p.listings = map[int64][]transfer.Entry{}
+	}
+	p.listings[id] = l
+}
+
+func (p *Pipeline) takeListing(id int64) []transfer.Entry {
+	p.tmu.Lock()
+	defer p.tmu.Unlock()
+	l := p.listings[id]
+	delete(p.listings, id)
+	return l
 }

@@ -13,7 +13,6 @@ import (
 	"ferry/backend/events"
 	"ferry/backend/migration"
 	"ferry/backend/runner"
-	"ferry/backend/transfer"
 	"ferry/backend/wordpress"
 )
 
@@ -81,29 +80,6 @@ func (p *Pipeline) cacheSite(id int64, site wordpress.Site) {
 		p.sites = map[int64]wordpress.Site{}
 	}
 	p.sites[id] = site
-}
-
-// maxCachedListing bounds the source listing kept between Analyse source and Download
-// files (about 100 bytes an entry).
-const maxCachedListing = 200_000
-
-// cacheListing keeps the source listing Analyse source made, so Download files need not
-// list the source again; takeListing hands it over once.
-func (p *Pipeline) cacheListing(id int64, l []transfer.Entry) {
-	p.tmu.Lock()
-	defer p.tmu.Unlock()
-	if p.listings == nil {
-		p.listings = map[int64][]transfer.Entry{}
-	}
-	p.listings[id] = l
-}
-
-func (p *Pipeline) takeListing(id int64) []transfer.Entry {
-	p.tmu.Lock()
-	defer p.tmu.Unlock()
-	l := p.listings[id]
-	delete(p.listings, id)
-	return l
 }
 
 func (p *Pipeline) cachedSite(id int64) (wordpress.Site, bool) {

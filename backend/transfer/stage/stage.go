@@ -133,7 +133,8 @@ type loc struct {
 // mutex guards the maps and the journal; pack data needs no lock, because each pack is
 // written by one Tree only and readers only read recorded bytes.
 type store struct {
-	tree, packs, index string // absolute paths
+	tree, packs, index string      // absolute paths
+	disk               *local.Tree // tree/, where the ordinary files are
 
 	mu       sync.Mutex
 	files    map[string]loc   // packed files by path
@@ -161,6 +162,9 @@ func openStore(dir string) (*store, error) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, &transfer.PathError{Op: "mkdir", Path: d, Err: local.MapErr(err)}
 		}
+	}
+	if s.disk, err = local.Open(s.tree); err != nil {
+		return nil, err
 	}
 	if err := s.load(); err != nil {
 		return nil, err
@@ -558,22 +562,7 @@ func (t *Tree) Walk(ctx context.Context, dir string, fn func(transfer.Entry) err
 	}
 	found := t.s.snapshot(clean)
 	if n.disk != nil {
-		err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return t.pathErr("list", p, err)
-			}
-			if cerr := ctx.Err(); cerr != nil {
-				return cerr
-			}
-			if p == abs {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return t.pathErr("list", p, err)
-			}
-			rel, _ := filepath.Rel(abs, p)
-			e := local.Entry(transfer.JoinRoot(clean, filepath.ToSlash(rel)), info)
+		err := t.s.disk.Walk(ctx, clean, func(e transfer.Entry) error {
 			found[e.Path] = e // the ordinary file wins over a packed one
 			return nil
 		})
@@ -675,7 +664,7 @@ func (t *Tree) Open(ctx context.Context, p string, off int64) (io.ReadCloser, er
 	case n.isDir():
 		return nil, t.pathErr("read", abs, syscall.EISDIR)
 	case n.disk != nil:
-		return t.openFile(ctx, clean, off)
+		return t.s.disk.Open(ctx, clean, off)
 	case !n.packed:
 		return nil, t.pathErr("read", abs, syscall.ENOENT)
 	}
@@ -689,15 +678,6 @@ func (t *Tree) Open(ctx context.Context, p string, off int64) (io.ReadCloser, er
 		r.r = io.NewSectionReader(f, n.loc.off+off, n.loc.size-off)
 	}
 	return r, nil
-}
-
-// openFile opens an ordinary file under tree/.
-func (t *Tree) openFile(ctx context.Context, clean string, off int64) (io.ReadCloser, error) {
-	lt, err := local.Open(t.s.tree)
-	if err != nil {
-		return nil, err
-	}
-	return lt.Open(ctx, clean, off)
 }
 
 // packFile returns pack num opened for reading; it stays open until the Tree closes.
@@ -1194,11 +1174,7 @@ func (t *Tree) FreeSpace(ctx context.Context, p string) (int64, error) {
 	if !n.exists() {
 		return 0, t.pathErr("stat", abs, syscall.ENOENT)
 	}
-	lt, err := local.Open(t.s.tree)
-	if err != nil {
-		return 0, err
-	}
-	return lt.FreeSpace(ctx, ".")
+	return t.s.disk.FreeSpace(ctx, ".")
 }
 
 // Close closes the Tree's pack and the packs it read. A file still being written into
