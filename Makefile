@@ -12,10 +12,12 @@ GOFILES = $(shell find . -name '*.go' -not -path './$(FE)/*' -not -path './.git/
 .PHONY: run test bench build build-dev deps test-deps frontend check-fmt vet arch go-test fe-check e2e screenshot wailsjs
 
 # What the tests need besides the build: Xvfb and Chromium for e2e, PHP for the
-# unserialize cross-check, poppler for PDF text, the mysql client tools, Debian's
-# WordPress core files, and the real servers the benchmarks compare against.
-TEST_PKGS := xvfb xdotool imagemagick chromium php-cli lftp vsftpd openssh-server poppler-utils \
+# unserialize cross-check, poppler for PDF text, the mysql client tools and Debian's
+# WordPress core files. deps.sh keeps any service these pull in (apache2) from starting.
+TEST_PKGS := xvfb xdotool imagemagick chromium php-cli poppler-utils \
 	zip unzip mariadb-client wordpress
+# The real servers and client the benchmarks compare against; `make test` needs none of them.
+BENCH_PKGS := lftp vsftpd openssh-server mariadb-client
 
 ## deps: system packages (apt, when root or with sudo -n) and npm packages (npm ci)
 deps: $(FE)/node_modules/.ferry-stamp
@@ -86,7 +88,8 @@ test: test-deps
 	$(MAKE) --no-print-directory e2e
 
 ## bench: Go benchmarks plus every bench/*/run.sh
-bench:
+bench: test-deps
+	build/scripts/deps.sh $(BENCH_PKGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
 	for s in bench/*/run.sh; do [[ -e "$$s" ]] || continue; echo "== $$s"; bash "$$s"; done
 

@@ -62,4 +62,32 @@ if [[ -n "$webkit" ]]; then
 	fi
 fi
 log "installing ${missing[*]}"
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Server packages pulled in for tests and benchmarks (apache2 through wordpress, vsftpd,
+# openssh-server) must not start listening on an admin's workstation: while apt-get runs,
+# a policy-rc.d refuses every service start. One that already exists is left alone.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [[ ! -e "$policy" ]]; then
+	printf '#!/bin/sh\n# Ferry deps.sh: no service starts while test packages install\nexit 101\n' |
+		"${sudo[@]}" tee "$policy" >/dev/null
+	"${sudo[@]}" chmod 755 "$policy"
+	own_policy=1
+fi
+# On a systemd machine the packages would still be enabled for the next boot: whatever
+# unit this install enabled is disabled again (units enabled before are left as they were).
+enabled() { systemctl list-unit-files --state=enabled --no-legend 2>/dev/null | awk '{print $1}' | sort; }
+systemd=""
+[[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1 && systemd=1
+[[ -n "$systemd" ]] && before="$(enabled)"
+status=0
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+[[ -n "$own_policy" ]] && "${sudo[@]}" rm -f "$policy"
+if [[ -n "$systemd" ]]; then
+	new_units="$(comm -13 <(echo "$before") <(enabled) | grep -E '\.(service|socket)$' || true)"
+	if [[ -n "$new_units" ]]; then
+		log "disabling services the install enabled: $(echo $new_units)"
+		# shellcheck disable=SC2086
+		"${sudo[@]}" systemctl disable --now $new_units >/dev/null 2>&1 || true
+	fi
+fi
+exit "$status"

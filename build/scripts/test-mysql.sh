@@ -32,8 +32,8 @@ if [[ ! -x /usr/sbin/mariadbd ]] || ! command -v mariadb-install-db >/dev/null 2
 		log "no server on 127.0.0.1:3306 and mariadb-server is not installed; install it or set FERRY_TEST_MYSQL_DSN"
 		exit 1
 	fi
-	log "installing mariadb-server"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-server mariadb-client >&2
+	log "installing mariadb-server (its own service kept from starting)"
+	"$(dirname "$0")/deps.sh" mariadb-server mariadb-client >&2
 fi
 
 dir="${FERRY_TEST_MYSQL_DIR:-$(mktemp -d /tmp/ferry-mysql.XXXXXX)}"
