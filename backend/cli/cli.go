@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -145,19 +144,6 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	printTable(stdout, res, *tab)
 	return ExitOK
-}
-
-// describe spells out a service error with its per-field messages.
-func describe(err error) string {
-	var e *service.Error
-	if !errors.As(err, &e) || len(e.Fields) == 0 {
-		return err.Error()
-	}
-	var parts []string
-	for k, v := range e.Fields {
-		parts = append(parts, "--"+k+": "+v)
-	}
-	return e.Message + " (" + strings.Join(parts, "; ") + ")"
 }
 
 func printTable(w io.Writer, res service.ListResult, tab string) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,10 +48,10 @@ func readSpec(path string) (Spec, error) {
 	if err != nil {
 		return sp, fmt.Errorf("read spec: %w", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&sp); err != nil {
-		return sp, fmt.Errorf("spec %s is not valid: %w", path, err)
+		return sp, jsonError(path, b, err)
 	}
 	for _, p := range []*string{&sp.Source.Password, &sp.Source.PrivateKey, &sp.Source.Passphrase, &sp.Source.DB.Password,
 		&sp.Destination.Password, &sp.Destination.PrivateKey, &sp.Destination.Passphrase, &sp.Destination.DB.Password} {
@@ -189,7 +190,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer e.Close()
 	d, err := e.Service.CreateMigration(ctx, sp.CreateInput)
 	if err != nil {
-		fmt.Fprintf(stderr, "ferry migrate: %s\n", describe(err))
+		fmt.Fprintf(stderr, "ferry migrate: %s\n", describeSpec(err))
 		if service.CodeOf(err) == service.CodeInvalid {
 			return ExitUsage
 		}
@@ -221,10 +222,10 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	fromStart := fs.Bool("from-start", false, "run every step again instead of resuming at the failed one")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: ferry retry [--from-start] ID")
+		fmt.Fprintln(stderr, "Usage: ferry retry ID [--from-start]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
@@ -252,7 +253,7 @@ func runStop(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: ferry stop ID") }
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}

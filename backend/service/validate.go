@@ -41,7 +41,7 @@ func validateCreate(in *CreateInput) fieldErrors {
 	trimInput(in)
 	method := migration.Method(in.Method)
 	if !method.Valid() {
-		fe.add("method", "Choose FTP, SFTP or Manual.")
+		fe.add("method", "Choose FTP, FTPS, SFTP or Manual.")
 	}
 	if in.UserID < 0 {
 		fe.add("userId", "Choose an existing owner or enter a new one.")
@@ -100,6 +100,13 @@ func trimInput(in *CreateInput) {
 		*p = strings.TrimSpace(*p)
 	}
 	in.Method = strings.ToLower(in.Method)
+	if in.Method == string(migration.ProtocolFTPS) {
+		// The form offers FTPS as the FTP method over TLS; a job file may say it either way.
+		in.Method = string(migration.MethodFTP)
+		if strings.TrimSpace(in.Source.Protocol) == "" {
+			in.Source.Protocol = string(migration.ProtocolFTPS)
+		}
+	}
 	for _, e := range []*EndpointInput{&in.Source, &in.Destination} {
 		for _, p := range []*string{&e.Protocol, &e.Host, &e.User, &e.Path, &e.CertFingerprint, &e.DB.Host, &e.DB.User, &e.DB.Name} {
 			*p = strings.TrimSpace(*p)
