@@ -98,6 +98,12 @@ func TestMaskRedact(t *testing.T) {
 		{"empty secret ignored", "text", []string{""}, "text"},
 		{"key line quoted", "bad key line b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ", []string{key}, "bad key line " + Masked},
 		{"key markers kept", "-----END OPENSSH PRIVATE KEY-----", []string{key}, "-----END OPENSSH PRIVATE KEY-----"},
+		{"short secret not inside words", "Retry requested for example.com", []string{"x", "y"}, "Retry requested for example.com"},
+		{"short secret as a word", "password x was refused; user y", []string{"x", "y"}, "password " + Masked + " was refused; user " + Masked},
+		{"short secret between symbols", "mysql://wp:pw@db", []string{"pw"}, "mysql://wp:" + Masked + "@db"},
+		{"short secret glued on one side", "pwned pw", []string{"pw"}, "pwned " + Masked},
+		{"long secret inside a word", "tokenSup3rS3cretX", []string{"Sup3rS3cret"}, "token" + Masked + "X"},
+		{"symbol secret", "pass=!!  end", []string{"!!"}, "pass=" + Masked + "  end"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
