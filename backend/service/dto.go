@@ -138,7 +138,10 @@ type MigrationDetail struct {
 	Steps       []StepDTO         `json:"steps"`
 	Logs        []LogDTO          `json:"logs"` // the tail; GetLogs pages the rest
 	Files       []AttachedFileDTO `json:"files"`
-	TotalMs     int64             `json:"totalMs"`
+	// TotalMs is the time the steps took; WallMs the span from the first start to the end,
+	// which also counts the time between a failure and its Retry.
+	TotalMs int64 `json:"totalMs"`
+	WallMs  int64 `json:"wallMs"`
 }
 
 // OptionsDTO are the admin's choices.

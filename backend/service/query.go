@@ -120,12 +120,7 @@ func (s *Service) GetMigration(ctx context.Context, id int64) (MigrationDetail, 
 			}
 		}
 	}
-	switch {
-	case !r.StartedAt.IsZero() && !r.CompletedAt.IsZero():
-		d.TotalMs = r.CompletedAt.Sub(r.StartedAt).Milliseconds()
-	case !r.StartedAt.IsZero() && r.Status == migration.StatusRunning:
-		d.TotalMs = time.Since(r.StartedAt).Milliseconds()
-	}
+	d.TotalMs, d.WallMs = durations(r.Migration, time.Now())
 	return d, nil
 }
 
@@ -319,4 +314,26 @@ func logDTOs(lines []store.LogLine) []LogDTO {
 		out = append(out, LogDTO{Seq: l.Seq, Time: unixMS(l.Time), Level: l.Level, Step: string(l.Step), Message: l.Message})
 	}
 	return out
+}
+
+// durations returns the time the steps took (each step's last attempt, a running step up
+// to now) and the wall span from the first start to the end (or now). They differ when a
+// migration failed and was retried hours later: the admin asked for the work time, with
+// the span shown apart.
+func durations(m migration.Migration, now time.Time) (total, wall int64) {
+	for _, r := range m.Steps {
+		switch {
+		case !r.StartedAt.IsZero() && !r.FinishedAt.IsZero():
+			total += r.FinishedAt.Sub(r.StartedAt).Milliseconds()
+		case !r.StartedAt.IsZero() && r.State == migration.StepRunning && m.Status == migration.StatusRunning:
+			total += now.Sub(r.StartedAt).Milliseconds()
+		}
+	}
+	switch {
+	case !m.StartedAt.IsZero() && !m.CompletedAt.IsZero():
+		wall = m.CompletedAt.Sub(m.StartedAt).Milliseconds()
+	case !m.StartedAt.IsZero() && m.Status == migration.StatusRunning:
+		wall = now.Sub(m.StartedAt).Milliseconds()
+	}
+	return total, wall
 }

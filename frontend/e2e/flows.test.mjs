@@ -270,9 +270,9 @@ test('details of a finished migration: steps, logs with filter and save, source 
   await modal().locator('.n-tabs-tab', { hasText: 'Logs' }).click()
   const view = modal().locator('[data-test="log-view"]')
   await expectText(view, /Migration completed/)
-  await modal().getByText('Errors', { exact: true }).click()
+  await modal().getByText('Errors only', { exact: true }).click()
   assert.doesNotMatch(await view.textContent(), /Migration completed/)
-  await modal().getByText('All', { exact: true }).click()
+  await modal().getByText('Everything', { exact: true }).click()
   await shot(page, '21-details-logs')
   await modal().locator('[data-test="save-log"]').click()
   await expectText(

@@ -160,3 +160,28 @@ describe('RowActions', () => {
     expect(api.deleteMigrations).toHaveBeenCalledWith([12])
   })
 })
+
+describe('MigrationsPanel export', () => {
+  it('exports the selection when rows are checked, else everything', async () => {
+    const { default: MigrationsPanel } = await import('../src/components/MigrationsPanel.vue')
+    const { useMigrationsStore } = await import('../src/stores/migrations')
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const store = useMigrationsStore()
+    vi.mocked(api.listMigrations).mockResolvedValue(page([row({ id: 4 }), row({ id: 9 })]))
+    await store.setTab('successful')
+    await flushPromises()
+    const w = mount(MigrationsPanel, { global: { plugins: [pinia] } })
+    const ui = useUiStore()
+    const open = vi.spyOn(ui, 'openExport')
+    const button = () => w.find('[data-test="export-all"]')
+    expect(button().text()).toContain('Export all…')
+    await button().trigger('click')
+    expect(open).toHaveBeenLastCalledWith({ ids: [], search: '' })
+    store.checked = [9]
+    await nextTick()
+    expect(button().text()).toContain('Export 1 selected…')
+    await button().trigger('click')
+    expect(open).toHaveBeenLastCalledWith({ ids: [9], search: '' })
+  })
+})

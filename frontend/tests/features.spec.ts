@@ -102,6 +102,7 @@ function detail(over: Partial<api.MigrationDetail> = {}): api.MigrationDetail {
     logs: [],
     files: [],
     totalMs: 0,
+    wallMs: 0,
     ...over,
   } as api.MigrationDetail
 }
@@ -218,7 +219,7 @@ describe('Process Details of a manual migration waiting for its files', () => {
     expect(api.verifyMigration).not.toHaveBeenCalled()
   })
 
-  it('says why a failed migration failed and offers Retry', async () => {
+  it('says why a failed migration failed and points at the one Retry below', async () => {
     const failed = detail({
       status: 'failed',
       tab: 'failed',
@@ -227,10 +228,9 @@ describe('Process Details of a manual migration waiting for its files', () => {
     })
     const w = mount(ProcessTab, { props: { detail: failed }, global: { plugins: [pinia] } })
     expect(w.find('[data-test="failed-reason"]').text()).toContain('Login incorrect on SFTP server')
-    await w.find('[data-test="process-retry"]').trigger('click')
-    const ui = useUiStore()
-    expect(ui.confirm?.message).toMatch(/^Retry migration #12 \(example\.com\)\? It resumes/)
-    expect(ui.confirm?.option).toBeUndefined()
+    expect(w.find('[data-test="failed-reason"]').text()).toContain('use Retry below')
+    // The modal's footer holds Retry and Retry from start; the tab must not repeat them.
+    expect(w.findAll('button').filter((b) => /Retry/.test(b.text()))).toHaveLength(0)
   })
 })
 
@@ -384,6 +384,21 @@ describe('live: title badge and notifications', () => {
       '42% · 42.0 MiB of 100.0 MiB · 2.0 MiB/s · 29 s left',
     )
     live.stop()
+  })
+})
+
+describe('StepsTab total', () => {
+  it('shows the work time, and the span apart when attempts were hours apart', () => {
+    const mk = (totalMs: number, wallMs: number) =>
+      mount(StepsTab, {
+        props: { detail: detail({ status: 'successful', totalMs, wallMs }), progress: null },
+        global: { plugins: [pinia] },
+      })
+    const retried = mk(5 * 60_000, 24 * 3600_000 + 3 * 60_000)
+    expect(retried.find('[data-test="total-duration"]').text()).toMatch(/^5 ?m/)
+    expect(retried.find('[data-test="wall-duration"]').exists()).toBe(true)
+    const once = mk(5 * 60_000, 5 * 60_000 + 800)
+    expect(once.find('[data-test="wall-duration"]').exists()).toBe(false)
   })
 })
 

@@ -647,6 +647,7 @@ export namespace service {
 	    logs: LogDTO[];
 	    files: AttachedFileDTO[];
 	    totalMs: number;
+	    wallMs: number;
 	
 	    static createFrom(source: any = {}) {
 	        return new MigrationDetail(source);
@@ -682,6 +683,7 @@ export namespace service {
 	        this.logs = this.convertValues(source["logs"], LogDTO);
 	        this.files = this.convertValues(source["files"], AttachedFileDTO);
 	        this.totalMs = source["totalMs"];
+	        this.wallMs = source["wallMs"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
