@@ -101,3 +101,14 @@ func (a *App) ChooseSavePath(title, defaultName string) (string, error) {
 	}
 	return runtime.SaveFileDialog(a.ctx, runtime.SaveDialogOptions{Title: title, DefaultFilename: defaultName})
 }
+
+// EditMigration changes a failed (or waiting manual) migration's settings; secrets left
+// empty are kept.
+func (a *App) EditMigration(id int64, in service.CreateInput) (service.EditResult, error) {
+	return a.svc.EditMigration(a.ctx, id, in)
+}
+
+// SwitchToManual turns a failed automatic migration into a manual one.
+func (a *App) SwitchToManual(id int64) (service.MigrationDetail, error) {
+	return a.svc.SwitchToManual(a.ctx, id)
+}

@@ -44,21 +44,28 @@ type Spec struct {
 // readSpec loads a spec file and resolves env: secrets.
 func readSpec(path string) (Spec, error) {
 	var sp Spec
+	err := readSpecOnto(path, &sp)
+	return sp, err
+}
+
+// readSpecOnto decodes a spec file over sp (fields the file leaves out keep their values,
+// which is how `ferry edit` applies a patch) and resolves env: and file: secrets.
+func readSpecOnto(path string, sp *Spec) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return sp, fmt.Errorf("read spec: %w", err)
+		return fmt.Errorf("read spec: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sp); err != nil {
-		return sp, jsonError(path, b, err)
+	if err := dec.Decode(sp); err != nil {
+		return jsonError(path, b, err)
 	}
 	for _, p := range []*string{&sp.Source.Password, &sp.Source.PrivateKey, &sp.Source.Passphrase, &sp.Source.DB.Password,
 		&sp.Destination.Password, &sp.Destination.PrivateKey, &sp.Destination.Passphrase, &sp.Destination.DB.Password} {
 		if name, ok := strings.CutPrefix(*p, "env:"); ok {
 			v, set := os.LookupEnv(name)
 			if !set {
-				return sp, fmt.Errorf("spec %s: environment variable %s is not set", path, name)
+				return fmt.Errorf("spec %s: environment variable %s is not set", path, name)
 			}
 			*p = v
 		}
@@ -67,12 +74,12 @@ func readSpec(path string) (Spec, error) {
 		if name, ok := strings.CutPrefix(*p, "file:"); ok {
 			b, err := os.ReadFile(name)
 			if err != nil {
-				return sp, fmt.Errorf("spec %s: read private key: %w", path, err)
+				return fmt.Errorf("spec %s: read private key: %w", path, err)
 			}
 			*p = string(b)
 		}
 	}
-	return sp, nil
+	return nil
 }
 
 // progressPrinter writes a migration's progress and log to stderr, one line at most every

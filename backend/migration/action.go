@@ -19,12 +19,19 @@ const (
 	ActionVerify         Action = "verify"
 	ActionContinueImport Action = "continue_import"
 	ActionAttach         Action = "attach"
+	// ActionEdit changes a failed (or still waiting manual) migration's settings; the next
+	// Retry resumes where the change allows it.
+	ActionEdit Action = "edit"
+	// ActionSwitchToManual turns a failed automatic migration into a manual one that keeps
+	// its destination and options and waits for the admin's files.
+	ActionSwitchToManual Action = "switch_to_manual"
 )
 
 // Actions lists every action.
 var Actions = []Action{
 	ActionShow, ActionStop, ActionRetry, ActionRetryFromStart, ActionMarkSuccessful,
 	ActionMarkFailed, ActionDelete, ActionVerify, ActionContinueImport, ActionAttach,
+	ActionEdit, ActionSwitchToManual,
 }
 
 // Facts is what the transition table needs to know about a migration.
@@ -100,6 +107,22 @@ func Allowed(f Facts, a Action) error {
 			return no("attach both wordpress-files.zip and database.sql first")
 		}
 		return nil
+	case ActionEdit:
+		if f.Status == StatusFailed {
+			return nil
+		}
+		if f.Method == MethodManual && f.Status == StatusWaiting && f.CurrentStep == StepWaitForUpload {
+			return nil
+		}
+		return no("only a failed migration, or a manual one waiting for its files, can be edited")
+	case ActionSwitchToManual:
+		if f.Status != StatusFailed {
+			return no("only a failed migration can switch to the manual method")
+		}
+		if f.Method == MethodManual {
+			return no("this migration is already manual")
+		}
+		return nil
 	case ActionContinueImport:
 		if f.Method != MethodManual || f.Status != StatusWaiting || f.CurrentStep != StepWaitForUpload {
 			return no("only a manual migration waiting for its files can continue")
@@ -133,6 +156,8 @@ func Result(a Action) (s Status, ok bool) {
 		return StatusQueued, true
 	case ActionMarkSuccessful:
 		return StatusSuccessful, true
+	case ActionSwitchToManual:
+		return StatusWaiting, true
 	}
 	return "", false
 }

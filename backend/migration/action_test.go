@@ -37,10 +37,10 @@ var expectedBase = map[Status]map[string][]Action{
 		"manual-after":  {base.show, base.markFailed, base.del},
 	},
 	StatusFailed: {
-		"auto":          {base.show, base.retry, base.fromStart, base.markOK, base.del},
-		"manual-before": {base.show, base.fromStart, base.markOK, base.del},
-		"manual-at":     {base.show, base.fromStart, base.markOK, base.del},
-		"manual-after":  {base.show, base.retry, base.fromStart, base.markOK, base.del},
+		"auto":          {base.show, base.retry, base.fromStart, base.markOK, base.del, ActionEdit, ActionSwitchToManual},
+		"manual-before": {base.show, base.fromStart, base.markOK, base.del, ActionEdit},
+		"manual-at":     {base.show, base.fromStart, base.markOK, base.del, ActionEdit},
+		"manual-after":  {base.show, base.retry, base.fromStart, base.markOK, base.del, ActionEdit},
 	},
 	StatusSuccessful: {
 		"auto":          {base.show, base.del},
@@ -53,10 +53,10 @@ var expectedBase = map[Status]map[string][]Action{
 // expectedUpload is what a manual migration waiting at Wait for upload may also do,
 // keyed by (attached, verified).
 var expectedUpload = map[[2]bool][]Action{
-	{false, false}: {ActionAttach},
-	{true, false}:  {ActionAttach, ActionVerify},
-	{false, true}:  {ActionAttach, ActionContinueImport},
-	{true, true}:   {ActionAttach, ActionVerify, ActionContinueImport},
+	{false, false}: {ActionAttach, ActionEdit},
+	{true, false}:  {ActionAttach, ActionVerify, ActionEdit},
+	{false, true}:  {ActionAttach, ActionContinueImport, ActionEdit},
+	{true, true}:   {ActionAttach, ActionVerify, ActionContinueImport, ActionEdit},
 }
 
 func kindOf(m Method, step StepID, st Status, verified bool) string {
@@ -127,6 +127,7 @@ func TestResult(t *testing.T) {
 	want := map[Action]Status{
 		ActionStop: StatusFailed, ActionMarkFailed: StatusFailed, ActionRetry: StatusQueued,
 		ActionRetryFromStart: StatusQueued, ActionContinueImport: StatusQueued, ActionMarkSuccessful: StatusSuccessful,
+		ActionSwitchToManual: StatusWaiting,
 	}
 	for _, a := range Actions {
 		s, ok := Result(a)
@@ -159,7 +160,7 @@ func TestCanTransitionEveryPair(t *testing.T) {
 		{StatusRunning, StatusWaiting}: true, {StatusRunning, StatusFailed}: true,
 		{StatusRunning, StatusSuccessful}: true, {StatusRunning, StatusQueued}: true,
 		{StatusWaiting, StatusQueued}: true, {StatusWaiting, StatusRunning}: true, {StatusWaiting, StatusFailed}: true,
-		{StatusFailed, StatusQueued}: true, {StatusFailed, StatusSuccessful}: true,
+		{StatusFailed, StatusQueued}: true, {StatusFailed, StatusSuccessful}: true, {StatusFailed, StatusWaiting}: true,
 	}
 	all := append(slices.Clone(Statuses), "paused", "")
 	for _, from := range all {

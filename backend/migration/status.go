@@ -81,7 +81,7 @@ var transitions = map[Status][]Status{
 	StatusQueued:     {StatusRunning, StatusFailed},
 	StatusRunning:    {StatusWaiting, StatusFailed, StatusSuccessful, StatusQueued},
 	StatusWaiting:    {StatusQueued, StatusRunning, StatusFailed},
-	StatusFailed:     {StatusQueued, StatusSuccessful},
+	StatusFailed:     {StatusQueued, StatusSuccessful, StatusWaiting}, // waiting: switched to manual
 	StatusSuccessful: {},
 }
 

@@ -61,7 +61,7 @@ func TestCreateStates(t *testing.T) {
 	require.Equal(t, "wait_for_upload", man.CurrentStep)
 	require.True(t, man.ActionRequired)
 	require.Equal(t, "Waiting for files", man.StatusText)
-	require.Equal(t, []string{"show", "stop", "mark_failed", "delete", "attach"}, man.Actions)
+	require.Equal(t, []string{"show", "stop", "mark_failed", "delete", "attach", "edit"}, man.Actions)
 	states := map[string]string{}
 	for _, st := range man.Steps {
 		states[st.ID] = st.State

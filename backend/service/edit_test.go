@@ -1,0 +1,147 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/migration"
+)
+
+// failedSFTP creates the SFTP migration of sftpInput, marks Check destination and Analyse
+// source completed and fails it, as a run that stopped at Download files would.
+func failedSFTP(t *testing.T, s *Service) int64 {
+	t.Helper()
+	ctx := context.Background()
+	d, err := s.CreateMigration(ctx, sftpInput())
+	require.NoError(t, err)
+	for _, st := range []migration.StepID{migration.StepCheckDestination, migration.StepAnalyseSource} {
+		require.NoError(t, s.st.SetStep(ctx, d.ID, migration.StepRecord{Step: st, State: migration.StepCompleted}))
+	}
+	require.NoError(t, s.st.SetCurrentStep(ctx, d.ID, migration.StepDownloadFiles))
+	_, err = s.MarkFailed(ctx, d.ID)
+	require.NoError(t, err)
+	return d.ID
+}
+
+func logText(t *testing.T, s *Service, id int64) string {
+	t.Helper()
+	lines, err := s.GetLogs(context.Background(), id, 0, 1000)
+	require.NoError(t, err)
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.Message + "\n")
+	}
+	return b.String()
+}
+
+func stepStates(t *testing.T, s *Service, id int64) map[string]string {
+	t.Helper()
+	d, err := s.GetMigration(context.Background(), id)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, st := range d.Steps {
+		out[st.ID] = st.State
+	}
+	return out
+}
+
+func TestEditNewPasswordKeepsTheOtherSecretsAndResumes(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := context.Background()
+	id := failedSFTP(t, s)
+
+	in := sftpInput()
+	in.Source.Password = "new-src-" + testPassword
+	in.Destination.Password, in.Destination.DB.Password, in.Source.DB.Password = "", "", "" // kept as stored
+	res, err := s.EditMigration(ctx, id, in)
+	require.NoError(t, err)
+	require.Equal(t, []string{"source.password"}, res.Changed)
+	require.False(t, res.Restart)
+
+	got, err := s.RevealSecret(ctx, id, "source.password")
+	require.NoError(t, err)
+	require.Equal(t, "new-src-"+testPassword, got)
+	got, err = s.RevealSecret(ctx, id, "destination.db.password")
+	require.NoError(t, err)
+	require.Equal(t, "dst-db-"+testPassword, got, "a secret left empty is kept")
+
+	require.Equal(t, "completed", stepStates(t, s, id)["analyse_source"], "a new password resumes: done steps stay done")
+	log := logText(t, s, id)
+	require.Contains(t, log, "Settings changed by admin: source password; Retry resumes at Download files")
+	require.NotContains(t, log, testPassword)
+	require.Contains(t, res.Detail.Actions, string(migration.ActionRetry))
+}
+
+func TestEditDestinationPathRestartsFromCheckDestination(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := context.Background()
+	id := failedSFTP(t, s)
+	in := sftpInput()
+	in.Destination.Path = "/home/bob/public_html"
+	in.Destination.DB.Name = "bob_wp2"
+	res, err := s.EditMigration(ctx, id, in)
+	require.NoError(t, err)
+	require.Equal(t, []string{"destination.path", "destination.db.name"}, res.Changed)
+	require.True(t, res.Restart)
+	for step, state := range stepStates(t, s, id) {
+		require.Equal(t, "not_started", state, step)
+	}
+	require.Contains(t, logText(t, s, id), "Settings changed by admin: destination path, destination database name; the next Retry starts from Check destination")
+	d, err := s.GetMigration(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "/home/bob/public_html", d.Destination.Path)
+	require.Equal(t, "bob_wp2", d.Destination.DB.Name)
+}
+
+func TestEditRefusals(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := context.Background()
+	queued, err := s.CreateMigration(ctx, sftpInput())
+	require.NoError(t, err)
+	_, err = s.EditMigration(ctx, queued.ID, sftpInput())
+	require.ErrorIs(t, err, migration.ErrNotAllowed, "a migration in progress is not edited under the runner")
+
+	id := failedSFTP(t, s)
+	in := sftpInput()
+	in.Method = "manual"
+	_, err = s.EditMigration(ctx, id, in)
+	require.Contains(t, fieldsOf(t, err), "method")
+
+	in = sftpInput()
+	in.NewURL = "not a url"
+	_, err = s.EditMigration(ctx, id, in)
+	require.Contains(t, fieldsOf(t, err), "newUrl")
+	require.NotContains(t, logText(t, s, id), "Settings changed", "a refused edit changes nothing")
+
+	res, err := s.EditMigration(ctx, id, sftpInput())
+	require.NoError(t, err)
+	require.Empty(t, res.Changed, "the same settings again change nothing")
+}
+
+func TestSwitchToManualKeepsDestinationAndWaitsForFiles(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := context.Background()
+	id := failedSFTP(t, s)
+	d, err := s.SwitchToManual(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "manual", d.Method)
+	require.Equal(t, "waiting", d.Status)
+	require.Equal(t, "wait_for_upload", d.CurrentStep)
+	require.Equal(t, "/public_html", d.Destination.Path)
+	require.Equal(t, "new.example.net", d.Destination.Host)
+	require.Contains(t, d.Actions, string(migration.ActionAttach))
+	states := stepStates(t, s, id)
+	require.Equal(t, "action_required", states["wait_for_upload"])
+	require.Equal(t, "not_started", states["check_destination"])
+	require.NotContains(t, states, "download_files", "the manual method has no download step")
+	got, err := s.RevealSecret(ctx, id, "destination.db.password")
+	require.NoError(t, err)
+	require.Equal(t, "dst-db-"+testPassword, got)
+	require.Contains(t, logText(t, s, id), "Switched to the manual method by admin after Download files: Marked as failed by admin")
+
+	_, err = s.SwitchToManual(ctx, id)
+	require.ErrorIs(t, err, migration.ErrNotAllowed, "a manual migration cannot switch again")
+}
