@@ -25,7 +25,7 @@ type EditResult struct {
 // and how, and the plan's label. Any other change (a host, a path, a database, a URL, an
 // option) makes the next Retry start over from Check destination.
 var resumeSafe = map[string]bool{
-	"service": true,
+	"service":     true,
 	"source.user": true, "source.password": true, "source.privateKey": true, "source.passphrase": true,
 	"source.port": true, "source.db.user": true, "source.db.password": true, "source.db.port": true,
 	"destination.user": true, "destination.password": true, "destination.privateKey": true,
