@@ -112,3 +112,8 @@ func (a *App) EditMigration(id int64, in service.CreateInput) (service.EditResul
 func (a *App) SwitchToManual(id int64) (service.MigrationDetail, error) {
 	return a.svc.SwitchToManual(a.ctx, id)
 }
+
+// TestEditedConnection tests one side of the Edit form, with kept secrets filled in.
+func (a *App) TestEditedConnection(id int64, side string, in service.EndpointInput) (pipeline.ConnectionReport, error) {
+	return a.svc.TestEditedConnection(a.ctx, id, side, in)
+}

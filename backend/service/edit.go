@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"ferry/backend/migration"
+	"ferry/backend/pipeline"
 	"ferry/backend/store"
 )
 
@@ -284,4 +285,23 @@ func (s *Service) EditInput(ctx context.Context, id int64) (CreateInput, error) 
 		e.Password, e.PrivateKey, e.Passphrase, e.DB.Password = "", "", "", ""
 	}
 	return in, nil
+}
+
+// TestEditedConnection is TestConnection for the Edit form: secrets left empty are the
+// ones stored for migration id, so an admin can test a changed host with the kept password.
+func (s *Service) TestEditedConnection(ctx context.Context, id int64, side string, in EndpointInput) (pipeline.ConnectionReport, error) {
+	rec, err := s.st.Get(ctx, id)
+	if err != nil {
+		return pipeline.ConnectionReport{}, fail(err, "test connection of migration %d", id)
+	}
+	old, err := s.openInput(rec)
+	if err != nil {
+		return pipeline.ConnectionReport{}, err
+	}
+	if side == "source" {
+		keepSecrets(&in, old.Source)
+	} else {
+		keepSecrets(&in, old.Destination)
+	}
+	return s.TestConnection(ctx, side, in)
 }

@@ -10,6 +10,7 @@ import type {
   ChangedEvent,
   ConnectionReport,
   CreateInput,
+  EditResult,
   EndpointInput,
   ExportInput,
   ExportResult,
@@ -111,6 +112,18 @@ export const verifyMigration = (id: number): Promise<VerifyReport> =>
 /** lastVerify is the report of the last Verify of a migration, or null when none ran. */
 export const lastVerify = (id: number): Promise<VerifyReport | null> =>
   call(async () => (await App.LastVerify(id)) ?? null)
+/** editMigration saves the Edit form; secrets left empty keep their stored values. */
+export const editMigration = (id: number, input: CreateInput): Promise<EditResult> =>
+  call(() => App.EditMigration(id, service.CreateInput.createFrom(input)))
+export const switchToManual = (id: number): Promise<MigrationDetail> =>
+  call(() => App.SwitchToManual(id))
+/** testEditedConnection is testConnection with the migration's kept secrets filled in. */
+export const testEditedConnection = (
+  id: number,
+  side: 'source' | 'destination',
+  input: EndpointInput,
+): Promise<ConnectionReport> =>
+  call(() => App.TestEditedConnection(id, side, service.EndpointInput.createFrom(input)))
 export const continueImport = (id: number): Promise<MigrationRow> =>
   call(() => App.ContinueImport(id))
 export const testConnection = (
@@ -161,6 +174,8 @@ export const boundActions: ReadonlySet<Action> = new Set<Action>([
   'verify',
   'continue_import',
   'attach',
+  'edit',
+  'switch_to_manual',
 ])
 
 /** Event names of backend/events. */

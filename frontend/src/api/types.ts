@@ -23,6 +23,8 @@ export type Action =
   | 'verify'
   | 'continue_import'
   | 'attach'
+  | 'edit'
+  | 'switch_to_manual'
 
 export type ListQuery = Plain<service.ListQuery>
 export type ListResult = Plain<service.ListResult>
@@ -35,6 +37,7 @@ export type EndpointDTO = Plain<service.EndpointDTO>
 export type UserDTO = Plain<service.UserDTO>
 export type ProgressDTO = Plain<service.ProgressDTO>
 export type CreateInput = Plain<service.CreateInput>
+export type EditResult = Plain<service.EditResult>
 export type EndpointInput = Plain<service.EndpointInput>
 export type BulkResult = Plain<service.BulkResult>
 export type VerifyReport = Plain<service.VerifyReport>

@@ -1,6 +1,6 @@
 // The editable shape of a source or destination in the New migration form, and its
 // conversion into the EndpointInput the backend validates.
-import type { EndpointInput } from '../api'
+import type { EndpointDTO, EndpointInput } from '../api'
 
 export type Protocol = 'sftp' | 'ftps' | 'ftp' | 'local'
 
@@ -87,5 +87,34 @@ export function endpointInput(m: EndpointModel): EndpointInput {
           sshTunnel: sftp && m.db.sshTunnel,
           fromWpConfig: false,
         },
+  }
+}
+
+/**
+ * endpointModel is a stored endpoint (as the details show it) back in the form's shape for
+ * Edit: every secret empty, which the backend reads as "keep the stored one".
+ */
+export function endpointModel(d: EndpointDTO): EndpointModel {
+  const protocol = (['sftp', 'ftps', 'ftp', 'local'] as Protocol[]).includes(d.protocol as Protocol)
+    ? (d.protocol as Protocol)
+    : 'sftp'
+  return {
+    protocol,
+    host: d.host,
+    port: d.port || defaultPort[protocol],
+    user: d.user,
+    password: '',
+    privateKey: '',
+    passphrase: '',
+    path: d.path,
+    db: {
+      host: d.db.host,
+      port: d.db.port || 3306,
+      user: d.db.user,
+      password: '',
+      name: d.db.name,
+      sshTunnel: d.db.sshTunnel,
+      fromWpConfig: d.db.fromWpConfig,
+    },
   }
 }

@@ -240,6 +240,26 @@ export const useActionsStore = defineStore('actions', () => {
     }
   }
 
+  /** switchToManual asks, then turns a failed FTP/SFTP migration into a manual one. */
+  async function switchToManual(row: Pick<MigrationRow, 'id' | 'domain'>): Promise<boolean> {
+    const ok = await ui.ask({
+      title: 'Switch to manual migration',
+      message: `Turn migration ${label(row)} into a manual one? It keeps its destination and options and waits for wordpress-files.zip and database.sql; the files downloaded so far are discarded.`,
+      confirmText: 'Switch to manual',
+    })
+    if (!ok) return false
+    try {
+      await api.switchToManual(row.id)
+      ui.notify('success', `Migration ${label(row)} is now manual: attach its files`)
+      void migrations.setTab('in_progress')
+      ui.openDetails(row.id, 'process')
+      return true
+    } catch (e) {
+      report(e)
+      return false
+    }
+  }
+
   /** run performs one row action. */
   async function run(action: Action, row: MigrationRow): Promise<boolean> {
     switch (action) {
@@ -258,6 +278,11 @@ export const useActionsStore = defineStore('actions', () => {
         return markSuccessful(row)
       case 'mark_failed':
         return markFailed(row)
+      case 'edit':
+        ui.openEdit(row.id)
+        return true
+      case 'switch_to_manual':
+        return switchToManual(row)
       default:
         ui.notify('info', 'This action is not available in this version of Ferry.')
         return false
@@ -271,6 +296,7 @@ export const useActionsStore = defineStore('actions', () => {
     stop,
     retry,
     retryMany,
+    switchToManual,
     exportTo,
     saveLog,
     reportOne,

@@ -218,6 +218,23 @@ export const useMigrationsStore = defineStore('migrations', () => {
     return api.testConnection(side, input)
   }
 
+  /** testEditedConnection is testConnection for the Edit form: empty secrets are kept ones. */
+  function testEditedConnection(id: number, side: 'source' | 'destination', input: EndpointInput) {
+    return api.testEditedConnection(id, side, input)
+  }
+
+  /** get reads one migration's details (the Edit form opens on them). */
+  function get(id: number) {
+    return api.getMigration(id)
+  }
+
+  /** edit saves the Edit form of migration id and refreshes the table. */
+  async function edit(id: number, input: CreateInput) {
+    const res = await api.editMigration(id, input)
+    void load()
+    return res
+  }
+
   /** chooseKeyFile asks for a private key file and returns its text ('' when cancelled). */
   function chooseKeyFile() {
     return api.chooseKeyFile()
@@ -279,6 +296,9 @@ export const useMigrationsStore = defineStore('migrations', () => {
     serviceSuggestions,
     userSuggestions,
     testConnection,
+    testEditedConnection,
+    edit,
+    get,
     chooseKeyFile,
     rowById,
   }

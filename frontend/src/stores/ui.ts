@@ -36,6 +36,8 @@ export interface Notice {
 
 export const useUiStore = defineStore('ui', () => {
   const newMigrationOpen = ref(false)
+  /** editId is the migration the Edit dialog is open on, or null. */
+  const editId = ref<number | null>(null)
   const settingsOpen = ref(false)
   const exportRequest = ref<ExportRequest | null>(null)
   const userPanel = ref<UserDTO | null>(null)
@@ -52,6 +54,12 @@ export const useUiStore = defineStore('ui', () => {
   }
   function closeNewMigration() {
     newMigrationOpen.value = false
+  }
+  function openEdit(id: number) {
+    editId.value = id
+  }
+  function closeEdit() {
+    editId.value = null
   }
   function openSettings() {
     settingsOpen.value = true
@@ -114,6 +122,7 @@ export const useUiStore = defineStore('ui', () => {
   function anyOpen() {
     return (
       newMigrationOpen.value ||
+      editId.value !== null ||
       settingsOpen.value ||
       exportRequest.value !== null ||
       detailsId.value !== null ||
@@ -123,6 +132,7 @@ export const useUiStore = defineStore('ui', () => {
 
   return {
     newMigrationOpen,
+    editId,
     settingsOpen,
     exportRequest,
     userPanel,
@@ -133,6 +143,8 @@ export const useUiStore = defineStore('ui', () => {
     notices,
     openNewMigration,
     closeNewMigration,
+    openEdit,
+    closeEdit,
     openSettings,
     closeSettings,
     openExport,

@@ -1,12 +1,5 @@
 export namespace migration {
 	
-	export enum StepState {
-	    ACTION_REQUIRED = "action_required",
-	    COMPLETED = "completed",
-	    FAILED = "failed",
-	    NOT_STARTED = "not_started",
-	    RUNNING = "running",
-	}
 	export enum Tab {
 	    FAILED = "failed",
 	    IN_PROGRESS = "in_progress",
@@ -28,13 +21,22 @@ export namespace migration {
 	    ATTACH = "attach",
 	    CONTINUE_IMPORT = "continue_import",
 	    DELETE = "delete",
+	    EDIT = "edit",
 	    MARK_FAILED = "mark_failed",
 	    MARK_SUCCESSFUL = "mark_successful",
 	    RETRY = "retry",
 	    RETRY_FROM_START = "retry_from_start",
 	    SHOW = "show",
 	    STOP = "stop",
+	    SWITCH_TO_MANUAL = "switch_to_manual",
 	    VERIFY = "verify",
+	}
+	export enum StepState {
+	    ACTION_REQUIRED = "action_required",
+	    COMPLETED = "completed",
+	    FAILED = "failed",
+	    NOT_STARTED = "not_started",
+	    RUNNING = "running",
 	}
 
 }
@@ -299,6 +301,54 @@ export namespace service {
 	    }
 	}
 	
+	export class LogDTO {
+	    seq: number;
+	    time: number;
+	    level: string;
+	    step: string;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new LogDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.seq = source["seq"];
+	        this.time = source["time"];
+	        this.level = source["level"];
+	        this.step = source["step"];
+	        this.message = source["message"];
+	    }
+	}
+	export class StepDTO {
+	    id: string;
+	    number: number;
+	    title: string;
+	    state: string;
+	    startedAt: number;
+	    finishedAt: number;
+	    durationMs: number;
+	    error: string;
+	    percent: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new StepDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.number = source["number"];
+	        this.title = source["title"];
+	        this.state = source["state"];
+	        this.startedAt = source["startedAt"];
+	        this.finishedAt = source["finishedAt"];
+	        this.durationMs = source["durationMs"];
+	        this.error = source["error"];
+	        this.percent = source["percent"];
+	    }
+	}
 	export class EndpointDTO {
 	    protocol: string;
 	    host: string;
@@ -349,6 +399,161 @@ export namespace service {
 		    return a;
 		}
 	}
+	export class ProgressDTO {
+	    percent: number;
+	    speed: number;
+	    etaSeconds: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ProgressDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.percent = source["percent"];
+	        this.speed = source["speed"];
+	        this.etaSeconds = source["etaSeconds"];
+	    }
+	}
+	export class UserDTO {
+	    id: number;
+	    name: string;
+	    email: string;
+	    status: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new UserDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.email = source["email"];
+	        this.status = source["status"];
+	    }
+	}
+	export class MigrationDetail {
+	    id: number;
+	    user: UserDTO;
+	    service: string;
+	    domain: string;
+	    method: string;
+	    status: string;
+	    tab: string;
+	    statusText: string;
+	    failureReason: string;
+	    currentStep: string;
+	    actionRequired: boolean;
+	    progress?: ProgressDTO;
+	    actions: string[];
+	    sourceSummary: string;
+	    destinationSummary: string;
+	    createdAt: number;
+	    startedAt: number;
+	    completedAt: number;
+	    updatedAt: number;
+	    oldUrl: string;
+	    newUrl: string;
+	    source: EndpointDTO;
+	    destination: EndpointDTO;
+	    options: OptionsDTO;
+	    steps: StepDTO[];
+	    logs: LogDTO[];
+	    files: AttachedFileDTO[];
+	    totalMs: number;
+	    wallMs: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new MigrationDetail(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.user = this.convertValues(source["user"], UserDTO);
+	        this.service = source["service"];
+	        this.domain = source["domain"];
+	        this.method = source["method"];
+	        this.status = source["status"];
+	        this.tab = source["tab"];
+	        this.statusText = source["statusText"];
+	        this.failureReason = source["failureReason"];
+	        this.currentStep = source["currentStep"];
+	        this.actionRequired = source["actionRequired"];
+	        this.progress = this.convertValues(source["progress"], ProgressDTO);
+	        this.actions = source["actions"];
+	        this.sourceSummary = source["sourceSummary"];
+	        this.destinationSummary = source["destinationSummary"];
+	        this.createdAt = source["createdAt"];
+	        this.startedAt = source["startedAt"];
+	        this.completedAt = source["completedAt"];
+	        this.updatedAt = source["updatedAt"];
+	        this.oldUrl = source["oldUrl"];
+	        this.newUrl = source["newUrl"];
+	        this.source = this.convertValues(source["source"], EndpointDTO);
+	        this.destination = this.convertValues(source["destination"], EndpointDTO);
+	        this.options = this.convertValues(source["options"], OptionsDTO);
+	        this.steps = this.convertValues(source["steps"], StepDTO);
+	        this.logs = this.convertValues(source["logs"], LogDTO);
+	        this.files = this.convertValues(source["files"], AttachedFileDTO);
+	        this.totalMs = source["totalMs"];
+	        this.wallMs = source["wallMs"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class EditResult {
+	    detail: MigrationDetail;
+	    changed: string[];
+	    restart: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new EditResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.detail = this.convertValues(source["detail"], MigrationDetail);
+	        this.changed = source["changed"];
+	        this.restart = source["restart"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
 	
 	export class ExportInput {
 	    format: string;
@@ -430,40 +635,6 @@ export namespace service {
 	        this.inProgress = source["inProgress"];
 	        this.failed = source["failed"];
 	        this.successful = source["successful"];
-	    }
-	}
-	export class ProgressDTO {
-	    percent: number;
-	    speed: number;
-	    etaSeconds: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new ProgressDTO(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.percent = source["percent"];
-	        this.speed = source["speed"];
-	        this.etaSeconds = source["etaSeconds"];
-	    }
-	}
-	export class UserDTO {
-	    id: number;
-	    name: string;
-	    email: string;
-	    status: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new UserDTO(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.name = source["name"];
-	        this.email = source["email"];
-	        this.status = source["status"];
 	    }
 	}
 	export class MigrationRow {
@@ -570,140 +741,8 @@ export namespace service {
 		    return a;
 		}
 	}
-	export class LogDTO {
-	    seq: number;
-	    time: number;
-	    level: string;
-	    step: string;
-	    message: string;
 	
-	    static createFrom(source: any = {}) {
-	        return new LogDTO(source);
-	    }
 	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.seq = source["seq"];
-	        this.time = source["time"];
-	        this.level = source["level"];
-	        this.step = source["step"];
-	        this.message = source["message"];
-	    }
-	}
-	export class StepDTO {
-	    id: string;
-	    number: number;
-	    title: string;
-	    state: string;
-	    startedAt: number;
-	    finishedAt: number;
-	    durationMs: number;
-	    error: string;
-	    percent: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new StepDTO(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.number = source["number"];
-	        this.title = source["title"];
-	        this.state = source["state"];
-	        this.startedAt = source["startedAt"];
-	        this.finishedAt = source["finishedAt"];
-	        this.durationMs = source["durationMs"];
-	        this.error = source["error"];
-	        this.percent = source["percent"];
-	    }
-	}
-	export class MigrationDetail {
-	    id: number;
-	    user: UserDTO;
-	    service: string;
-	    domain: string;
-	    method: string;
-	    status: string;
-	    tab: string;
-	    statusText: string;
-	    failureReason: string;
-	    currentStep: string;
-	    actionRequired: boolean;
-	    progress?: ProgressDTO;
-	    actions: string[];
-	    sourceSummary: string;
-	    destinationSummary: string;
-	    createdAt: number;
-	    startedAt: number;
-	    completedAt: number;
-	    updatedAt: number;
-	    oldUrl: string;
-	    newUrl: string;
-	    source: EndpointDTO;
-	    destination: EndpointDTO;
-	    options: OptionsDTO;
-	    steps: StepDTO[];
-	    logs: LogDTO[];
-	    files: AttachedFileDTO[];
-	    totalMs: number;
-	    wallMs: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new MigrationDetail(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.user = this.convertValues(source["user"], UserDTO);
-	        this.service = source["service"];
-	        this.domain = source["domain"];
-	        this.method = source["method"];
-	        this.status = source["status"];
-	        this.tab = source["tab"];
-	        this.statusText = source["statusText"];
-	        this.failureReason = source["failureReason"];
-	        this.currentStep = source["currentStep"];
-	        this.actionRequired = source["actionRequired"];
-	        this.progress = this.convertValues(source["progress"], ProgressDTO);
-	        this.actions = source["actions"];
-	        this.sourceSummary = source["sourceSummary"];
-	        this.destinationSummary = source["destinationSummary"];
-	        this.createdAt = source["createdAt"];
-	        this.startedAt = source["startedAt"];
-	        this.completedAt = source["completedAt"];
-	        this.updatedAt = source["updatedAt"];
-	        this.oldUrl = source["oldUrl"];
-	        this.newUrl = source["newUrl"];
-	        this.source = this.convertValues(source["source"], EndpointDTO);
-	        this.destination = this.convertValues(source["destination"], EndpointDTO);
-	        this.options = this.convertValues(source["options"], OptionsDTO);
-	        this.steps = this.convertValues(source["steps"], StepDTO);
-	        this.logs = this.convertValues(source["logs"], LogDTO);
-	        this.files = this.convertValues(source["files"], AttachedFileDTO);
-	        this.totalMs = source["totalMs"];
-	        this.wallMs = source["wallMs"];
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
 	
 	
 	

@@ -17,6 +17,8 @@ export function CreateMigration(arg1:service.CreateInput):Promise<service.Migrat
 
 export function DeleteMigrations(arg1:Array<number>):Promise<service.BulkResult>;
 
+export function EditMigration(arg1:number,arg2:service.CreateInput):Promise<service.EditResult>;
+
 export function ExportReport(arg1:service.ExportInput):Promise<service.ExportResult>;
 
 export function GetLogs(arg1:number,arg2:number,arg3:number):Promise<Array<service.LogDTO>>;
@@ -51,8 +53,12 @@ export function SaveSettings(arg1:service.Settings):Promise<service.Settings>;
 
 export function StopMigration(arg1:number):Promise<service.MigrationRow>;
 
+export function SwitchToManual(arg1:number):Promise<service.MigrationDetail>;
+
 export function TabCounts():Promise<service.TabCounts>;
 
 export function TestConnection(arg1:string,arg2:service.EndpointInput):Promise<pipeline.ConnectionReport>;
+
+export function TestEditedConnection(arg1:number,arg2:string,arg3:service.EndpointInput):Promise<pipeline.ConnectionReport>;
 
 export function VerifyMigration(arg1:number):Promise<service.VerifyReport>;

@@ -30,6 +30,10 @@ export function DeleteMigrations(arg1) {
   return window['go']['main']['App']['DeleteMigrations'](arg1);
 }
 
+export function EditMigration(arg1, arg2) {
+  return window['go']['main']['App']['EditMigration'](arg1, arg2);
+}
+
 export function ExportReport(arg1) {
   return window['go']['main']['App']['ExportReport'](arg1);
 }
@@ -98,12 +102,20 @@ export function StopMigration(arg1) {
   return window['go']['main']['App']['StopMigration'](arg1);
 }
 
+export function SwitchToManual(arg1) {
+  return window['go']['main']['App']['SwitchToManual'](arg1);
+}
+
 export function TabCounts() {
   return window['go']['main']['App']['TabCounts']();
 }
 
 export function TestConnection(arg1, arg2) {
   return window['go']['main']['App']['TestConnection'](arg1, arg2);
+}
+
+export function TestEditedConnection(arg1, arg2, arg3) {
+  return window['go']['main']['App']['TestEditedConnection'](arg1, arg2, arg3);
 }
 
 export function VerifyMigration(arg1) {

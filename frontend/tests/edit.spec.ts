@@ -1,0 +1,112 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { nextTick } from 'vue'
+import * as api from '../src/api'
+import EditMigrationDialog from '../src/components/EditMigrationDialog.vue'
+import { useUiStore } from '../src/stores/ui'
+import { page, row } from './fixtures'
+
+vi.mock('../src/api', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/api')>()
+  return {
+    ...real,
+    listMigrations: vi.fn(),
+    getMigration: vi.fn(),
+    editMigration: vi.fn(),
+    retryMigration: vi.fn(),
+  }
+})
+
+const ep = (host: string) => ({
+  protocol: 'sftp',
+  host,
+  port: 22,
+  user: 'jane',
+  password: '••••••••',
+  hasPassword: true,
+  hasPrivateKey: false,
+  path: '/home/jane/public_html',
+  hostKey: '',
+  certFingerprint: '',
+  db: {
+    host: '127.0.0.1',
+    port: 3306,
+    user: 'wp',
+    password: '••••••••',
+    hasPassword: true,
+    name: 'wp',
+    sshTunnel: false,
+    fromWpConfig: false,
+  },
+})
+
+function failed(): api.MigrationDetail {
+  return {
+    ...row({
+      method: 'sftp',
+      status: 'failed',
+      tab: 'failed',
+      failureReason: 'Login incorrect on SFTP server',
+      actions: ['show', 'retry', 'retry_from_start', 'mark_successful', 'delete', 'edit'],
+    }),
+    oldUrl: 'http://old.test',
+    newUrl: 'https://example.com',
+    source: ep('old.example.net'),
+    destination: ep('new.example.net'),
+    options: { overwrite: false, freshSalts: false, excludes: [], httpCheck: false, httpIp: '' },
+    steps: [],
+    logs: [],
+    files: [],
+    totalMs: 0,
+    wallMs: 0,
+  } as api.MigrationDetail
+}
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+  vi.clearAllMocks()
+  vi.mocked(api.listMigrations).mockResolvedValue(page([]))
+})
+afterEach(() => {
+  document.body.innerHTML = ''
+})
+
+describe('EditMigrationDialog', () => {
+  it('opens on the stored settings with secrets empty, sends only what was typed, then offers Retry', async () => {
+    vi.mocked(api.getMigration).mockResolvedValue(failed())
+    vi.mocked(api.editMigration).mockResolvedValue({
+      detail: failed(),
+      changed: ['source.password'],
+      restart: false,
+    } as api.EditResult)
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    mount(EditMigrationDialog, { attachTo: document.body, global: { plugins: [pinia] } })
+    const ui = useUiStore()
+    ui.openEdit(12)
+    await flushPromises()
+    await nextTick()
+
+    const host = document.body.querySelector<HTMLInputElement>('input[name="source.host"]')!
+    expect(host.value).toBe('old.example.net')
+    const pw = document.body.querySelector<HTMLInputElement>('input[name="source.password"]')!
+    expect(pw.value).toBe('')
+    expect(pw.placeholder).toBe('Kept: type to replace')
+    pw.value = 'the-new-one'
+    pw.dispatchEvent(new Event('input'))
+    await nextTick()
+
+    document.body.querySelector<HTMLButtonElement>('[data-test="save-edit"]')!.click()
+    await flushPromises()
+    const [id, sent] = vi.mocked(api.editMigration).mock.calls[0]
+    expect(id).toBe(12)
+    expect(sent.source.password).toBe('the-new-one')
+    expect(sent.source.host).toBe('old.example.net')
+    expect(sent.destination.password).toBe('')
+    expect(sent.destination.db.password).toBe('')
+    expect(sent.method).toBe('sftp')
+    expect(ui.editId).toBeNull()
+    expect(ui.confirm?.message).toMatch(/^Retry migration #12 \(example\.com\)\? It resumes/)
+  })
+})
