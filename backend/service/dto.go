@@ -47,9 +47,12 @@ type MigrationRow struct {
 	Status  string  `json:"status"` // queued | running | waiting | failed | successful
 	Tab     string  `json:"tab"`
 	// StatusText is what the Status cell says: "Downloading files… 42%", the failure reason, "Completed".
-	StatusText     string       `json:"statusText"`
-	FailureReason  string       `json:"failureReason"`
-	CurrentStep    string       `json:"currentStep"`
+	StatusText    string `json:"statusText"`
+	FailureReason string `json:"failureReason"`
+	CurrentStep   string `json:"currentStep"`
+	// FailedStep names the step a failed migration stopped at ("Upload files"), for the
+	// Failed tab's "Upload files: Login incorrect…"; empty otherwise.
+	FailedStep     string       `json:"failedStep"`
 	ActionRequired bool         `json:"actionRequired"`
 	Progress       *ProgressDTO `json:"progress"`
 	// Actions are the actions the transition table allows now (migration.Action values).

@@ -145,3 +145,15 @@ func TestSwitchToManualKeepsDestinationAndWaitsForFiles(t *testing.T) {
 	_, err = s.SwitchToManual(ctx, id)
 	require.ErrorIs(t, err, migration.ErrNotAllowed, "a manual migration cannot switch again")
 }
+
+func TestFailedRowNamesItsStep(t *testing.T) {
+	s, _, _ := newTestService(t)
+	id := failedSFTP(t, s)
+	d, err := s.GetMigration(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, "Download files", d.FailedStep)
+	require.Equal(t, "Marked as failed by admin", d.FailureReason)
+	queued, err := s.CreateMigration(context.Background(), sftpInput())
+	require.NoError(t, err)
+	require.Empty(t, queued.FailedStep)
+}

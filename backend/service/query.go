@@ -187,6 +187,9 @@ func rowOf(r store.Record) MigrationRow {
 		SourceSummary:  sourceSummary(m), DestinationSummary: endpointSummary(m.Destination),
 		CreatedAt: unixMS(m.CreatedAt), StartedAt: unixMS(m.StartedAt), CompletedAt: unixMS(m.CompletedAt), UpdatedAt: unixMS(m.UpdatedAt),
 	}
+	if m.Status == migration.StatusFailed && m.CurrentStep.Valid() {
+		row.FailedStep = m.CurrentStep.Title()
+	}
 	if m.Status == migration.StatusRunning {
 		row.Progress = &ProgressDTO{Percent: r.Progress.Percent, Speed: r.Progress.Speed, ETASeconds: r.Progress.ETASeconds}
 	}

@@ -113,6 +113,21 @@ describe('StatusCell', () => {
     expect(w.find('.failed').text()).toContain('Cannot connect to FTP server')
   })
 
+  it('names the step a failed migration stopped at, once', () => {
+    const mk = (failureReason: string) =>
+      mount(StatusCell, {
+        props: {
+          row: row({ tab: 'failed', status: 'failed', failedStep: 'Upload files', failureReason }),
+        },
+      }).find('.failed')
+    expect(mk('Login incorrect on SFTP server').text()).toBe(
+      'Upload files: Login incorrect on SFTP server',
+    )
+    expect(mk('Interrupted: Ferry was closed during Upload files').text()).toBe(
+      'Interrupted: Ferry was closed during Upload files',
+    )
+  })
+
   it('shows Completed with a check in the Successful tab', () => {
     const w = mount(StatusCell, {
       props: { row: row({ tab: 'successful', status: 'successful' }) },

@@ -12,6 +12,7 @@ export function row(over: Partial<MigrationRow> = {}): MigrationRow {
     statusText: 'Waiting for files',
     failureReason: '',
     currentStep: 'wait_for_upload',
+    failedStep: '',
     actionRequired: true,
     progress: undefined as unknown as MigrationRow['progress'],
     actions: ['show', 'stop', 'mark_failed', 'delete', 'attach'],

@@ -1,17 +1,5 @@
 export namespace migration {
 	
-	export enum Tab {
-	    FAILED = "failed",
-	    IN_PROGRESS = "in_progress",
-	    SUCCESSFUL = "successful",
-	}
-	export enum Status {
-	    FAILED = "failed",
-	    QUEUED = "queued",
-	    RUNNING = "running",
-	    SUCCESSFUL = "successful",
-	    WAITING = "waiting",
-	}
 	export enum Method {
 	    FTP = "ftp",
 	    MANUAL = "manual",
@@ -37,6 +25,18 @@ export namespace migration {
 	    FAILED = "failed",
 	    NOT_STARTED = "not_started",
 	    RUNNING = "running",
+	}
+	export enum Tab {
+	    FAILED = "failed",
+	    IN_PROGRESS = "in_progress",
+	    SUCCESSFUL = "successful",
+	}
+	export enum Status {
+	    FAILED = "failed",
+	    QUEUED = "queued",
+	    RUNNING = "running",
+	    SUCCESSFUL = "successful",
+	    WAITING = "waiting",
 	}
 
 }
@@ -444,6 +444,7 @@ export namespace service {
 	    statusText: string;
 	    failureReason: string;
 	    currentStep: string;
+	    failedStep: string;
 	    actionRequired: boolean;
 	    progress?: ProgressDTO;
 	    actions: string[];
@@ -480,6 +481,7 @@ export namespace service {
 	        this.statusText = source["statusText"];
 	        this.failureReason = source["failureReason"];
 	        this.currentStep = source["currentStep"];
+	        this.failedStep = source["failedStep"];
 	        this.actionRequired = source["actionRequired"];
 	        this.progress = this.convertValues(source["progress"], ProgressDTO);
 	        this.actions = source["actions"];
@@ -648,6 +650,7 @@ export namespace service {
 	    statusText: string;
 	    failureReason: string;
 	    currentStep: string;
+	    failedStep: string;
 	    actionRequired: boolean;
 	    progress?: ProgressDTO;
 	    actions: string[];
@@ -674,6 +677,7 @@ export namespace service {
 	        this.statusText = source["statusText"];
 	        this.failureReason = source["failureReason"];
 	        this.currentStep = source["currentStep"];
+	        this.failedStep = source["failedStep"];
 	        this.actionRequired = source["actionRequired"];
 	        this.progress = this.convertValues(source["progress"], ProgressDTO);
 	        this.actions = source["actions"];
