@@ -128,6 +128,15 @@ type Options struct {
 	// HTTPCheck asks Validate to GET the new URL; HTTPIP optionally overrides DNS for it.
 	HTTPCheck bool
 	HTTPIP    string
+	// Replacements are the admin's extra find → replace pairs, applied to every database
+	// value after the URL rewrite (an old CDN host, the bare old domain, an e-mail domain).
+	Replacements []Replacement `json:",omitempty"`
+}
+
+// Replacement is one extra find → replace pair.
+type Replacement struct {
+	Find    string
+	Replace string
 }
 
 // Migration is one site moving from one source to one destination.

@@ -149,7 +149,7 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	if oldURL == "" {
 		oldURL = res.OldURL
 	}
-	rw, err := wordpress.NewReplacer(oldURL, m.NewURL)
+	rw, err := newReplacer(oldURL, m)
 	if err != nil {
 		return migration.Fail("Invalid site URL", err)
 	}

@@ -31,7 +31,8 @@ func (s *Service) CreateMigration(ctx context.Context, in CreateInput) (Migratio
 		User:    migration.User{ID: in.UserID, Name: in.UserName, Email: in.UserEmail, Status: migration.UserActive},
 		Service: in.Service, Domain: in.Domain, Method: method, OldURL: in.OldURL, NewURL: in.NewURL,
 		Options: migration.Options{Overwrite: in.Options.Overwrite, FreshSalts: in.Options.FreshSalts,
-			Excludes: in.Options.Excludes, HTTPCheck: in.Options.HTTPCheck, HTTPIP: in.Options.HTTPIP},
+			Excludes: in.Options.Excludes, HTTPCheck: in.Options.HTTPCheck, HTTPIP: in.Options.HTTPIP,
+			Replacements: replacementsOf(in.Options.Replacements)},
 	}
 	var err error
 	if method.Automatic() {

@@ -154,6 +154,8 @@ type OptionsDTO struct {
 	Excludes   []string `json:"excludes"`
 	HTTPCheck  bool     `json:"httpCheck"`
 	HTTPIP     string   `json:"httpIp"`
+	// Replacements are extra find → replace pairs applied after the URL rewrite.
+	Replacements []ReplacementDTO `json:"replacements"`
 }
 
 // DatabaseInput is a database as typed in the form (password in clear, once).
@@ -200,4 +202,10 @@ type CreateInput struct {
 type BulkResult struct {
 	Done   []int64          `json:"done"`
 	Failed map[int64]string `json:"failed"`
+}
+
+// ReplacementDTO is one extra find → replace pair of the form and the report.
+type ReplacementDTO struct {
+	Find    string `json:"find"`
+	Replace string `json:"replace"`
 }

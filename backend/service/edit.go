@@ -78,7 +78,8 @@ func (s *Service) EditMigration(ctx context.Context, id int64, in CreateInput) (
 	m := rec.Migration
 	m.Service, m.Domain, m.OldURL, m.NewURL = in.Service, in.Domain, in.OldURL, in.NewURL
 	m.Options = migration.Options{Overwrite: in.Options.Overwrite, FreshSalts: in.Options.FreshSalts,
-		Excludes: in.Options.Excludes, HTTPCheck: in.Options.HTTPCheck, HTTPIP: in.Options.HTTPIP}
+		Excludes: in.Options.Excludes, HTTPCheck: in.Options.HTTPCheck, HTTPIP: in.Options.HTTPIP,
+		Replacements: replacementsOf(in.Options.Replacements)}
 	if rec.Method.Automatic() {
 		if m.Source, err = s.sealEndpoint(in.Source); err != nil {
 			return EditResult{}, fail(err, "edit migration %d", id)
@@ -169,7 +170,8 @@ func (s *Service) openInput(rec store.Record) (CreateInput, error) {
 	in := CreateInput{Method: string(rec.Method), UserID: rec.User.ID, UserName: rec.User.Name, UserEmail: rec.User.Email,
 		Service: rec.Service, Domain: rec.Domain, OldURL: rec.OldURL, NewURL: rec.NewURL,
 		Options: OptionsDTO{Overwrite: rec.Options.Overwrite, FreshSalts: rec.Options.FreshSalts,
-			Excludes: append([]string{}, rec.Options.Excludes...), HTTPCheck: rec.Options.HTTPCheck, HTTPIP: rec.Options.HTTPIP}}
+			Excludes: append([]string{}, rec.Options.Excludes...), HTTPCheck: rec.Options.HTTPCheck, HTTPIP: rec.Options.HTTPIP,
+			Replacements: replacementDTOs(rec.Options.Replacements)}}
 	for _, side := range []struct {
 		dst *EndpointInput
 		src migration.Endpoint
@@ -249,6 +251,9 @@ func changedFields(old, in CreateInput) []string {
 	if len(oo.Excludes) == 0 && len(no.Excludes) == 0 {
 		oo.Excludes, no.Excludes = nil, nil
 	}
+	if len(oo.Replacements) == 0 && len(no.Replacements) == 0 {
+		oo.Replacements, no.Replacements = nil, nil
+	}
 	add("options", oo, no)
 	return out
 }
@@ -304,4 +309,20 @@ func (s *Service) TestEditedConnection(ctx context.Context, id int64, side strin
 		keepSecrets(&in, old.Destination)
 	}
 	return s.TestConnection(ctx, side, in)
+}
+
+func replacementsOf(in []ReplacementDTO) []migration.Replacement {
+	var out []migration.Replacement
+	for _, r := range in {
+		out = append(out, migration.Replacement{Find: r.Find, Replace: r.Replace})
+	}
+	return out
+}
+
+func replacementDTOs(in []migration.Replacement) []ReplacementDTO {
+	out := []ReplacementDTO{}
+	for _, r := range in {
+		out = append(out, ReplacementDTO{Find: r.Find, Replace: r.Replace})
+	}
+	return out
 }

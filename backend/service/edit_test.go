@@ -157,3 +157,29 @@ func TestFailedRowNamesItsStep(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, queued.FailedStep)
 }
+
+func TestExtraReplacementsAreKeptAndChecked(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := context.Background()
+	in := sftpInput()
+	in.Options.Replacements = []ReplacementDTO{{Find: "cdn.old-host.net", Replace: "static.example.com"}}
+	d, err := s.CreateMigration(ctx, in)
+	require.NoError(t, err)
+	require.Equal(t, in.Options.Replacements, d.Options.Replacements)
+
+	in.Options.Replacements = []ReplacementDTO{{Find: "", Replace: "x"}, {Find: "same", Replace: "same"}}
+	_, err = s.CreateMigration(ctx, in)
+	fields := fieldsOf(t, err)
+	require.Contains(t, fields, "options.replacements.0")
+	require.Contains(t, fields, "options.replacements.1")
+
+	// Adding a pair to a failed migration is a change that restarts it (values imported
+	// before were not rewritten with it).
+	id := failedSFTP(t, s)
+	in = sftpInput()
+	in.Options.Replacements = []ReplacementDTO{{Find: "@old.test", Replace: "@example.net"}}
+	res, err := s.EditMigration(ctx, id, in)
+	require.NoError(t, err)
+	require.Equal(t, []string{"options"}, res.Changed)
+	require.True(t, res.Restart)
+}

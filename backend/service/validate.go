@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"ferry/backend/migration"
+	"ferry/backend/wordpress"
 )
 
 // dbNameRe is what MySQL accepts in an unquoted database name; Ferry refuses the rest so
@@ -86,6 +87,22 @@ func validateCreate(in *CreateInput) fieldErrors {
 	checkEndpoint(fe, "destination", &in.Destination, method, false)
 	if in.Options.HTTPIP != "" && net.ParseIP(in.Options.HTTPIP) == nil {
 		fe.add("options.httpIp", "Enter an IPv4 or IPv6 address, or leave it empty.")
+	}
+	for i, r := range in.Options.Replacements {
+		key := fmt.Sprintf("options.replacements.%d", i)
+		switch {
+		case r.Find == "":
+			fe.add(key, "Enter the text to find, or remove this pair.")
+		case r.Find == r.Replace:
+			fe.add(key, fmt.Sprintf("%q would be replaced with itself.", r.Find))
+		case len(r.Find) > 500 || len(r.Replace) > 500:
+			fe.add(key, "Keep each side under 500 characters.")
+		case strings.Contains(in.OldURL, r.Find) && strings.Contains(r.Find, "//"):
+			fe.add(key, "The old site URL is already rewritten to the new one; add only other text here.")
+		}
+	}
+	if len(in.Options.Replacements) > wordpress.MaxExtras {
+		fe.add("options.replacements", fmt.Sprintf("At most %d extra replacements.", wordpress.MaxExtras))
 	}
 	for i, p := range in.Options.Excludes {
 		if _, err := path.Match(strings.ReplaceAll(p, "**", "*"), ""); err != nil || strings.TrimSpace(p) == "" {

@@ -52,6 +52,7 @@ type Replacer struct {
 	oldPort string
 	oldPath string // without trailing slash; "" at the root
 	forms   []form
+	extras  []*extra // the admin's extra pairs (extras.go)
 
 	mu      sync.Mutex
 	columns map[column]*ColumnStats
@@ -92,6 +93,8 @@ type Stats struct {
 	Broken int64 `json:"broken"`
 	// BrokenSamples names up to 20 distinct "table.column" holding broken values.
 	BrokenSamples []string `json:"brokenSamples"`
+	// Extras counts each of the admin's extra find → replace pairs (also in Replacements).
+	Extras []ExtraStats `json:"extras,omitempty"`
 }
 
 // NewReplacer prepares the rewrite of oldURL (the source site's URL, for example
@@ -170,7 +173,13 @@ func parseSiteURL(s string) (*url.URL, error) {
 // least one: the bare old host, which is spelled the same in plain text, JSON and
 // URL-encoding. The import stream skips values holding none without calling
 // RewriteString.
-func (r *Replacer) Needles() [][]byte { return [][]byte{bytes.Clone(r.needle)} }
+func (r *Replacer) Needles() [][]byte {
+	out := [][]byte{bytes.Clone(r.needle)}
+	for _, e := range r.extras {
+		out = append(out, bytes.Clone(e.find))
+	}
+	return out
+}
 
 // RewriteString rewrites one database value (the unescaped content of one SQL string
 // literal) of table.column and reports whether it changed. value is never modified; a
@@ -187,7 +196,7 @@ func (r *Replacer) RewriteString(table, col string, value []byte) ([]byte, bool)
 // stream can reuse one buffer for every value. When the value does not change it returns
 // dst as it was and false.
 func (r *Replacer) AppendRewriteString(dst []byte, table, col string, value []byte) ([]byte, bool) {
-	if !bytes.Contains(value, r.needle) {
+	if !r.mayChange(value) {
 		return dst, false
 	}
 	out, n, broken := r.appendRewrite(dst, value)
@@ -232,7 +241,7 @@ func containsString(list []string, s string) bool {
 // Rewrite rewrites one value without counting it: the result, how many URLs were
 // rewritten, and whether the value is a damaged serialized value (then out is value).
 func (r *Replacer) Rewrite(value []byte) (out []byte, n int, broken bool) {
-	if !bytes.Contains(value, r.needle) {
+	if !r.mayChange(value) {
 		return value, 0, false
 	}
 	out, n, broken = r.appendRewrite(nil, value)
@@ -247,6 +256,9 @@ func (r *Replacer) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := Stats{Broken: r.broken, BrokenSamples: append([]string(nil), r.samples...)}
+	if len(r.extras) > 0 {
+		s.Extras = r.extraStats()
+	}
 	for _, c := range r.columns {
 		s.Columns = append(s.Columns, *c)
 		s.Values += c.Values
@@ -320,7 +332,7 @@ func init() {
 // rewriteString rewrites one string of a serialized value, recursing into strings that
 // are serialized themselves.
 func (p *serialPass) rewriteString(s []byte) ([]byte, bool) {
-	if p.broken || !bytes.Contains(s, p.r.needle) {
+	if p.broken || !p.r.mayChange(s) {
 		return s, false
 	}
 	out, n, broken := p.r.appendRewrite(p.scratch[:0], s)
@@ -341,8 +353,26 @@ func isTrimmed(c byte) bool {
 }
 
 // appendText appends b to dst with every URL of the old site rewritten, in plain, JSON or
-// URL-encoded text, and says how many it rewrote; when none, dst comes back as it was.
+// URL-encoded text, then the admin's extra pairs applied, and says how many replacements
+// it made; when none, dst comes back as it was.
 func (r *Replacer) appendText(dst, b []byte) ([]byte, int) {
+	out, n := r.appendURLs(dst, b)
+	if len(r.extras) == 0 {
+		return out, n
+	}
+	cur := b
+	if n > 0 {
+		cur = out[len(dst):]
+	}
+	res, m := r.appendExtras(dst[:len(dst):len(dst)], cur)
+	if m == 0 {
+		return out, n
+	}
+	return res, n + m
+}
+
+// appendURLs is appendText for the old site's URLs alone.
+func (r *Replacer) appendURLs(dst, b []byte) ([]byte, int) {
 	out := dst
 	n, last, i := 0, 0, 0
 	for {

@@ -54,7 +54,14 @@ function failed(): api.MigrationDetail {
     newUrl: 'https://example.com',
     source: ep('old.example.net'),
     destination: ep('new.example.net'),
-    options: { overwrite: false, freshSalts: false, excludes: [], httpCheck: false, httpIp: '' },
+    options: {
+      overwrite: false,
+      freshSalts: false,
+      excludes: [],
+      httpCheck: false,
+      httpIp: '',
+      replacements: [],
+    },
     steps: [],
     logs: [],
     files: [],
@@ -97,6 +104,18 @@ describe('EditMigrationDialog', () => {
     pw.dispatchEvent(new Event('input'))
     await nextTick()
 
+    document.body.querySelector<HTMLButtonElement>('[data-test="add-replacement"]')!.click()
+    await nextTick()
+    for (const [name, value] of [
+      ['options.replacements.0.find', 'cdn.old-host.net'],
+      ['options.replacements.0.replace', 'static.example.com'],
+    ]) {
+      const el = document.body.querySelector<HTMLInputElement>(`input[name="${name}"]`)!
+      el.value = value
+      el.dispatchEvent(new Event('input'))
+    }
+    await nextTick()
+
     document.body.querySelector<HTMLButtonElement>('[data-test="save-edit"]')!.click()
     await flushPromises()
     const [id, sent] = vi.mocked(api.editMigration).mock.calls[0]
@@ -106,6 +125,9 @@ describe('EditMigrationDialog', () => {
     expect(sent.destination.password).toBe('')
     expect(sent.destination.db.password).toBe('')
     expect(sent.method).toBe('sftp')
+    expect(sent.options.replacements).toEqual([
+      { find: 'cdn.old-host.net', replace: 'static.example.com' },
+    ])
     expect(ui.editId).toBeNull()
     expect(ui.confirm?.message).toMatch(/^Retry migration #12 \(example\.com\)\? It resumes/)
   })

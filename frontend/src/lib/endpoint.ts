@@ -118,3 +118,10 @@ export function endpointModel(d: EndpointDTO): EndpointModel {
     },
   }
 }
+
+/** replacementsInput drops empty rows of the extra replacements and keeps the rest as typed. */
+export function replacementsInput(
+  pairs: { find: string; replace: string }[],
+): { find: string; replace: string }[] {
+  return pairs.filter((p) => p.find !== '' || p.replace !== '').map((p) => ({ ...p }))
+}

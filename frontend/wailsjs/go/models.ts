@@ -1,24 +1,5 @@
 export namespace migration {
 	
-	export enum Method {
-	    FTP = "ftp",
-	    MANUAL = "manual",
-	    SFTP = "sftp",
-	}
-	export enum Action {
-	    ATTACH = "attach",
-	    CONTINUE_IMPORT = "continue_import",
-	    DELETE = "delete",
-	    EDIT = "edit",
-	    MARK_FAILED = "mark_failed",
-	    MARK_SUCCESSFUL = "mark_successful",
-	    RETRY = "retry",
-	    RETRY_FROM_START = "retry_from_start",
-	    SHOW = "show",
-	    STOP = "stop",
-	    SWITCH_TO_MANUAL = "switch_to_manual",
-	    VERIFY = "verify",
-	}
 	export enum StepState {
 	    ACTION_REQUIRED = "action_required",
 	    COMPLETED = "completed",
@@ -37,6 +18,25 @@ export namespace migration {
 	    RUNNING = "running",
 	    SUCCESSFUL = "successful",
 	    WAITING = "waiting",
+	}
+	export enum Method {
+	    FTP = "ftp",
+	    MANUAL = "manual",
+	    SFTP = "sftp",
+	}
+	export enum Action {
+	    ATTACH = "attach",
+	    CONTINUE_IMPORT = "continue_import",
+	    DELETE = "delete",
+	    EDIT = "edit",
+	    MARK_FAILED = "mark_failed",
+	    MARK_SUCCESSFUL = "mark_successful",
+	    RETRY = "retry",
+	    RETRY_FROM_START = "retry_from_start",
+	    SHOW = "show",
+	    STOP = "stop",
+	    SWITCH_TO_MANUAL = "switch_to_manual",
+	    VERIFY = "verify",
 	}
 
 }
@@ -132,12 +132,27 @@ export namespace service {
 	        this.failed = source["failed"];
 	    }
 	}
+	export class ReplacementDTO {
+	    find: string;
+	    replace: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ReplacementDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.find = source["find"];
+	        this.replace = source["replace"];
+	    }
+	}
 	export class OptionsDTO {
 	    overwrite: boolean;
 	    freshSalts: boolean;
 	    excludes: string[];
 	    httpCheck: boolean;
 	    httpIp: string;
+	    replacements: ReplacementDTO[];
 	
 	    static createFrom(source: any = {}) {
 	        return new OptionsDTO(source);
@@ -150,7 +165,26 @@ export namespace service {
 	        this.excludes = source["excludes"];
 	        this.httpCheck = source["httpCheck"];
 	        this.httpIp = source["httpIp"];
+	        this.replacements = this.convertValues(source["replacements"], ReplacementDTO);
 	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 	export class DatabaseInput {
 	    host: string;
@@ -745,6 +779,7 @@ export namespace service {
 		    return a;
 		}
 	}
+	
 	
 	
 	
