@@ -187,7 +187,9 @@ var acceptCases = []acceptCase{
 			require.Equal(t, "4", scalar(t, db, "SELECT COUNT(*) FROM wp_options"))
 		}},
 	{name: "drop and create if not exists", head: "DROP TABLE IF EXISTS `wp_options`;\n", tail: "DROP TABLE IF EXISTS `wp_links`;\nCREATE TABLE IF NOT EXISTS `wp_links` (`link_id` int PRIMARY KEY) ENGINE=MyISAM;\n",
-		check: func(t *testing.T, db *DB) { require.Equal(t, "2", scalar(t, db, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")) }},
+		check: func(t *testing.T, db *DB) {
+			require.Equal(t, "2", scalar(t, db, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"))
+		}},
 	{name: "create index", tail: "CREATE INDEX `autoload` ON `wp_options` (`autoload`);\n",
 		check: func(t *testing.T, db *DB) {
 			require.Equal(t, "1", scalar(t, db, "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME='autoload'"))

@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"ferry/backend/archive"
 	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/store"
@@ -53,6 +56,14 @@ func (p *Pipeline) openAttachedSQL(ctx context.Context, m migration.Migration) (
 	if err != nil {
 		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
 	}
+	// checked again here: the dump may have been replaced while the files were extracted
+	zipPath, err := p.attached(ctx, m.ID, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := p.gateManual(ctx, m, zipPath); err != nil {
+		return nil, 0, err
+	}
 	rc, _, err := archive.OpenSQL(path)
 	if err != nil {
 		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
@@ -66,6 +77,9 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
 	zipPath, err := p.attached(ctx, m.ID, true)
 	if err != nil {
+		return err
+	}
+	if err := p.gateManual(ctx, m, zipPath); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(p.StagingDir(m.ID), 0o700); err != nil {
@@ -150,4 +164,73 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// CheckDumpFile runs the import's guard (mysqldb.CheckDump) over the whole attached dump,
+// as Verify must: it returns nil exactly when Import would not refuse it. A refusal names
+// the file. database is the destination database.
+func CheckDumpFile(ctx context.Context, path, database string) (mysqldb.DumpCheck, error) {
+	rc, _, err := archive.OpenSQL(path)
+	if err != nil {
+		return mysqldb.DumpCheck{}, err
+	}
+	defer rc.Close()
+	dc, err := mysqldb.CheckDump(ctx, rc, database)
+	var re *mysqldb.RefusedError
+	if errors.As(err, &re) {
+		re.File = filepath.Base(path)
+	}
+	return dc, err
+}
+
+// FingerprintFiles fingerprints the attached site zip and dump.
+func FingerprintFiles(zipPath, sqlPath string) (VerifiedFiles, error) {
+	var v VerifiedFiles
+	var err error
+	if v.Zip, err = archive.FingerprintZip(zipPath); err != nil {
+		return v, err
+	}
+	v.SQL, err = archive.FingerprintDump(sqlPath)
+	return v, err
+}
+
+// ErrChangedAfterVerify reports an attached file that is not the one Verify checked.
+var ErrChangedAfterVerify = errors.New("attached file changed after Verify")
+
+// CheckUnchanged refuses attached files that differ from what Verify fingerprinted.
+func CheckUnchanged(verified *VerifiedFiles, zipPath, sqlPath string) error {
+	if verified == nil {
+		return fmt.Errorf("%w: no Verify on record: Verify again", ErrChangedAfterVerify)
+	}
+	now, err := FingerprintFiles(zipPath, sqlPath)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: an attached file cannot be read (%v): attach it and Verify again", ErrChangedAfterVerify, err)
+	case !now.SQL.Same(verified.SQL):
+		return fmt.Errorf("%w: %s changed after Verify: Verify again", ErrChangedAfterVerify, now.SQL.Name)
+	case !now.Zip.Same(verified.Zip):
+		return fmt.Errorf("%w: %s changed after Verify: Verify again", ErrChangedAfterVerify, now.Zip.Name)
+	}
+	return nil
+}
+
+// gateManual runs before anything of a manual migration is written to the destination:
+// the attached files must be those Verify passed.
+func (p *Pipeline) gateManual(ctx context.Context, m migration.Migration, zipPath string) error {
+	sqlPath, err := p.attached(ctx, m.ID, false)
+	if err != nil {
+		return err
+	}
+	res, err := p.load(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if err := CheckUnchanged(res.Verified, zipPath, sqlPath); err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return migration.Fail(msg, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"ferry/backend/archive"
@@ -149,6 +150,19 @@ func (s *Service) VerifyMigration(ctx context.Context, id int64) (VerifyReport, 
 	if err != nil {
 		return rep, fail(err, "verify migration %d", id)
 	}
+	// the statement guard the import runs, over the whole dump: Verify passes only what
+	// the import accepts (one guard, two callers)
+	var guardErr error
+	if sr.OK() {
+		dc, err := pipeline.CheckDumpFile(ctx, sqlPath, rec.Destination.DB.Name)
+		if ctx.Err() != nil {
+			return rep, fail(ctx.Err(), "verify migration %d", id)
+		}
+		guardErr = err
+		for _, n := range dc.Notes {
+			sr.Found = append(sr.Found, "On import: "+n)
+		}
+	}
 	report(total)
 	rep.Found = append(append(rep.Found, zr.Found...), sr.Found...)
 	for _, p := range zr.Problems {
@@ -157,7 +171,16 @@ func (s *Service) VerifyMigration(ctx context.Context, id int64) (VerifyReport, 
 	for _, p := range sr.Problems {
 		rep.Problems = append(rep.Problems, VerifyProblem{Message: p.Message, Warning: p.Warning, File: "sql"})
 	}
-	rep.OK = zr.OK() && sr.OK()
+	if guardErr != nil {
+		rep.Problems = append(rep.Problems, VerifyProblem{Message: guardErr.Error(), File: "sql"})
+	}
+	prefixOK := true
+	if zr.TablePrefix != "" && sr.Prefix != "" && zr.TablePrefix != sr.Prefix {
+		prefixOK = false
+		rep.Problems = append(rep.Problems, VerifyProblem{File: "sql", Message: fmt.Sprintf(
+			"The dump's WordPress tables use the prefix '%s', but wp-config.php in the zip sets $table_prefix = '%s': the site would not find its tables. Attach the zip and the dump of the same site, or correct $table_prefix in wp-config.php, then Verify again.", sr.Prefix, zr.TablePrefix)})
+	}
+	rep.OK = zr.OK() && sr.OK() && guardErr == nil && prefixOK
 	rep.WordPressVersion, rep.Files, rep.Bytes = zr.WPVersion, zr.Files, zr.TotalSize
 	rep.TablePrefix, rep.Tables, rep.SiteURL = sr.Prefix, len(sr.Tables), sr.SiteURL
 	rep.VerifiedAt = time.Now().UnixMilli()
@@ -181,6 +204,14 @@ func (s *Service) VerifyMigration(ctx context.Context, id int64) (VerifyReport, 
 	}
 	res.WordPressVersion, res.TablePrefix, res.OldURL = rep.WordPressVersion, rep.TablePrefix, sr.SiteURL
 	res.SourceFiles, res.SourceBytes, res.SourceTables, res.SourceRows = int64(zr.Files), zr.TotalSize, len(sr.Tables), sr.Rows
+	res.Verified = nil
+	if rep.OK {
+		v, err := pipeline.FingerprintFiles(zipPath, sqlPath)
+		if err != nil {
+			return rep, fail(err, "verify migration %d", id)
+		}
+		res.Verified = &v
+	}
 	raw, err := json.Marshal(res)
 	if err == nil {
 		err = s.st.SetResults(ctx, id, raw)
@@ -227,6 +258,33 @@ func (s *Service) ContinueImport(ctx context.Context, id int64) (MigrationRow, e
 	}
 	if err := migration.Allowed(rec.Facts(), migration.ActionContinueImport); err != nil {
 		return MigrationRow{}, fail(err, "continue migration %d", id)
+	}
+	// the files must be those Verify passed: a zip or dump replaced or edited since is
+	// refused before anything is queued
+	res := pipeline.Results{}
+	if raw, err := s.st.Results(ctx, id); err == nil && len(raw) > 0 {
+		_ = json.Unmarshal(raw, &res)
+	}
+	files, err := s.st.Files(ctx, id)
+	if err != nil {
+		return MigrationRow{}, fail(err, "continue migration %d", id)
+	}
+	var zipPath, sqlPath string
+	for _, f := range files {
+		if f.Kind == store.FileSiteZip {
+			zipPath = f.Path
+		} else {
+			sqlPath = f.Path
+		}
+	}
+	if err := pipeline.CheckUnchanged(res.Verified, zipPath, sqlPath); err != nil {
+		msg := strings.TrimPrefix(err.Error(), pipeline.ErrChangedAfterVerify.Error()+": ")
+		_, _ = s.AppendLog(ctx, id, store.LevelError, migration.StepWaitForUpload, msg)
+		if serr := s.st.SetAttachment(ctx, id, zipPath != "" && sqlPath != "", false); serr != nil {
+			return MigrationRow{}, fail(serr, "continue migration %d", id)
+		}
+		s.changed(id, rec.Status, rec.CurrentStep, false)
+		return MigrationRow{}, &Error{Code: CodeConflict, Message: msg}
 	}
 	now := time.Now()
 	wait := migration.StepRecord{Step: migration.StepWaitForUpload, State: migration.StepCompleted, StartedAt: rec.CreatedAt, FinishedAt: now}
