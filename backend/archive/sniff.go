@@ -146,11 +146,15 @@ func sniffGzip(f *os.File, p string) (Kind, error) {
 func sniffZip(f *os.File, size int64, p string) (Kind, error) {
 	zr, err := zip.NewReader(f, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return Unknown, fmt.Errorf("File extraction failed: '%s' is corrupt (its central directory cannot be read, the file is truncated or not a zip): %w", displayName(p), ErrCorrupt)
+		return Unknown, fmt.Errorf("'%s' is corrupt (its central directory cannot be read, the file is truncated or not a zip): %w", displayName(p), ErrCorrupt)
 	}
 	main := sqlEntry(zr)
 	if main == nil {
 		return SiteZip, nil
+	}
+	if dumps := sqlEntries(zr); len(dumps) > 1 {
+		return Unknown, fmt.Errorf("'%s' holds %d database dumps ('%s' and '%s'), and Ferry would have to guess which to import; zip only the site's dump, or attach it alone: %w",
+			displayName(p), len(dumps), displayName(dumps[0].Name), displayName(dumps[1].Name), ErrDuplicate)
 	}
 	rc, err := main.Open()
 	if err != nil {
@@ -173,8 +177,9 @@ func sniffZip(f *os.File, size int64, p string) (Kind, error) {
 func sqlEntry(zr *zip.Reader) *zip.File {
 	var best *zip.File
 	for _, f := range zr.File {
-		name := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
-		if isMetadata(name) || strings.HasSuffix(name, "/") {
+		orig := strings.ReplaceAll(f.Name, `\`, "/")
+		name := strings.ToLower(orig)
+		if isMetadata(orig) || isMetadata(name) || strings.HasSuffix(name, "/") {
 			continue
 		}
 		if strings.HasSuffix(name, "wp-includes/version.php") || path.Base(name) == "wp-config.php" {
@@ -185,6 +190,19 @@ func sqlEntry(zr *zip.Reader) *zip.File {
 		}
 	}
 	return best
+}
+
+// sqlEntries lists the .sql entries of a zip holding no WordPress tree.
+func sqlEntries(zr *zip.Reader) []*zip.File {
+	var out []*zip.File
+	for _, f := range zr.File {
+		orig := strings.ReplaceAll(f.Name, `\`, "/")
+		name := strings.ToLower(orig)
+		if !isMetadata(orig) && !isMetadata(name) && !strings.HasSuffix(name, "/") && strings.HasSuffix(name, ".sql") {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 type verdict int
@@ -204,7 +222,7 @@ var sqlStarts = []string{"--", "/*", "#", "create", "drop", "set", "insert", "lo
 // rules it out) and, after an optional BOM and blank lines, start with a comment or a
 // statement. complete says head is the whole file.
 func sqlVerdict(head []byte, complete bool) verdict {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	head = bytes.TrimPrefix(decodeHead(head, complete), []byte("\xef\xbb\xbf"))
 	if bytes.IndexByte(head, 0) >= 0 {
 		return sqlNo
 	}

@@ -152,5 +152,5 @@ func openSQL(path string, on func(int64)) (io.ReadCloser, Kind, int64, error) {
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
-	return &multiCloser{Reader: br, closers: append(closers, f)}, k, st.Size(), nil
+	return &multiCloser{Reader: toUTF8(br), closers: append(closers, f)}, k, st.Size(), nil
 }

@@ -144,7 +144,7 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 		}
 		var pe *archive.ProblemsError
 		if errors.As(err, &pe) {
-			return migration.Fail("File extraction failed: "+firstLine(pe.Error()), err)
+			return migration.Fail("File extraction failed: "+filepath.Base(zipPath)+": "+firstLine(pe.Error()), err)
 		}
 		if errors.Is(err, transfer.ErrNoSpace) {
 			return migration.Fail("Insufficient disk space on destination", err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/require"
 
@@ -218,4 +219,40 @@ func TestManualVerifyRefusesPrefixMismatch(t *testing.T) {
 	}
 	require.Contains(t, strings.Join(msgs, "\n"), "The dump's WordPress tables use the prefix 'wp_', but wp-config.php in the zip sets $table_prefix = 'shop_'")
 	g.requireUntouched(t)
+}
+
+// TestManualImportsConvertedDumps: a UTF-16 dump with a BOM and an old latin1 MyISAM dump
+// pass Verify and import with their text intact.
+func TestManualImportsConvertedDumps(t *testing.T) {
+	h := newHarness(t)
+	table := "CREATE TABLE `wp_posts` (\n  `ID` bigint PRIMARY KEY,\n  `post_content` varchar(100)\n) ENGINE=MyISAM DEFAULT CHARSET=latin1;\n"
+	u16 := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(strings.Replace(gateDump, "INSERT INTO `wp_posts` VALUES (1,'see http://old.test/a');\n", "INSERT INTO `wp_posts` VALUES (1,'Caf\u00e9 \U0001F600');\n", 1))) {
+		u16 = append(u16, byte(u), byte(u>>8))
+	}
+	latin1 := "-- MySQL dump 10.13  Distrib 5.1.73, for debian-linux-gnu (x86_64)\n/*!40101 SET NAMES latin1 */;\n" +
+		strings.Replace(strings.Replace(gateDump, "CREATE TABLE `wp_posts` (`ID` bigint PRIMARY KEY, `post_content` longtext);\n", table, 1),
+			"INSERT INTO `wp_posts` VALUES (1,'see http://old.test/a');\n", "INSERT INTO `wp_posts` VALUES (1,'Caf\xe9 \x80');\n", 1) +
+		"-- Dump completed on 2012-01-01 10:00:00\n"
+	for _, c := range []struct {
+		name, dump, hex string
+	}{
+		{"utf-16", string(u16), "436166C3A920F09F9880"},
+		{"latin1", latin1, "436166E92080"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := newGate(t, h, gateSite(t, "wp_"), c.dump)
+			ctx := context.Background()
+			rep, err := h.svc.VerifyMigration(ctx, g.id)
+			require.NoError(t, err)
+			require.True(t, rep.OK, "%+v", rep.Problems)
+			_, err = h.svc.ContinueImport(ctx, g.id)
+			require.NoError(t, err)
+			d := h.waitDone(t, g.id)
+			require.NotEqual(t, "waiting", d.Status)
+			var hex string
+			require.NoError(t, g.db.QueryRow("SELECT HEX(post_content) FROM wp_posts WHERE ID = 1").Scan(&hex))
+			require.Equal(t, c.hex, hex, "the text bytes as the source had them")
+		})
+	}
 }
