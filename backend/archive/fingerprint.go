@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 )
 
 // Fingerprint identifies an attached file as Verify saw it, so that Continue Import can
@@ -95,4 +96,33 @@ func directoryOffset(f io.ReaderAt, size int64) (int64, error) {
 		return min(int64(binary.LittleEndian.Uint64(r[48:])), rec), nil
 	}
 	return 0, fmt.Errorf("no end of central directory record: %w", ErrCorrupt)
+}
+
+var splitPartRe = regexp.MustCompile(`(?i)\.z[0-9]{2,}$`)
+
+// splitZip reports one part of a split (spanned) zip archive: a .z01 part, which starts
+// with the spanning marker, or the closing .zip part, whose end record names another disk.
+func splitZip(f io.ReaderAt, size int64, name string) bool {
+	var head [4]byte
+	if _, err := f.ReadAt(head[:], 0); err == nil && binary.LittleEndian.Uint32(head[:]) == 0x08074b50 {
+		return true
+	}
+	if splitPartRe.MatchString(name) {
+		return true
+	}
+	tail := min(size, 22+65535)
+	buf := make([]byte, tail)
+	if _, err := f.ReadAt(buf, size-tail); err != nil && err != io.EOF {
+		return false
+	}
+	for i := len(buf) - 22; i >= 0; i-- {
+		if binary.LittleEndian.Uint32(buf[i:]) == 0x06054b50 {
+			return binary.LittleEndian.Uint16(buf[i+4:]) != 0 || binary.LittleEndian.Uint16(buf[i+6:]) != 0
+		}
+	}
+	return false
+}
+
+func splitZipMessage(name string) string {
+	return fmt.Sprintf("'%s' is one part of a split zip archive (.z01, .z02, … and .zip), which Ferry cannot read; join the parts into one file (zip -s 0 site.zip --out whole.zip) or zip the site again as a single file, then attach it", displayName(name))
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -134,4 +135,45 @@ func TestDumpEncodingsAreConverted(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, rep.OK(), "%v", rep.Err())
 	require.Equal(t, "http://old.test", rep.SiteURL)
+}
+
+// TestMessagesSayWhatIsWrong: a split zip is a split zip, not binary data; a full-length
+// dump with a NUL block is damaged at a line, not cut short.
+func TestMessagesSayWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	part := filepath.Join(dir, "site.z01")
+	require.NoError(t, os.WriteFile(part, append([]byte("PK\x07\x08PK\x03\x04"), bytes.Repeat([]byte{0x8f, 0x01}, 400)...), 0o600))
+	_, err := Sniff(part)
+	require.ErrorIs(t, err, ErrUnrecognized)
+	require.Contains(t, err.Error(), "site.z01' is one part of a split zip archive")
+	require.NotContains(t, err.Error(), "binary data")
+
+	// the closing part of a split set: its end record names disk 1
+	b, err := os.ReadFile(siteZip(t, t.TempDir(), nil))
+	require.NoError(t, err)
+	eocd := bytes.LastIndex(b, []byte("PK\x05\x06"))
+	binary.LittleEndian.PutUint16(b[eocd+4:], 1)
+	binary.LittleEndian.PutUint16(b[eocd+6:], 1)
+	last := filepath.Join(dir, "site.zip")
+	require.NoError(t, os.WriteFile(last, b, 0o600))
+	_, err = Sniff(last)
+	require.ErrorContains(t, err, "is one part of a split zip archive")
+	msg := verifyMessages(t, last)
+	require.Contains(t, msg, "site.zip' is one part of a split zip archive")
+	require.Equal(t, 1, strings.Count(msg, "split zip"))
+
+	dump := "-- MySQL dump 10.13\nCREATE TABLE `wp_options` (\n  `option_name` varchar(64),\n  `option_value` text\n);\n" +
+		"INSERT INTO `wp_options` VALUES ('siteurl','http://old.test');\n"
+	damaged := []byte(dump + strings.Repeat("INSERT INTO `wp_options` VALUES ('a','b');\n", 50) + "-- Dump completed on 2024-01-01\n")
+	at := len(dump) + 3*44 + 5
+	copy(damaged[at:], bytes.Repeat([]byte{0}, 512))
+	p := filepath.Join(dir, "database.sql")
+	require.NoError(t, os.WriteFile(p, damaged, 0o600))
+	rep, err := ScanSQLFile(context.Background(), p, nil)
+	require.NoError(t, err)
+	require.False(t, rep.OK())
+	require.Len(t, rep.Problems, 1)
+	require.Equal(t, "Database dump file is missing, empty, or corrupt: database.sql: line 10 holds a block of NUL bytes (at byte "+
+		strconv.Itoa(at)+"), data wiped by a failed copy or a disk error; copy or export the dump again and re-attach it.", rep.Problems[0].Message)
+	require.NotContains(t, rep.Problems[0].Message, "cut short")
 }

@@ -53,6 +53,10 @@ func openZip(p string) (*os.File, *zip.Reader, int64, error) {
 		f.Close()
 		return nil, nil, 0, &Problem{Err: ErrMissing, Message: fmt.Sprintf("'%s' is a folder, not a zip file; attach the site's zip file.", displayName(p))}
 	}
+	if splitZip(f, st.Size(), p) {
+		f.Close()
+		return nil, nil, 0, &Problem{Err: ErrUnrecognized, Message: splitZipMessage(p) + "."}
+	}
 	zr, err := zip.NewReader(f, st.Size())
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // insecure names are judged by SanitizeName
 		f.Close()

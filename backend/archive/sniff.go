@@ -102,6 +102,9 @@ func Sniff(p string) (Kind, error) {
 		return Unknown, fmt.Errorf("read %s: %w", displayName(p), err)
 	}
 	head = head[:n]
+	if splitZip(f, st.Size(), p) {
+		return Unknown, fmt.Errorf("%s: %w", splitZipMessage(p), ErrUnrecognized)
+	}
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return sniffZip(f, st.Size(), p)
@@ -223,8 +226,13 @@ var sqlStarts = []string{"--", "/*", "#", "create", "drop", "set", "insert", "lo
 // statement. complete says head is the whole file.
 func sqlVerdict(head []byte, complete bool) verdict {
 	head = bytes.TrimPrefix(decodeHead(head, complete), []byte("\xef\xbb\xbf"))
-	if bytes.IndexByte(head, 0) >= 0 {
-		return sqlNo
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		// judged by the text before it: a dump with a wiped block is a damaged dump,
+		// which ScanSQL reports with its line
+		if i == 0 {
+			return sqlNo
+		}
+		head, complete = head[:i], false
 	}
 	check := head
 	if !complete { // the last rune may be cut by the read

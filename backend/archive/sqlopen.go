@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -35,6 +36,9 @@ func ScanSQLFile(ctx context.Context, path string, progress func(done, total int
 	m.total = size
 	rep, err := ScanSQL(ctx, rc, nil)
 	m.finish()
+	for _, p := range rep.Problems { // every message names the file it is about, once
+		p.Message = strings.Replace(p.Message, dumpCorrupt+": ", dumpCorrupt+": "+filepath.Base(path)+": ", 1)
+	}
 	if err != nil {
 		return rep, fmt.Errorf("scan %s: %w", path, err)
 	}

@@ -256,3 +256,16 @@ func TestManualImportsConvertedDumps(t *testing.T) {
 		})
 	}
 }
+
+// TestManualVerifyTruncationNamesTheLine: a dump cut inside a string says where the
+// string starts, once.
+func TestManualVerifyTruncationNamesTheLine(t *testing.T) {
+	h := newHarness(t)
+	g := newGate(t, h, gateSite(t, "wp_"), gateDump+"INSERT INTO `wp_posts` VALUES (2,'cut here\n")
+	rep, err := h.svc.VerifyMigration(context.Background(), g.id)
+	require.NoError(t, err)
+	require.False(t, rep.OK)
+	require.Len(t, rep.Problems, 1)
+	require.Equal(t, "Database dump file is missing, empty, or corrupt: database.sql is cut short (unterminated quoted string starting at line 6); export or copy the dump again and re-attach it.", rep.Problems[0].Message)
+	g.requireUntouched(t)
+}

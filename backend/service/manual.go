@@ -13,6 +13,7 @@ import (
 	"ferry/backend/archive"
 	"ferry/backend/events"
 	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
 	"ferry/backend/pipeline"
 	"ferry/backend/store"
 )
@@ -153,6 +154,19 @@ func (s *Service) VerifyMigration(ctx context.Context, id int64) (VerifyReport, 
 	// the statement guard the import runs, over the whole dump: Verify passes only what
 	// the import accepts (one guard, two callers)
 	var guardErr error
+	if truncatedOnly(sr) {
+		// the scan knows the dump is cut short, the import's splitter knows where
+		_, err := pipeline.CheckDumpFile(ctx, sqlPath, rec.Destination.DB.Name)
+		var ie *mysqldb.ImportError
+		if errors.As(err, &ie) && errors.Is(err, mysqldb.ErrTruncated) && strings.Contains(ie.Err.Error(), " line ") {
+			for _, p := range sr.Problems {
+				if errors.Is(p, archive.ErrTruncated) {
+					p.Message = fmt.Sprintf("Database dump file is missing, empty, or corrupt: %s is cut short (%s); export or copy the dump again and re-attach it.",
+						filepath.Base(sqlPath), strings.TrimSuffix(ie.Err.Error(), ": "+mysqldb.ErrTruncated.Error()))
+				}
+			}
+		}
+	}
 	if sr.OK() {
 		dc, err := pipeline.CheckDumpFile(ctx, sqlPath, rec.Destination.DB.Name)
 		if ctx.Err() != nil {
@@ -307,4 +321,19 @@ func (s *Service) ContinueImport(ctx context.Context, id int64) (MigrationRow, e
 	}
 	s.changed(id, rec.Status, rec.CurrentStep, false)
 	return rowOf(rec), nil
+}
+
+// truncatedOnly reports a scan whose only blocking problem is a dump cut short.
+func truncatedOnly(sr archive.SQLReport) bool {
+	n := 0
+	for _, p := range sr.Problems {
+		if p.Warning {
+			continue
+		}
+		if !errors.Is(p, archive.ErrTruncated) {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
