@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -233,4 +235,62 @@ func (p *Pipeline) gateManual(ctx context.Context, m migration.Migration, zipPat
 		return migration.Fail(msg, err)
 	}
 	return nil
+}
+
+// undoManual removes what a failed import of a manual migration wrote, so that the
+// destination is as the migration found it: the tables this migration's imports created
+// and the files its extraction wrote (from the upload manifest), then the folders they
+// leave empty. Its cursors are cleared, so Retry from start begins afresh. Files an
+// "overwrite" replaced cannot be brought back and are not touched.
+func (p *Pipeline) undoManual(ctx context.Context, j stepLog, m migration.Migration, db *mysqldb.DB, tables []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	dropped := 0
+	for _, t := range tables {
+		if _, err := db.SQL().ExecContext(ctx, "DROP TABLE IF EXISTS `"+strings.ReplaceAll(t, "`", "``")+"`"); err == nil {
+			dropped++
+		}
+	}
+	removed, kept := 0, 0
+	manPath := p.uploadManifest(m.ID)
+	if man, err := transfer.ReadManifestFile(manPath); err == nil && len(man.Files) > 0 {
+		open, err := p.opener(m.Destination, "")
+		var dst transfer.Tree
+		if err == nil {
+			dst, err = open(ctx)
+		}
+		if err == nil {
+			dirs := map[string]bool{}
+			for _, f := range man.Files {
+				if dst.Remove(ctx, f.Path) == nil {
+					removed++
+				} else {
+					kept++
+				}
+				for d := path.Dir(f.Path); d != "." && d != "/"; d = path.Dir(d) {
+					dirs[d] = true
+				}
+			}
+			list := make([]string, 0, len(dirs))
+			for d := range dirs {
+				list = append(list, d)
+			}
+			sort.Slice(list, func(a, b int) bool { return strings.Count(list[a], "/") > strings.Count(list[b], "/") })
+			for _, d := range list {
+				_ = dst.Remove(ctx, d) // only empty folders go
+			}
+			dst.Close()
+		} else {
+			kept = len(man.Files)
+		}
+	}
+	if kept == 0 {
+		_ = os.Remove(manPath)
+	}
+	_ = p.update(ctx, m.ID, func(r *Results) { r.ImportedTables, r.CreatedTables, r.Upload = nil, nil, nil })
+	if kept > 0 {
+		j.Logf(slog.LevelWarn, "The import failed: removed %d tables and %d files this migration wrote; %d files could not be removed from the destination", dropped, removed, kept)
+		return
+	}
+	j.Logf(slog.LevelWarn, "The import failed: removed the %d tables and %d files this migration wrote, so the destination is as it was; fix the cause and use Retry from start", dropped, removed)
 }

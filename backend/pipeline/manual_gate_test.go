@@ -269,3 +269,29 @@ func TestManualVerifyTruncationNamesTheLine(t *testing.T) {
 	require.Equal(t, "Database dump file is missing, empty, or corrupt: database.sql is cut short (unterminated quoted string starting at line 6); export or copy the dump again and re-attach it.", rep.Problems[0].Message)
 	g.requireUntouched(t)
 }
+
+// TestManualFailedImportLeavesDestinationAsItWas: a dump Verify passes fails at the
+// server halfway (a duplicate key in its second table): the files extracted and the
+// tables created by this attempt are removed again.
+func TestManualFailedImportLeavesDestinationAsItWas(t *testing.T) {
+	h := newHarness(t)
+	dump := gateDump + "INSERT INTO `wp_posts` VALUES (1,'the same key again');\n"
+	g := newGate(t, h, gateSite(t, "wp_"), dump)
+	ctx := context.Background()
+	rep, err := h.svc.VerifyMigration(ctx, g.id)
+	require.NoError(t, err)
+	require.True(t, rep.OK, "%+v", rep.Problems)
+	_, err = h.svc.ContinueImport(ctx, g.id)
+	require.NoError(t, err)
+	d := h.waitDone(t, g.id)
+	require.Equal(t, "failed", d.Status)
+	require.Contains(t, d.FailureReason, "Duplicate entry")
+	g.requireUntouched(t)
+	logs, err := h.svc.GetLogs(ctx, g.id, 0, 1000)
+	require.NoError(t, err)
+	var all []string
+	for _, l := range logs {
+		all = append(all, l.Message)
+	}
+	require.Contains(t, strings.Join(all, "\n"), "removed the 2 tables and 4 files this migration wrote, so the destination is as it was")
+}
