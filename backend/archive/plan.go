@@ -35,6 +35,7 @@ type plan struct {
 	packed   int64    // compressed bytes of the files to extract
 	skipped  int      // entries outside root or macOS metadata
 	outside  []string // a few names of entries outside root (not metadata)
+	dumps    []string // .sql entries beside the site: its database dump, never extracted
 	probs    problems
 }
 
@@ -187,6 +188,10 @@ func (pl *plan) place(lim Limits) {
 		}
 		if isMetadata(e.name) || (pl.root != "" && !strings.HasPrefix(e.name+"/", pl.root)) {
 			pl.skipped++
+			if !e.dir && !isMetadata(e.name) && strings.HasSuffix(strings.ToLower(e.name), ".sql") {
+				pl.dumps = append(pl.dumps, e.shown)
+				continue
+			}
 			if !isMetadata(e.name) && len(pl.outside) < 3 {
 				pl.outside = append(pl.outside, e.shown)
 			}
@@ -195,6 +200,11 @@ func (pl *plan) place(lim Limits) {
 		dest := strings.TrimPrefix(e.name, pl.root)
 		if e.name+"/" == pl.root {
 			continue // the root folder itself
+		}
+		if !e.dir && isSiteDump(dest) {
+			pl.skipped++ // the database dump: imported, never uploaded to the docroot
+			pl.dumps = append(pl.dumps, e.shown)
+			continue
 		}
 		if prev, dup := seen[dest]; dup {
 			if prev.dir && e.dir {

@@ -108,12 +108,17 @@ func (m *multiCloser) Close() error {
 	return errors.Join(errs...)
 }
 
+// siteZipDump is openSQL's private kind for the dump inside a site zip.
+const siteZipDump Kind = -1
+
 func openSQL(path string, on func(int64)) (io.ReadCloser, Kind, int64, error) {
 	k, err := Sniff(path)
 	if err != nil {
 		return nil, Unknown, 0, err
 	}
-	if !k.IsSQL() {
+	if k == SiteZip {
+		k = siteZipDump // read the dump the site zip carries, if it has one
+	} else if !k.IsSQL() {
 		return nil, k, 0, fmt.Errorf("'%s' is a zip of a site, not a database dump: %w", displayName(path), ErrNotSQL)
 	}
 	f, err := os.Open(path)
@@ -138,13 +143,22 @@ func openSQL(path string, on func(int64)) (io.ReadCloser, Kind, int64, error) {
 			return nil, k, 0, fmt.Errorf("'%s' is a damaged gzip file: %w", displayName(path), ErrCorrupt)
 		}
 		r, closers = gz, append(closers, gz)
-	case SQLZip:
+	case SQLZip, siteZipDump:
 		zr, err := zip.NewReader(cf, st.Size())
 		if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 			f.Close()
 			return nil, k, 0, fmt.Errorf("'%s' is a damaged zip file: %w", displayName(path), ErrCorrupt)
 		}
 		e := sqlEntry(zr)
+		if k == siteZipDump {
+			k = SiteZip
+			dumps := siteDumps(zr)
+			if len(dumps) != 1 {
+				f.Close()
+				return nil, k, 0, fmt.Errorf("'%s' is a zip of a site without a database dump beside it: %w", displayName(path), ErrNotSQL)
+			}
+			e = dumps[0]
+		}
 		ec, err := e.Open() // checks the entry's CRC-32 when the stream ends
 		if err != nil {
 			f.Close()

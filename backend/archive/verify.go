@@ -225,6 +225,13 @@ func (r *ZipReport) wordPressFacts(pl *plan, caps map[string]*capture) {
 			pl.probs.add(&Problem{Err: ErrNoConfig, Message: "Neither wp-config.php nor wp-config-sample.php is in the archive; add the site's wp-config.php to the zip and attach it again."})
 		}
 	}
+	switch len(pl.dumps) {
+	case 0:
+	case 1:
+		found("'%s' in the zip is the site's database dump: it is imported, never uploaded to the docroot", displayName(pl.dumps[0]))
+	default:
+		pl.probs.add(&Problem{Err: ErrDuplicate, Entry: pl.dumps[1], Message: fmt.Sprintf("the zip holds %d database dumps beside the site ('%s' and '%s'), and Ferry would have to guess which to import; keep only the site's dump in the zip, or attach it separately.", len(pl.dumps), displayName(pl.dumps[0]), displayName(pl.dumps[1]))})
+	}
 	if pl.skipped > 0 {
 		found("%d entries outside the WordPress folder or macOS metadata are not uploaded", pl.skipped)
 		if len(pl.outside) > 0 {

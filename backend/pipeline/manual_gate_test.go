@@ -295,3 +295,72 @@ func TestManualFailedImportLeavesDestinationAsItWas(t *testing.T) {
 	}
 	require.Contains(t, strings.Join(all, "\n"), "removed the 2 tables and 4 files this migration wrote, so the destination is as it was")
 }
+
+// combinedZip writes a site zip that also holds dumps at its top.
+func combinedZip(t *testing.T, dumps ...string) string {
+	t.Helper()
+	zp := filepath.Join(t.TempDir(), "site-and-db.zip")
+	f, err := os.Create(zp)
+	require.NoError(t, err)
+	zw := zip.NewWriter(f)
+	entries := [][2]string{
+		{"wp-includes/version.php", "<?php $wp_version = '6.4.3';"},
+		{"wp-config.php", "<?php define('DB_NAME', 'x');\n$table_prefix = 'wp_';\n"},
+		{"index.php", "<?php require 'wp-blog-header.php';"},
+		{"wp-content/plugins/shop/install.sql", "CREATE TABLE shop (a int);"},
+	}
+	for i, d := range dumps {
+		entries = append(entries, [2]string{[]string{"database.sql", "old-backup.sql"}[i], d})
+	}
+	for _, e := range entries {
+		w, err := zw.Create(e[0])
+		require.NoError(t, err)
+		_, _ = w.Write([]byte(e[1]))
+	}
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+	return zp
+}
+
+// TestManualOneZipHoldingSiteAndDump: SPEC allows one zip holding the site and
+// database.sql. Attached alone, it is both; the dump is imported and never lands in the
+// docroot (a plugin's .sql file does). A zip holding two dumps is refused.
+func TestManualOneZipHoldingSiteAndDump(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	zp := combinedZip(t, gateDump)
+	g := newGate(t, h, zp, gateDump)
+	// the combined zip alone: the separate dump is detached first
+	require.NoError(t, h.svc.Store().RemoveFile(ctx, g.id, "sql"))
+	d, err := h.svc.GetMigration(ctx, g.id)
+	require.NoError(t, err)
+	require.Len(t, d.Files, 1)
+	_, err = h.svc.AttachFiles(ctx, g.id, []string{zp})
+	require.NoError(t, err)
+	d, err = h.svc.GetMigration(ctx, g.id)
+	require.NoError(t, err)
+	require.Len(t, d.Files, 2, "the zip is attached as the site and as the dump")
+	rep, err := h.svc.VerifyMigration(ctx, g.id)
+	require.NoError(t, err)
+	require.True(t, rep.OK, "%+v", rep.Problems)
+	require.Contains(t, strings.Join(rep.Found, "\n"), "'database.sql' in the zip is the site's database dump")
+	require.Equal(t, 2, rep.Tables)
+	_, err = h.svc.ContinueImport(ctx, g.id)
+	require.NoError(t, err)
+	h.waitDone(t, g.id)
+	var n int
+	require.NoError(t, g.db.QueryRow("SELECT COUNT(*) FROM wp_posts").Scan(&n))
+	require.Equal(t, 1, n)
+	_, err = os.Stat(filepath.Join(g.docroot, "database.sql"))
+	require.ErrorIs(t, err, os.ErrNotExist, "no dump lands in the docroot")
+	_, err = os.Stat(filepath.Join(g.docroot, "wp-content/plugins/shop/install.sql"))
+	require.NoError(t, err, "a plugin's .sql file is part of the site")
+
+	two := combinedZip(t, gateDump, gateDump)
+	g2 := newGate(t, h, gateSite(t, "wp_"), gateDump)
+	_, err = h.svc.AttachFiles(ctx, g2.id, []string{two})
+	require.Equal(t, service.CodeInvalid, service.CodeOf(err), "%v", err)
+	var se *service.Error
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, se.Fields[two], "holds 2 database dumps beside the site ('database.sql' and 'old-backup.sql')")
+}

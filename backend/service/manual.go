@@ -55,6 +55,7 @@ func (s *Service) AttachFiles(ctx context.Context, id int64, paths []string) (Mi
 		return MigrationDetail{}, &Error{Code: CodeInvalid, Message: "choose wordpress-files.zip and database.sql"}
 	}
 	fields := map[string]string{}
+	var embedded archive.Attachment // a site zip holding the site's dump too
 	for _, p := range paths {
 		if !filepath.IsAbs(p) {
 			fields[p] = "Ferry needs the file's full path."
@@ -80,11 +81,24 @@ func (s *Service) AttachFiles(ctx context.Context, id int64, paths []string) (Mi
 		if err := s.st.PutFile(ctx, id, store.AttachedFile{Kind: a.Kind.String(), Path: a.Path, Size: a.Size}); err != nil {
 			return MigrationDetail{}, fail(err, "attach files to migration %d", id)
 		}
+		if a.HasDump {
+			embedded = a
+		}
 		_, _ = s.AppendLog(ctx, id, store.LevelInfo, migration.StepWaitForUpload, fmt.Sprintf("Attached %s (%s, %d bytes)", a.Path, a.Kind, a.Size))
 	}
 	files, err := s.st.Files(ctx, id)
 	if err != nil {
 		return MigrationDetail{}, fail(err, "attach files to migration %d", id)
+	}
+	if embedded.Path != "" && !hasDump(files) {
+		// one zip holding both the site and its dump: the zip is the dump too
+		if err := s.st.PutFile(ctx, id, store.AttachedFile{Kind: store.FileSQLZip, Path: embedded.Path, Size: embedded.Size}); err != nil {
+			return MigrationDetail{}, fail(err, "attach files to migration %d", id)
+		}
+		_, _ = s.AppendLog(ctx, id, store.LevelInfo, migration.StepWaitForUpload, fmt.Sprintf("%s also holds the site's database dump; it is used as the dump", embedded.Path))
+		if files, err = s.st.Files(ctx, id); err != nil {
+			return MigrationDetail{}, fail(err, "attach files to migration %d", id)
+		}
 	}
 	var zip, sql bool
 	for _, f := range files {
@@ -336,4 +350,13 @@ func truncatedOnly(sr archive.SQLReport) bool {
 		n++
 	}
 	return n > 0
+}
+
+func hasDump(files []store.AttachedFile) bool {
+	for _, f := range files {
+		if f.Kind != store.FileSiteZip {
+			return true
+		}
+	}
+	return false
 }
