@@ -106,28 +106,31 @@ func (g *Guard) pendingErr() error {
 	return &RefusedError{Line: g.pendAt, Words: g.pendW, Reason: fmt.Sprintf("creates database %s, and no USE %s follows it as in a mysqldump --databases file", clip(g.pending), clip(g.pending))}
 }
 
-// statementWords returns the first few words of a statement for messages, clipped.
+// statementWords returns the first few words of a statement as written (comments and
+// runs of blanks squeezed), clipped, so the admin can find it in the file.
 func statementWords(text []byte) string {
 	l := lexer{s: text}
-	var out []string
-	n := 0
-	for len(out) < 5 {
+	start, end := -1, 0
+	for n := 0; n < 8; n++ {
 		t := l.next()
 		if t.kind == tkEOF || t.kind == tkString {
 			break
 		}
-		w := string(t.text)
-		if t.kind == tkIdent {
-			w = "`" + w + "`"
+		if start < 0 {
+			start = t.pos
 		}
-		out = append(out, clip(w))
-		n += len(w)
-		if n > 60 {
+		end = l.i
+		if end-start > 60 {
 			break
 		}
 	}
-	s := strings.Join(out, " ")
-	s = strings.NewReplacer(" .", ".", ". ", ".", " ,", ",", "( ", "(", " (", "(", " )", ")").Replace(s)
+	if start < 0 {
+		return ""
+	}
+	s := strings.Join(strings.Fields(string(text[start:end])), " ")
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
 	return s
 }
 

@@ -119,7 +119,7 @@ func TestManualVerifyRunsTheImportGuard(t *testing.T) {
 	h := newHarness(t)
 	zp := gateSite(t, "wp_")
 	for _, c := range []struct{ stmt, want string }{
-		{"CREATE FUNCTION sys_exec RETURNS INTEGER SONAME 'lib_mysqludf_sys.so';", "(CREATE FUNCTION sys_exec RETURNS INTEGER) loads a server plugin library"},
+		{"CREATE FUNCTION sys_exec RETURNS INTEGER SONAME 'lib_mysqludf_sys.so';", "(CREATE FUNCTION sys_exec RETURNS INTEGER SONAME) loads a server plugin library"},
 		{"USE other;", "(USE other) touches database other"},
 		{"CREATE USER 'x'@'%' IDENTIFIED BY 'p';", "touches database mysql"},
 		{"GRANT ALL ON *.* TO 'x'@'%';", "touches database mysql"},
