@@ -47,5 +47,5 @@ func ExampleVerifyZip() {
 	// usable: true
 	// found: WordPress sits in the folder 'public_html/' of the zip; its contents go to the docroot
 	// found: WordPress 6.5.2
-	// warning: true wp-config.php is missing from the archive; Ferry will write one for the destination from wp-config-sample.php.
+	// warning: true wordpress-files.zip: wp-config.php is missing from the archive; Ferry will write one for the destination from wp-config-sample.php.
 }

@@ -79,6 +79,7 @@ func Extract(ctx context.Context, zipPath string, dst transfer.Tree, opts Extrac
 	}
 	defer f.Close()
 	pl := makePlan(zr, size, lim)
+	pl.checkLocalNames(f)
 	if err := joinProblems(pl.probs.done()); err != nil {
 		return ExtractStats{}, err
 	}
@@ -242,14 +243,14 @@ func (x *extraction) write(ctx context.Context, t transfer.Tree, e *entry) error
 func (x *extraction) entryProblem(e *entry, ee *entryError) *Problem {
 	switch ee.kind {
 	case ErrChecksum:
-		return &Problem{Err: ErrChecksum, Entry: e.shown, Message: fmt.Sprintf("File extraction failed: entry '%s' is corrupt (CRC mismatch); zip the site again and re-attach it.", displayName(e.shown))}
+		return &Problem{Err: ErrChecksum, Entry: e.shown, Message: fmt.Sprintf("entry '%s' is corrupt (CRC mismatch); zip the site again and re-attach it.", displayName(e.shown))}
 	case ErrRatio:
 		return ratioProblem(e.shown, x.lim)
 	case ErrTooLarge:
 		if x.b.used.Load() > x.b.maxTotal {
 			return tooLargeProblem(x.lim)
 		}
-		return &Problem{Err: ErrTooLarge, Entry: e.shown, Message: fmt.Sprintf("File extraction failed: entry '%s' expands past the size its header declares, which is how zip bombs look; Ferry refuses this archive, zip the site again.", displayName(e.shown))}
+		return &Problem{Err: ErrTooLarge, Entry: e.shown, Message: fmt.Sprintf("entry '%s' expands past the size its header declares, which is how zip bombs look; Ferry refuses this archive, zip the site again.", displayName(e.shown))}
 	}
 	return corruptEntryProblem(e.shown, ee.why)
 }

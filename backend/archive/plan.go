@@ -35,6 +35,7 @@ type plan struct {
 	packed   int64    // compressed bytes of the files to extract
 	skipped  int      // entries outside root or macOS metadata
 	outside  []string // a few names of entries outside root (not metadata)
+	dumps    []string // .sql entries beside the site: its database dump, never extracted
 	probs    problems
 }
 
@@ -53,10 +54,14 @@ func openZip(p string) (*os.File, *zip.Reader, int64, error) {
 		f.Close()
 		return nil, nil, 0, &Problem{Err: ErrMissing, Message: fmt.Sprintf("'%s' is a folder, not a zip file; attach the site's zip file.", displayName(p))}
 	}
+	if splitZip(f, st.Size(), p) {
+		f.Close()
+		return nil, nil, 0, &Problem{Err: ErrUnrecognized, Message: splitZipMessage(p) + "."}
+	}
 	zr, err := zip.NewReader(f, st.Size())
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // insecure names are judged by SanitizeName
 		f.Close()
-		return nil, nil, 0, &Problem{Err: ErrCorrupt, Message: "File extraction failed: archive is corrupt (its central directory cannot be read, the file is truncated or not a zip); copy or download the zip again and re-attach it."}
+		return nil, nil, 0, &Problem{Err: ErrCorrupt, Message: "archive is corrupt (its central directory cannot be read, the file is truncated or not a zip); copy or download the zip again and re-attach it."}
 	}
 	return f, zr, st.Size(), nil
 }
@@ -69,7 +74,7 @@ func missingProblem(p string, err error) *Problem {
 func makePlan(zr *zip.Reader, size int64, lim Limits) *plan {
 	pl := &plan{zr: zr, size: size}
 	if len(zr.File) > lim.MaxEntries {
-		pl.probs.add(&Problem{Err: ErrTooManyEntries, Message: fmt.Sprintf("File extraction failed: the archive has %d entries, more than the limit of %d; split the site into smaller zips or raise the limit.", len(zr.File), lim.MaxEntries)})
+		pl.probs.add(&Problem{Err: ErrTooManyEntries, Message: fmt.Sprintf("the archive has %d entries, more than the %d Ferry extracts; remove caches and old backups from the site and zip it again.", len(zr.File), lim.MaxEntries)})
 		return pl
 	}
 	pl.zip64 = len(zr.File) >= 0xffff
@@ -87,18 +92,18 @@ func makePlan(zr *zip.Reader, size int64, lim Limits) *plan {
 		mode := f.Mode()
 		switch {
 		case mode&fs.ModeSymlink != 0:
-			pl.probs.add(&Problem{Err: ErrSymlink, Entry: shown, Message: fmt.Sprintf("File extraction failed: entry '%s' is a symbolic link, which Ferry never extracts; replace the link with the real file and zip the site again.", displayName(shown))})
+			pl.probs.add(&Problem{Err: ErrSymlink, Entry: shown, Message: fmt.Sprintf("entry '%s' is a symbolic link, which Ferry never extracts; replace the link with the real file and zip the site again.", displayName(shown))})
 			continue
 		case mode.Type()&^fs.ModeDir != 0:
-			pl.probs.add(&Problem{Err: ErrSpecialFile, Entry: shown, Message: fmt.Sprintf("File extraction failed: entry '%s' is a device, pipe or socket, not a file; remove it and zip the site again.", displayName(shown))})
+			pl.probs.add(&Problem{Err: ErrSpecialFile, Entry: shown, Message: fmt.Sprintf("entry '%s' is a device, pipe or socket, not a file; remove it and zip the site again.", displayName(shown))})
 			continue
 		}
 		e.name, e.dir = name, isDir || mode.IsDir()
-		if f.Flags&0x1 != 0 {
-			pl.probs.add(&Problem{Err: ErrEncrypted, Entry: shown, Message: fmt.Sprintf("File extraction failed: entry '%s' is password-protected; zip the site again without a password.", displayName(shown))})
+		if f.Flags&0x1 != 0 || f.Method == 99 { // 99: WinZip AES, always encrypted
+			pl.probs.add(&Problem{Err: ErrEncrypted, Entry: shown, Message: fmt.Sprintf("entry '%s' is password-protected; zip the site again without a password.", displayName(shown))})
 		}
-		if !e.dir && f.Method != zip.Store && f.Method != zip.Deflate {
-			pl.probs.add(&Problem{Err: ErrMethod, Entry: shown, Message: fmt.Sprintf("File extraction failed: entry '%s' uses compression method %d, which Ferry cannot read; zip the site again with the standard (deflate) method.", displayName(shown), f.Method)})
+		if !e.dir && f.Method != zip.Store && f.Method != zip.Deflate && f.Method != 99 {
+			pl.probs.add(&Problem{Err: ErrMethod, Entry: shown, Message: fmt.Sprintf("entry '%s' uses compression method %d, which Ferry cannot read; zip the site again with the standard (deflate) method.", displayName(shown), f.Method)})
 		}
 		pl.entries = append(pl.entries, e)
 	}
@@ -120,7 +125,7 @@ func nameProblem(err error, shown string) *Problem {
 	if kind == ErrBadName {
 		what = "rename it and zip the site again"
 	}
-	return &Problem{Err: kind, Entry: shown, Message: fmt.Sprintf("File extraction failed: %s; Ferry refuses such archives, %s.", msg, what)}
+	return &Problem{Err: kind, Entry: shown, Message: fmt.Sprintf("%s; Ferry refuses such archives, %s.", msg, what)}
 }
 
 // findRoot returns the folder holding WordPress ("" or "public_html/"): the shallowest
@@ -174,6 +179,7 @@ func isMetadata(name string) bool {
 // the declared sizes.
 func (pl *plan) place(lim Limits) {
 	seen := map[string]*entry{}
+	folded := map[string]*entry{} // by lower-case destination
 	dirs := map[string]bool{}
 	for i := range pl.entries {
 		e := &pl.entries[i]
@@ -182,6 +188,10 @@ func (pl *plan) place(lim Limits) {
 		}
 		if isMetadata(e.name) || (pl.root != "" && !strings.HasPrefix(e.name+"/", pl.root)) {
 			pl.skipped++
+			if !e.dir && !isMetadata(e.name) && strings.HasSuffix(strings.ToLower(e.name), ".sql") {
+				pl.dumps = append(pl.dumps, e.shown)
+				continue
+			}
 			if !isMetadata(e.name) && len(pl.outside) < 3 {
 				pl.outside = append(pl.outside, e.shown)
 			}
@@ -191,13 +201,23 @@ func (pl *plan) place(lim Limits) {
 		if e.name+"/" == pl.root {
 			continue // the root folder itself
 		}
+		if !e.dir && isSiteDump(dest) {
+			pl.skipped++ // the database dump: imported, never uploaded to the docroot
+			pl.dumps = append(pl.dumps, e.shown)
+			continue
+		}
 		if prev, dup := seen[dest]; dup {
 			if prev.dir && e.dir {
 				continue // the same folder listed twice is harmless
 			}
-			pl.probs.add(&Problem{Err: ErrDuplicate, Entry: e.shown, Message: fmt.Sprintf("File extraction failed: entry '%s' appears twice in the archive (also as '%s'); zip the site again.", displayName(e.shown), displayName(prev.shown))})
+			pl.probs.add(&Problem{Err: ErrDuplicate, Entry: e.shown, Message: fmt.Sprintf("entry '%s' appears twice in the archive (also as '%s'); zip the site again.", displayName(e.shown), displayName(prev.shown))})
 			continue
 		}
+		if prev, dup := folded[strings.ToLower(dest)]; dup && !(prev.dir && e.dir && prev.dest == dest) {
+			pl.probs.add(&Problem{Err: ErrDuplicate, Entry: e.shown, Message: fmt.Sprintf("entries '%s' and '%s' differ only in upper and lower case, so on many servers one would overwrite the other; rename or remove one of them and zip the site again.", displayName(prev.shown), displayName(e.shown))})
+			continue
+		}
+		folded[strings.ToLower(dest)] = e
 		seen[dest] = e
 		e.dest = dest
 		if e.dir {
@@ -216,7 +236,7 @@ func (pl *plan) place(lim Limits) {
 	}
 	for _, f := range pl.files {
 		if dirs[f.dest] {
-			pl.probs.add(&Problem{Err: ErrDuplicate, Entry: f.shown, Message: fmt.Sprintf("File extraction failed: entry '%s' is both a file and a folder in the archive; zip the site again.", displayName(f.shown))})
+			pl.probs.add(&Problem{Err: ErrDuplicate, Entry: f.shown, Message: fmt.Sprintf("entry '%s' is both a file and a folder in the archive; zip the site again.", displayName(f.shown))})
 		}
 	}
 	if pl.declared > lim.MaxTotalSize || pl.declared < 0 {
@@ -229,11 +249,11 @@ func (pl *plan) place(lim Limits) {
 }
 
 func ratioProblem(shown string, lim Limits) *Problem {
-	return &Problem{Err: ErrRatio, Entry: shown, Message: fmt.Sprintf("File extraction failed: entry '%s' expands more than %.0f times its compressed size, which is how zip bombs look; remove it from the zip or raise the ratio limit.", displayName(shown), lim.MaxRatio)}
+	return &Problem{Err: ErrRatio, Entry: shown, Message: fmt.Sprintf("entry '%s' expands more than %.0f times its compressed size, which is how zip bombs look; Ferry refuses such entries: remove it from the zip, or zip the site again if the file is genuine.", displayName(shown), lim.MaxRatio)}
 }
 
 func tooLargeProblem(lim Limits) *Problem {
-	return &Problem{Err: ErrTooLarge, Message: fmt.Sprintf("File extraction failed: the archive expands to more than %s, the size limit; check that it is the right zip (it may be a zip bomb) or raise the limit.", humanBytes(lim.MaxTotalSize))}
+	return &Problem{Err: ErrTooLarge, Message: fmt.Sprintf("the archive expands to more than %s, the most Ferry extracts; check that it is the right zip (it may be a zip bomb).", humanBytes(lim.MaxTotalSize))}
 }
 
 // checkOverlap refuses entries whose compressed data overlaps another's: a valid zip
@@ -257,7 +277,7 @@ func (pl *plan) checkOverlap() {
 	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	for i := 1; i < len(spans); i++ {
 		if spans[i].start < spans[i-1].end {
-			pl.probs.add(&Problem{Err: ErrOverlap, Entry: spans[i].e.shown, Message: fmt.Sprintf("File extraction failed: entry '%s' shares its data with entry '%s', a trick of zip bombs; Ferry refuses this archive, zip the site again.", displayName(spans[i].e.shown), displayName(spans[i-1].e.shown))})
+			pl.probs.add(&Problem{Err: ErrOverlap, Entry: spans[i].e.shown, Message: fmt.Sprintf("entry '%s' shares its data with entry '%s', a trick of zip bombs; Ferry refuses this archive, zip the site again.", displayName(spans[i].e.shown), displayName(spans[i-1].e.shown))})
 		}
 	}
 	for _, s := range spans {
@@ -268,7 +288,7 @@ func (pl *plan) checkOverlap() {
 }
 
 func corruptEntryProblem(shown, why string) *Problem {
-	return &Problem{Err: ErrCorrupt, Entry: shown, Message: fmt.Sprintf("File extraction failed: entry '%s' is corrupt (%s); zip the site again and re-attach it.", displayName(shown), why)}
+	return &Problem{Err: ErrCorrupt, Entry: shown, Message: fmt.Sprintf("entry '%s' is corrupt (%s); zip the site again and re-attach it.", displayName(shown), why)}
 }
 
 // humanBytes formats n for messages: "200 GiB", "3.5 MiB", "512 bytes".

@@ -36,6 +36,9 @@ var (
 	ErrTooManyEntries = errors.New("archive has too many entries")
 	// ErrRatio: an entry expands more than Limits.MaxRatio times its compressed size.
 	ErrRatio = errors.New("compression ratio too high")
+	// ErrNameMismatch: an entry's local header names another file than its central
+	// directory record.
+	ErrNameMismatch = errors.New("entry names differ between local header and central directory")
 	// ErrOverlap: entries share compressed data, the trick of non-recursive zip bombs.
 	ErrOverlap = errors.New("entries overlap")
 	// ErrNoWordPress: the archive holds no WordPress tree.

@@ -53,6 +53,9 @@ type Attachment struct {
 	Path string // absolute
 	Size int64
 	Kind Kind
+	// HasDump is set for a site zip that also holds the site's database dump, which
+	// OpenSQL then reads from it.
+	HasDump bool
 }
 
 // Attach records a file the admin dropped or chose: its absolute path, size and kind.
@@ -71,7 +74,14 @@ func Attach(p string) (Attachment, error) {
 	if err != nil {
 		return Attachment{}, fmt.Errorf("attach %s: %w", p, err)
 	}
-	return Attachment{Path: abs, Size: st.Size(), Kind: k}, nil
+	a := Attachment{Path: abs, Size: st.Size(), Kind: k}
+	if k == SiteZip {
+		if zr, err := zip.OpenReader(abs); err == nil {
+			a.HasDump = len(siteDumps(&zr.Reader)) == 1
+			zr.Close()
+		}
+	}
+	return a, nil
 }
 
 // sniffLen is how much of a file (or of its decompressed start) Sniff looks at.
@@ -102,6 +112,9 @@ func Sniff(p string) (Kind, error) {
 		return Unknown, fmt.Errorf("read %s: %w", displayName(p), err)
 	}
 	head = head[:n]
+	if splitZip(f, st.Size(), p) {
+		return Unknown, fmt.Errorf("%s: %w", splitZipMessage(p), ErrUnrecognized)
+	}
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return sniffZip(f, st.Size(), p)
@@ -146,11 +159,19 @@ func sniffGzip(f *os.File, p string) (Kind, error) {
 func sniffZip(f *os.File, size int64, p string) (Kind, error) {
 	zr, err := zip.NewReader(f, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return Unknown, fmt.Errorf("File extraction failed: '%s' is corrupt (its central directory cannot be read, the file is truncated or not a zip): %w", displayName(p), ErrCorrupt)
+		return Unknown, fmt.Errorf("'%s' is corrupt (its central directory cannot be read, the file is truncated or not a zip): %w", displayName(p), ErrCorrupt)
 	}
 	main := sqlEntry(zr)
 	if main == nil {
+		if dumps := siteDumps(zr); len(dumps) > 1 {
+			return Unknown, fmt.Errorf("'%s' holds %d database dumps beside the site ('%s' and '%s'), and Ferry would have to guess which to import; keep only the site's dump in the zip, or attach it alone: %w",
+				displayName(p), len(dumps), displayName(dumps[0].Name), displayName(dumps[1].Name), ErrDuplicate)
+		}
 		return SiteZip, nil
+	}
+	if dumps := sqlEntries(zr); len(dumps) > 1 {
+		return Unknown, fmt.Errorf("'%s' holds %d database dumps ('%s' and '%s'), and Ferry would have to guess which to import; zip only the site's dump, or attach it alone: %w",
+			displayName(p), len(dumps), displayName(dumps[0].Name), displayName(dumps[1].Name), ErrDuplicate)
 	}
 	rc, err := main.Open()
 	if err != nil {
@@ -173,8 +194,9 @@ func sniffZip(f *os.File, size int64, p string) (Kind, error) {
 func sqlEntry(zr *zip.Reader) *zip.File {
 	var best *zip.File
 	for _, f := range zr.File {
-		name := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
-		if isMetadata(name) || strings.HasSuffix(name, "/") {
+		orig := strings.ReplaceAll(f.Name, `\`, "/")
+		name := strings.ToLower(orig)
+		if isMetadata(orig) || isMetadata(name) || strings.HasSuffix(name, "/") {
 			continue
 		}
 		if strings.HasSuffix(name, "wp-includes/version.php") || path.Base(name) == "wp-config.php" {
@@ -185,6 +207,52 @@ func sqlEntry(zr *zip.Reader) *zip.File {
 		}
 	}
 	return best
+}
+
+// siteDumps lists the database dumps a site zip carries beside the site (SPEC allows one):
+// .sql entries outside the WordPress folder or at its top, never a plugin's .sql file.
+func siteDumps(zr *zip.Reader) []*zip.File {
+	root, depth := "", -1
+	for _, f := range zr.File {
+		name := strings.ReplaceAll(f.Name, `\`, "/")
+		if strings.HasSuffix(name, "wp-includes/version.php") && !isMetadata(name) {
+			r := strings.TrimSuffix(name, "wp-includes/version.php")
+			if d := strings.Count(r, "/"); depth < 0 || d < depth {
+				root, depth = r, d
+			}
+		}
+	}
+	var out []*zip.File
+	for _, f := range zr.File {
+		name := strings.ReplaceAll(f.Name, `\`, "/")
+		if isMetadata(name) || !strings.HasSuffix(strings.ToLower(name), ".sql") {
+			continue
+		}
+		if rest, in := strings.CutPrefix(name, root); !in || !strings.Contains(rest, "/") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// isSiteDump reports whether the entry at dest (relative to the WordPress root) is where a
+// site zip carries its database dump: a .sql file at the top of the docroot, which is
+// imported and never uploaded.
+func isSiteDump(dest string) bool {
+	return !strings.Contains(dest, "/") && strings.HasSuffix(strings.ToLower(dest), ".sql")
+}
+
+// sqlEntries lists the .sql entries of a zip holding no WordPress tree.
+func sqlEntries(zr *zip.Reader) []*zip.File {
+	var out []*zip.File
+	for _, f := range zr.File {
+		orig := strings.ReplaceAll(f.Name, `\`, "/")
+		name := strings.ToLower(orig)
+		if !isMetadata(orig) && !isMetadata(name) && !strings.HasSuffix(name, "/") && strings.HasSuffix(name, ".sql") {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 type verdict int
@@ -204,9 +272,14 @@ var sqlStarts = []string{"--", "/*", "#", "create", "drop", "set", "insert", "lo
 // rules it out) and, after an optional BOM and blank lines, start with a comment or a
 // statement. complete says head is the whole file.
 func sqlVerdict(head []byte, complete bool) verdict {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	if bytes.IndexByte(head, 0) >= 0 {
-		return sqlNo
+	head = bytes.TrimPrefix(decodeHead(head, complete), []byte("\xef\xbb\xbf"))
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		// judged by the text before it: a dump with a wiped block is a damaged dump,
+		// which ScanSQL reports with its line
+		if i == 0 {
+			return sqlNo
+		}
+		head, complete = head[:i], false
 	}
 	check := head
 	if !complete { // the last rune may be cut by the read

@@ -236,7 +236,7 @@ func TestScanSQLFileBadFiles(t *testing.T) {
 		{"missing", filepath.Join(dir, "nope.sql"), ErrMissing, "'" + filepath.Join(dir, "nope.sql") + "' cannot be opened"},
 		{"empty", write("empty.sql", nil), ErrEmpty, "is empty"},
 		{"truncated gzip", write("cut.sql.gz", gz.Bytes()[:gz.Len()/2]), ErrTruncated, "the compressed file is cut short"},
-		{"site zip", siteZip(t, dir, nil), ErrNotSQL, "is a zip of a site, not a database dump"},
+		{"site zip", siteZip(t, dir, nil), ErrNotSQL, "is a zip of a site without a database dump beside it"},
 		{"gzip of an image", write("img.gz", gzipOf(t, []byte("\x89PNG\r\n\x1a\n"))), ErrNotSQL, "gzip-compressed but holds no SQL dump"},
 	}
 	for _, tt := range tests {

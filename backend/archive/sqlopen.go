@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -35,6 +36,9 @@ func ScanSQLFile(ctx context.Context, path string, progress func(done, total int
 	m.total = size
 	rep, err := ScanSQL(ctx, rc, nil)
 	m.finish()
+	for _, p := range rep.Problems { // every message names the file it is about, once
+		p.Message = strings.Replace(p.Message, dumpCorrupt+": ", dumpCorrupt+": "+filepath.Base(path)+": ", 1)
+	}
 	if err != nil {
 		return rep, fmt.Errorf("scan %s: %w", path, err)
 	}
@@ -104,12 +108,17 @@ func (m *multiCloser) Close() error {
 	return errors.Join(errs...)
 }
 
+// siteZipDump is openSQL's private kind for the dump inside a site zip.
+const siteZipDump Kind = -1
+
 func openSQL(path string, on func(int64)) (io.ReadCloser, Kind, int64, error) {
 	k, err := Sniff(path)
 	if err != nil {
 		return nil, Unknown, 0, err
 	}
-	if !k.IsSQL() {
+	if k == SiteZip {
+		k = siteZipDump // read the dump the site zip carries, if it has one
+	} else if !k.IsSQL() {
 		return nil, k, 0, fmt.Errorf("'%s' is a zip of a site, not a database dump: %w", displayName(path), ErrNotSQL)
 	}
 	f, err := os.Open(path)
@@ -134,13 +143,22 @@ func openSQL(path string, on func(int64)) (io.ReadCloser, Kind, int64, error) {
 			return nil, k, 0, fmt.Errorf("'%s' is a damaged gzip file: %w", displayName(path), ErrCorrupt)
 		}
 		r, closers = gz, append(closers, gz)
-	case SQLZip:
+	case SQLZip, siteZipDump:
 		zr, err := zip.NewReader(cf, st.Size())
 		if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 			f.Close()
 			return nil, k, 0, fmt.Errorf("'%s' is a damaged zip file: %w", displayName(path), ErrCorrupt)
 		}
 		e := sqlEntry(zr)
+		if k == siteZipDump {
+			k = SiteZip
+			dumps := siteDumps(zr)
+			if len(dumps) != 1 {
+				f.Close()
+				return nil, k, 0, fmt.Errorf("'%s' is a zip of a site without a database dump beside it: %w", displayName(path), ErrNotSQL)
+			}
+			e = dumps[0]
+		}
 		ec, err := e.Open() // checks the entry's CRC-32 when the stream ends
 		if err != nil {
 			f.Close()
@@ -152,5 +170,5 @@ func openSQL(path string, on func(int64)) (io.ReadCloser, Kind, int64, error) {
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
-	return &multiCloser{Reader: br, closers: append(closers, f)}, k, st.Size(), nil
+	return &multiCloser{Reader: toUTF8(br), closers: append(closers, f)}, k, st.Size(), nil
 }

@@ -123,7 +123,7 @@ func ScanSQL(ctx context.Context, r io.Reader, progress func(done int64)) (SQLRe
 	lx.onTuple = s.tuple
 	lx.onRows = func(t string, n int64) { s.rep.Rows[t] += n }
 	buf := make([]byte, 64<<10)
-	carry := 0
+	carry, lines := 0, 0 // lines: newlines before buf[carry]
 	for {
 		if err := ctx.Err(); err != nil {
 			return s.rep, err
@@ -138,7 +138,14 @@ func ScanSQL(ctx context.Context, r io.Reader, progress func(done int64)) (SQLRe
 			}
 			return s.readFailed(rerr), nil
 		}
+		if i := bytes.IndexByte(buf[carry:carry+n], 0); i >= 0 {
+			// mysqldump writes NUL as \0: raw NUL bytes are a block a failed copy or a disk
+			// error wiped, however long the file is
+			line := lines + bytes.Count(buf[carry:carry+i], []byte("\n")) + 1
+			return s.fail(ErrCorrupt, fmt.Sprintf("%s: line %d holds a block of NUL bytes (at byte %d), data wiped by a failed copy or a disk error; copy or export the dump again and re-attach it.", dumpCorrupt, line, s.rep.Bytes-int64(n)+int64(i))), nil
+		}
 		data := buf[:carry+n]
+		lines += bytes.Count(buf[carry:carry+n], []byte("\n"))
 		used := lx.feed(data, eof)
 		carry = copy(buf, data[used:])
 		if eof {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -71,12 +73,17 @@ func VerifyZip(ctx context.Context, path string, lim Limits, progress func(done,
 	rep := ZipReport{Path: path}
 	f, zr, size, err := openZip(path)
 	if err != nil {
-		rep.Problems = []*Problem{err.(*Problem)}
+		p := err.(*Problem)
+		if !strings.Contains(p.Message, "'"+displayName(path)+"'") {
+			p.Message = filepath.Base(path) + ": " + p.Message
+		}
+		rep.Problems = []*Problem{p}
 		return rep, nil
 	}
 	defer f.Close()
 	rep.Size, rep.Entries = size, len(zr.File)
 	pl := makePlan(zr, size, lim)
+	pl.checkLocalNames(f)
 	rep.Zip64, rep.Root, rep.Skipped = pl.zip64, pl.root, pl.skipped
 	rep.Files, rep.Folders = len(pl.files), len(pl.dirs)
 
@@ -98,6 +105,9 @@ func VerifyZip(ctx context.Context, path string, lim Limits, progress func(done,
 	}
 	rep.wordPressFacts(pl, caps)
 	rep.Problems = pl.probs.done()
+	for _, p := range rep.Problems { // every message names the file it is about, once
+		p.Message = filepath.Base(path) + ": " + p.Message
+	}
 	return rep, nil
 }
 
@@ -163,9 +173,9 @@ feed:
 		case errors.As(err, &ee) && ee.kind == ErrRatio:
 			pl.probs.add(ratioProblem(e.shown, lim))
 		case errors.As(err, &ee) && ee.kind == ErrTooLarge && !overLimit:
-			pl.probs.add(&Problem{Err: ErrTooLarge, Entry: e.shown, Message: fmt.Sprintf("File extraction failed: entry '%s' expands past the size its header declares, which is how zip bombs look; Ferry refuses this archive, zip the site again.", displayName(e.shown))})
+			pl.probs.add(&Problem{Err: ErrTooLarge, Entry: e.shown, Message: fmt.Sprintf("entry '%s' expands past the size its header declares, which is how zip bombs look; Ferry refuses this archive, zip the site again.", displayName(e.shown))})
 		case errors.As(err, &ee) && ee.kind == ErrChecksum:
-			pl.probs.add(&Problem{Err: ErrChecksum, Entry: e.shown, Message: fmt.Sprintf("File extraction failed: entry '%s' is corrupt (CRC mismatch); zip the site again and re-attach it.", displayName(e.shown))})
+			pl.probs.add(&Problem{Err: ErrChecksum, Entry: e.shown, Message: fmt.Sprintf("entry '%s' is corrupt (CRC mismatch); zip the site again and re-attach it.", displayName(e.shown))})
 		case errors.As(err, &ee) && ee.kind == ErrCorrupt:
 			pl.probs.add(corruptEntryProblem(e.shown, ee.why))
 		case errors.As(err, &ee):
@@ -214,6 +224,13 @@ func (r *ZipReport) wordPressFacts(pl *plan, caps map[string]*capture) {
 		} else {
 			pl.probs.add(&Problem{Err: ErrNoConfig, Message: "Neither wp-config.php nor wp-config-sample.php is in the archive; add the site's wp-config.php to the zip and attach it again."})
 		}
+	}
+	switch len(pl.dumps) {
+	case 0:
+	case 1:
+		found("'%s' in the zip is the site's database dump: it is imported, never uploaded to the docroot", displayName(pl.dumps[0]))
+	default:
+		pl.probs.add(&Problem{Err: ErrDuplicate, Entry: pl.dumps[1], Message: fmt.Sprintf("the zip holds %d database dumps beside the site ('%s' and '%s'), and Ferry would have to guess which to import; keep only the site's dump in the zip, or attach it separately.", len(pl.dumps), displayName(pl.dumps[0]), displayName(pl.dumps[1]))})
 	}
 	if pl.skipped > 0 {
 		found("%d entries outside the WordPress folder or macOS metadata are not uploaded", pl.skipped)

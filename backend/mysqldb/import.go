@@ -257,6 +257,8 @@ type importer struct {
 	// lists the tables it has not finished, in order
 	ix      *indexer
 	pending []pendingIndex
+	// checkOnly is set for CheckDump: the pass logs what it skips although nothing runs
+	checkOnly bool
 	// preparable are the tables this import created whose rows may go as prepared INSERTs
 	preparable map[string]bool
 }

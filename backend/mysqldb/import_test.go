@@ -59,7 +59,7 @@ func TestImportRefusesInOrderWithoutPrescan(t *testing.T) {
 	db, _ := testDB(t)
 	in := smallDump + "USE other;\n"
 	_, err := Import(context.Background(), db, strings.NewReader(in), ImportOptions{NoPrescan: true})
-	require.EqualError(t, err, "Database import refused: statement at line 4 touches database other")
+	require.EqualError(t, err, "Database import refused: statement at line 4 (USE other) touches database other (switches to it with USE); remove it from the dump or export the database again without it, then attach and Verify again.")
 	// rows before the refused statement ran, but the unfinished table is dropped again
 	require.Zero(t, tableCount(t, db))
 }

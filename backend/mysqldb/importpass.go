@@ -20,6 +20,7 @@ type passRun struct {
 	ld     *loaders
 	cr     *countingReader
 	rw     *rewriter
+	guard  *Guard
 	schema map[string][]string // column lists of the tables created so far
 	// trailer is the end marker the dump must carry (dumpKind); sawTrailer is set once it
 	// was read and cleared when a statement follows it
@@ -29,6 +30,8 @@ type passRun struct {
 	ferryFmt   bool   // the dump is Ferry's own format, with table-done markers
 	current    string // table whose rows a mysqldump-style file is loading
 	last       time.Time
+	// splitLogged is set once an INSERT longer than max_allowed_packet was cut up
+	splitLogged bool
 }
 
 // pass reads the whole stream once. Without loaders it only checks (the pre-scan).
@@ -38,7 +41,10 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 	if err != nil {
 		return &ImportError{Msg: "Database import failed: the file is not a readable SQL dump (" + err.Error() + ")", Err: err}
 	}
-	sp := NewSplitter(in, min(DefaultMaxStatementBytes, im.env.maxPacket))
+	// statements longer than the destination's max_allowed_packet are read whole: an
+	// INSERT is cut into several (execInsert), anything else is refused (execAlone)
+	sp := NewSplitter(in, DefaultMaxStatementBytes)
+	p.guard = NewGuard(im.target)
 	p.rw = newRewriter(nil)
 	if ld != nil {
 		p.rw = newRewriter(im.opts.Rewriter)
@@ -83,7 +89,7 @@ func (p *passRun) report(final bool) {
 
 func (p *passRun) splitErr(err error) error {
 	if errors.Is(err, ErrStatementTooLarge) {
-		return &ImportError{Msg: fmt.Sprintf("Database import failed: %v (the destination's max_allowed_packet is %d bytes)", err, p.im.env.maxPacket), Err: err}
+		return &ImportError{Msg: fmt.Sprintf("Database import failed: %v; export the database again with shorter INSERT statements (mysqldump's default --net-buffer-length does).", err), Err: err}
 	}
 	return &ImportError{Msg: "Database import failed: " + err.Error(), Err: err}
 }
@@ -131,6 +137,12 @@ func (p *passRun) statement(ctx context.Context, s Statement) error {
 			return err
 		}
 	}
+	if a.kind == kInsert && len(text) > p.im.env.maxPacket-4096 {
+		// cut into several INSERTs on the way (execInsert), unless one row alone is too long
+		if _, _, err := splitInsert(text, a.values, p.im.env.maxPacket-4096, false); err != nil {
+			return rowTooLarge(s.Line, err)
+		}
+	}
 	if p.ld == nil {
 		return nil
 	}
@@ -152,18 +164,23 @@ func (p *passRun) statement(ctx context.Context, s Statement) error {
 	return p.execAlone(ctx, a, text, s.Line)
 }
 
+func rowTooLarge(line int, err error) error {
+	return &ImportError{Line: line, Msg: fmt.Sprintf("Database import failed at line %d: %v; raise max_allowed_packet on the destination server.", line, err), Err: err}
+}
+
 // check runs the guard on a statement (after removing DEFINER clauses and fixing
 // collations the destination lacks) and tells whether it is to be skipped.
 func (p *passRun) check(s Statement) ([]byte, analysis, bool, error) {
 	im := p.im
-	text := s.Text
-	a, err := analyse(text, s.Line, im.target)
-	if err == nil && a.kind != kInsert {
-		text = im.fixCollations(stripDefiner(text), s.Line, p.ld != nil)
-		a, err = analyse(text, s.Line, im.target)
-	}
+	text, a, err := p.guard.check(s.Text, s.Line)
 	if err != nil {
 		return nil, a, false, err
+	}
+	if a.note != "" && (p.ld != nil || im.checkOnly) && im.opts.Log != nil {
+		im.opts.Log(a.note)
+	}
+	if a.kind != kInsert {
+		text = im.fixCollations(text, s.Line, p.ld != nil)
 	}
 	if a.kind == kOther && len(a.tables) == 0 {
 		if w := firstWords(text, 2); len(w) == 2 && (w[0] == "ALTER" || w[0] == "TRUNCATE" || w[0] == "RENAME") && w[1] == "TABLE" {
@@ -191,7 +208,7 @@ func (p *passRun) rewriteValues(text []byte, a analysis, line int) ([]byte, erro
 	p.rw.begin(text)
 	out, err := p.rw.values(text, a.values, a.tables[0], orSchema(a.columns, p.schema[a.tables[0]]))
 	if err != nil {
-		return nil, &RefusedError{Line: line, Reason: "reads a file on the server or runs a query inside VALUES"}
+		return nil, &RefusedError{Line: line, Words: statementWords(text), Reason: "reads a file on the server or runs a query inside VALUES"}
 	}
 	if p.ld != nil {
 		p.im.st.Rows += p.rw.tuples
@@ -226,7 +243,7 @@ func (p *passRun) waitForIndexes(a analysis, text []byte) error {
 }
 
 // execInsert sends an INSERT's rows to the loaders, as prepared rows where it can.
-func (p *passRun) execInsert(ctx context.Context, a analysis, text []byte, line int) error {
+func (p *passRun) execInsert(ctx context.Context, a analysis, text []byte, line int) (err error) {
 	im, ld := p.im, p.ld
 	if !p.ferryFmt && p.current != a.tables[0] {
 		p.current = a.tables[0]
@@ -246,7 +263,39 @@ func (p *passRun) execInsert(ctx context.Context, a analysis, text []byte, line 
 			}
 		}
 	}
-	return ld.insert(text, line)
+	if w := firstWords(text, 2); w[0] == "REPLACE" || len(w) == 2 && w[1] == "IGNORE" {
+		// the outcome of REPLACE and INSERT IGNORE depends on the rows before them, which
+		// another loader may still be sending: let those commit first, and these after
+		if err := ld.flush(); err != nil {
+			return err
+		}
+		defer func() {
+			if err == nil {
+				err = ld.flush()
+			}
+		}()
+	}
+	limit := im.env.maxPacket - 4096
+	if len(text) <= limit {
+		return ld.insert(text, line)
+	}
+	parts, ok, err := splitInsert(text, a.values, limit, true)
+	if err != nil {
+		return rowTooLarge(line, err)
+	}
+	if !ok {
+		parts = [][]byte{text}
+	}
+	if len(parts) > 1 && im.opts.Log != nil && !p.splitLogged {
+		p.splitLogged = true
+		im.opts.Log(fmt.Sprintf("The INSERT at line %d is longer than the destination's max_allowed_packet (%d bytes): sent as %d INSERTs", line, im.env.maxPacket, len(parts)))
+	}
+	for _, part := range parts {
+		if err := ld.insert(part, line); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // execAlone runs a statement other than INSERT and SET on the main connection, after every
@@ -274,6 +323,10 @@ func (p *passRun) execAlone(ctx context.Context, a analysis, text []byte, line i
 			delete(im.deferred, t)
 		}
 	}
+	if len(text) > im.env.maxPacket-1024 {
+		err := fmt.Errorf("statement of %d bytes: %w", len(text), ErrStatementTooLarge)
+		return &ImportError{Line: line, Msg: fmt.Sprintf("Database import failed at line %d: the statement is %d bytes, more than the destination's max_allowed_packet (%d bytes); raise max_allowed_packet on the destination server.", line, len(text), im.env.maxPacket), Err: err}
+	}
 	if a.kind == kCreateTable {
 		var err error
 		if text, err = im.beforeCreate(ctx, ld, a, text, line); err != nil {
@@ -292,6 +345,9 @@ func (p *passRun) execAlone(ctx context.Context, a analysis, text []byte, line i
 // finish checks the end marker and, during the import, commits and indexes what is left.
 func (p *passRun) finish(ctx context.Context) error {
 	im, ld := p.im, p.ld
+	if err := p.guard.end(); err != nil {
+		return err
+	}
 	if p.trailer != nil && !p.sawTrailer {
 		err := fmt.Errorf("the dump has no %q line at its end: %w", p.trailer, ErrTruncated)
 		return &ImportError{Msg: "Database import failed: the dump file is truncated (" + err.Error() + ")", Err: err}

@@ -207,6 +207,10 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	}); uerr != nil && err == nil {
 		err = uerr
 	}
+	if err != nil && m.Method == migration.MethodManual {
+		// a manual import that fails leaves the destination as it found it
+		p.undoManual(ctx, j, m, db.DB, append(append([]string{}, res.CreatedTables...), stats.Tables...))
+	}
 	if err != nil {
 		var dropped []string
 		for _, t := range stats.Tables {

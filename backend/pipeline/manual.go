@@ -7,10 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"ferry/backend/archive"
 	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/store"
@@ -53,6 +58,14 @@ func (p *Pipeline) openAttachedSQL(ctx context.Context, m migration.Migration) (
 	if err != nil {
 		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
 	}
+	// checked again here: the dump may have been replaced while the files were extracted
+	zipPath, err := p.attached(ctx, m.ID, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := p.gateManual(ctx, m, zipPath); err != nil {
+		return nil, 0, err
+	}
 	rc, _, err := archive.OpenSQL(path)
 	if err != nil {
 		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
@@ -66,6 +79,9 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
 	zipPath, err := p.attached(ctx, m.ID, true)
 	if err != nil {
+		return err
+	}
+	if err := p.gateManual(ctx, m, zipPath); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(p.StagingDir(m.ID), 0o700); err != nil {
@@ -130,7 +146,7 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 		}
 		var pe *archive.ProblemsError
 		if errors.As(err, &pe) {
-			return migration.Fail("File extraction failed: "+firstLine(pe.Error()), err)
+			return migration.Fail("File extraction failed: "+filepath.Base(zipPath)+": "+firstLine(pe.Error()), err)
 		}
 		if errors.Is(err, transfer.ErrNoSpace) {
 			return migration.Fail("Insufficient disk space on destination", err)
@@ -150,4 +166,131 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// CheckDumpFile runs the import's guard (mysqldb.CheckDump) over the whole attached dump,
+// as Verify must: it returns nil exactly when Import would not refuse it. A refusal names
+// the file. database is the destination database.
+func CheckDumpFile(ctx context.Context, path, database string) (mysqldb.DumpCheck, error) {
+	rc, _, err := archive.OpenSQL(path)
+	if err != nil {
+		return mysqldb.DumpCheck{}, err
+	}
+	defer rc.Close()
+	dc, err := mysqldb.CheckDump(ctx, rc, database)
+	var re *mysqldb.RefusedError
+	if errors.As(err, &re) {
+		re.File = filepath.Base(path)
+	}
+	return dc, err
+}
+
+// FingerprintFiles fingerprints the attached site zip and dump.
+func FingerprintFiles(zipPath, sqlPath string) (VerifiedFiles, error) {
+	var v VerifiedFiles
+	var err error
+	if v.Zip, err = archive.FingerprintZip(zipPath); err != nil {
+		return v, err
+	}
+	v.SQL, err = archive.FingerprintDump(sqlPath)
+	return v, err
+}
+
+// ErrChangedAfterVerify reports an attached file that is not the one Verify checked.
+var ErrChangedAfterVerify = errors.New("attached file changed after Verify")
+
+// CheckUnchanged refuses attached files that differ from what Verify fingerprinted.
+func CheckUnchanged(verified *VerifiedFiles, zipPath, sqlPath string) error {
+	if verified == nil {
+		return fmt.Errorf("%w: no Verify on record: Verify again", ErrChangedAfterVerify)
+	}
+	now, err := FingerprintFiles(zipPath, sqlPath)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: an attached file cannot be read (%v): attach it and Verify again", ErrChangedAfterVerify, err)
+	case !now.SQL.Same(verified.SQL):
+		return fmt.Errorf("%w: %s changed after Verify: Verify again", ErrChangedAfterVerify, now.SQL.Name)
+	case !now.Zip.Same(verified.Zip):
+		return fmt.Errorf("%w: %s changed after Verify: Verify again", ErrChangedAfterVerify, now.Zip.Name)
+	}
+	return nil
+}
+
+// gateManual runs before anything of a manual migration is written to the destination:
+// the attached files must be those Verify passed.
+func (p *Pipeline) gateManual(ctx context.Context, m migration.Migration, zipPath string) error {
+	sqlPath, err := p.attached(ctx, m.ID, false)
+	if err != nil {
+		return err
+	}
+	res, err := p.load(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if err := CheckUnchanged(res.Verified, zipPath, sqlPath); err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return migration.Fail(msg, err)
+	}
+	return nil
+}
+
+// undoManual removes what a failed import of a manual migration wrote, so that the
+// destination is as the migration found it: the tables this migration's imports created
+// and the files its extraction wrote (from the upload manifest), then the folders they
+// leave empty. Its cursors are cleared, so Retry from start begins afresh. Files an
+// "overwrite" replaced cannot be brought back and are not touched.
+func (p *Pipeline) undoManual(ctx context.Context, j stepLog, m migration.Migration, db *mysqldb.DB, tables []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	dropped := 0
+	for _, t := range tables {
+		if _, err := db.SQL().ExecContext(ctx, "DROP TABLE IF EXISTS `"+strings.ReplaceAll(t, "`", "``")+"`"); err == nil {
+			dropped++
+		}
+	}
+	removed, kept := 0, 0
+	manPath := p.uploadManifest(m.ID)
+	if man, err := transfer.ReadManifestFile(manPath); err == nil && len(man.Files) > 0 {
+		open, err := p.opener(m.Destination, "")
+		var dst transfer.Tree
+		if err == nil {
+			dst, err = open(ctx)
+		}
+		if err == nil {
+			dirs := map[string]bool{}
+			for _, f := range man.Files {
+				if dst.Remove(ctx, f.Path) == nil {
+					removed++
+				} else {
+					kept++
+				}
+				for d := path.Dir(f.Path); d != "." && d != "/"; d = path.Dir(d) {
+					dirs[d] = true
+				}
+			}
+			list := make([]string, 0, len(dirs))
+			for d := range dirs {
+				list = append(list, d)
+			}
+			sort.Slice(list, func(a, b int) bool { return strings.Count(list[a], "/") > strings.Count(list[b], "/") })
+			for _, d := range list {
+				_ = dst.Remove(ctx, d) // only empty folders go
+			}
+			dst.Close()
+		} else {
+			kept = len(man.Files)
+		}
+	}
+	if kept == 0 {
+		_ = os.Remove(manPath)
+	}
+	_ = p.update(ctx, m.ID, func(r *Results) { r.ImportedTables, r.CreatedTables, r.Upload = nil, nil, nil })
+	if kept > 0 {
+		j.Logf(slog.LevelWarn, "The import failed: removed %d tables and %d files this migration wrote; %d files could not be removed from the destination", dropped, removed, kept)
+		return
+	}
+	j.Logf(slog.LevelWarn, "The import failed: removed the %d tables and %d files this migration wrote, so the destination is as it was; fix the cause and use Retry from start", dropped, removed)
 }

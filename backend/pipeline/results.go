@@ -1,6 +1,9 @@
 package pipeline
 
-import "ferry/backend/wordpress"
+import (
+	"ferry/backend/archive"
+	"ferry/backend/wordpress"
+)
 
 // Results is what a migration's steps found and did, kept with the migration for the
 // Details modal and the reports. It never holds a secret.
@@ -36,6 +39,16 @@ type Results struct {
 	StreamCheck *StreamCheck      `json:"streamCheck,omitempty"`
 	Validation  []wordpress.Check `json:"validation,omitempty"`
 	Warnings    []string          `json:"warnings,omitempty"`
+
+	// Verified fingerprints the attached files of a manual migration as its last
+	// successful Verify saw them: Continue Import refuses files changed since.
+	Verified *VerifiedFiles `json:"verified,omitempty"`
+}
+
+// VerifiedFiles are the fingerprints of a manual migration's site zip and dump.
+type VerifiedFiles struct {
+	Zip archive.Fingerprint `json:"zip"`
+	SQL archive.Fingerprint `json:"sql"`
 }
 
 // TransferStats describes a file copy.

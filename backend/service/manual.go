@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"ferry/backend/archive"
 	"ferry/backend/events"
 	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
 	"ferry/backend/pipeline"
 	"ferry/backend/store"
 )
@@ -53,6 +55,7 @@ func (s *Service) AttachFiles(ctx context.Context, id int64, paths []string) (Mi
 		return MigrationDetail{}, &Error{Code: CodeInvalid, Message: "choose wordpress-files.zip and database.sql"}
 	}
 	fields := map[string]string{}
+	var embedded archive.Attachment // a site zip holding the site's dump too
 	for _, p := range paths {
 		if !filepath.IsAbs(p) {
 			fields[p] = "Ferry needs the file's full path."
@@ -78,11 +81,24 @@ func (s *Service) AttachFiles(ctx context.Context, id int64, paths []string) (Mi
 		if err := s.st.PutFile(ctx, id, store.AttachedFile{Kind: a.Kind.String(), Path: a.Path, Size: a.Size}); err != nil {
 			return MigrationDetail{}, fail(err, "attach files to migration %d", id)
 		}
+		if a.HasDump {
+			embedded = a
+		}
 		_, _ = s.AppendLog(ctx, id, store.LevelInfo, migration.StepWaitForUpload, fmt.Sprintf("Attached %s (%s, %d bytes)", a.Path, a.Kind, a.Size))
 	}
 	files, err := s.st.Files(ctx, id)
 	if err != nil {
 		return MigrationDetail{}, fail(err, "attach files to migration %d", id)
+	}
+	if embedded.Path != "" && !hasDump(files) {
+		// one zip holding both the site and its dump: the zip is the dump too
+		if err := s.st.PutFile(ctx, id, store.AttachedFile{Kind: store.FileSQLZip, Path: embedded.Path, Size: embedded.Size}); err != nil {
+			return MigrationDetail{}, fail(err, "attach files to migration %d", id)
+		}
+		_, _ = s.AppendLog(ctx, id, store.LevelInfo, migration.StepWaitForUpload, fmt.Sprintf("%s also holds the site's database dump; it is used as the dump", embedded.Path))
+		if files, err = s.st.Files(ctx, id); err != nil {
+			return MigrationDetail{}, fail(err, "attach files to migration %d", id)
+		}
 	}
 	var zip, sql bool
 	for _, f := range files {
@@ -149,6 +165,32 @@ func (s *Service) VerifyMigration(ctx context.Context, id int64) (VerifyReport, 
 	if err != nil {
 		return rep, fail(err, "verify migration %d", id)
 	}
+	// the statement guard the import runs, over the whole dump: Verify passes only what
+	// the import accepts (one guard, two callers)
+	var guardErr error
+	if truncatedOnly(sr) {
+		// the scan knows the dump is cut short, the import's splitter knows where
+		_, err := pipeline.CheckDumpFile(ctx, sqlPath, rec.Destination.DB.Name)
+		var ie *mysqldb.ImportError
+		if errors.As(err, &ie) && errors.Is(err, mysqldb.ErrTruncated) && strings.Contains(ie.Err.Error(), " line ") {
+			for _, p := range sr.Problems {
+				if errors.Is(p, archive.ErrTruncated) {
+					p.Message = fmt.Sprintf("Database dump file is missing, empty, or corrupt: %s is cut short (%s); export or copy the dump again and re-attach it.",
+						filepath.Base(sqlPath), strings.TrimSuffix(ie.Err.Error(), ": "+mysqldb.ErrTruncated.Error()))
+				}
+			}
+		}
+	}
+	if sr.OK() {
+		dc, err := pipeline.CheckDumpFile(ctx, sqlPath, rec.Destination.DB.Name)
+		if ctx.Err() != nil {
+			return rep, fail(ctx.Err(), "verify migration %d", id)
+		}
+		guardErr = err
+		for _, n := range dc.Notes {
+			sr.Found = append(sr.Found, "On import: "+n)
+		}
+	}
 	report(total)
 	rep.Found = append(append(rep.Found, zr.Found...), sr.Found...)
 	for _, p := range zr.Problems {
@@ -157,7 +199,16 @@ func (s *Service) VerifyMigration(ctx context.Context, id int64) (VerifyReport, 
 	for _, p := range sr.Problems {
 		rep.Problems = append(rep.Problems, VerifyProblem{Message: p.Message, Warning: p.Warning, File: "sql"})
 	}
-	rep.OK = zr.OK() && sr.OK()
+	if guardErr != nil {
+		rep.Problems = append(rep.Problems, VerifyProblem{Message: guardErr.Error(), File: "sql"})
+	}
+	prefixOK := true
+	if zr.TablePrefix != "" && sr.Prefix != "" && zr.TablePrefix != sr.Prefix {
+		prefixOK = false
+		rep.Problems = append(rep.Problems, VerifyProblem{File: "sql", Message: fmt.Sprintf(
+			"The dump's WordPress tables use the prefix '%s', but wp-config.php in the zip sets $table_prefix = '%s': the site would not find its tables. Attach the zip and the dump of the same site, or correct $table_prefix in wp-config.php, then Verify again.", sr.Prefix, zr.TablePrefix)})
+	}
+	rep.OK = zr.OK() && sr.OK() && guardErr == nil && prefixOK
 	rep.WordPressVersion, rep.Files, rep.Bytes = zr.WPVersion, zr.Files, zr.TotalSize
 	rep.TablePrefix, rep.Tables, rep.SiteURL = sr.Prefix, len(sr.Tables), sr.SiteURL
 	rep.VerifiedAt = time.Now().UnixMilli()
@@ -181,6 +232,14 @@ func (s *Service) VerifyMigration(ctx context.Context, id int64) (VerifyReport, 
 	}
 	res.WordPressVersion, res.TablePrefix, res.OldURL = rep.WordPressVersion, rep.TablePrefix, sr.SiteURL
 	res.SourceFiles, res.SourceBytes, res.SourceTables, res.SourceRows = int64(zr.Files), zr.TotalSize, len(sr.Tables), sr.Rows
+	res.Verified = nil
+	if rep.OK {
+		v, err := pipeline.FingerprintFiles(zipPath, sqlPath)
+		if err != nil {
+			return rep, fail(err, "verify migration %d", id)
+		}
+		res.Verified = &v
+	}
 	raw, err := json.Marshal(res)
 	if err == nil {
 		err = s.st.SetResults(ctx, id, raw)
@@ -228,6 +287,33 @@ func (s *Service) ContinueImport(ctx context.Context, id int64) (MigrationRow, e
 	if err := migration.Allowed(rec.Facts(), migration.ActionContinueImport); err != nil {
 		return MigrationRow{}, fail(err, "continue migration %d", id)
 	}
+	// the files must be those Verify passed: a zip or dump replaced or edited since is
+	// refused before anything is queued
+	res := pipeline.Results{}
+	if raw, err := s.st.Results(ctx, id); err == nil && len(raw) > 0 {
+		_ = json.Unmarshal(raw, &res)
+	}
+	files, err := s.st.Files(ctx, id)
+	if err != nil {
+		return MigrationRow{}, fail(err, "continue migration %d", id)
+	}
+	var zipPath, sqlPath string
+	for _, f := range files {
+		if f.Kind == store.FileSiteZip {
+			zipPath = f.Path
+		} else {
+			sqlPath = f.Path
+		}
+	}
+	if err := pipeline.CheckUnchanged(res.Verified, zipPath, sqlPath); err != nil {
+		msg := strings.TrimPrefix(err.Error(), pipeline.ErrChangedAfterVerify.Error()+": ")
+		_, _ = s.AppendLog(ctx, id, store.LevelError, migration.StepWaitForUpload, msg)
+		if serr := s.st.SetAttachment(ctx, id, zipPath != "" && sqlPath != "", false); serr != nil {
+			return MigrationRow{}, fail(serr, "continue migration %d", id)
+		}
+		s.changed(id, rec.Status, rec.CurrentStep, false)
+		return MigrationRow{}, &Error{Code: CodeConflict, Message: msg}
+	}
 	now := time.Now()
 	wait := migration.StepRecord{Step: migration.StepWaitForUpload, State: migration.StepCompleted, StartedAt: rec.CreatedAt, FinishedAt: now}
 	for _, st := range rec.Steps {
@@ -249,4 +335,28 @@ func (s *Service) ContinueImport(ctx context.Context, id int64) (MigrationRow, e
 	}
 	s.changed(id, rec.Status, rec.CurrentStep, false)
 	return rowOf(rec), nil
+}
+
+// truncatedOnly reports a scan whose only blocking problem is a dump cut short.
+func truncatedOnly(sr archive.SQLReport) bool {
+	n := 0
+	for _, p := range sr.Problems {
+		if p.Warning {
+			continue
+		}
+		if !errors.Is(p, archive.ErrTruncated) {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+func hasDump(files []store.AttachedFile) bool {
+	for _, f := range files {
+		if f.Kind != store.FileSiteZip {
+			return true
+		}
+	}
+	return false
 }
