@@ -31,6 +31,10 @@ type ImportOptions struct {
 	// OnCreate, when set, is told of each table before the import creates it, so a caller
 	// can record it where a crash cannot lose it. An error stops the import.
 	OnCreate func(table string) error
+	// OnComplete, when set, is told of each table as soon as all its rows (and indexes)
+	// are committed, so a caller can record the resume cursor as the import goes: a
+	// process killed mid-import then still knows which tables a retry may skip.
+	OnComplete func(table string)
 	// SkipTables are tables a previous attempt imported completely (its
 	// ImportStats.CompletedTables): their statements are skipped, so a retry resumes.
 	SkipTables []string
@@ -352,6 +356,7 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 			return err
 		}
 		im.st.CompletedTables = append(im.st.CompletedTables, t)
+		im.completed(t)
 		return nil
 	}
 	for n := 0; ; n++ {
@@ -781,6 +786,7 @@ func (im *importer) waitIndexes() error {
 		}
 		if !slices.Contains(im.st.CompletedTables, p.table) {
 			im.st.CompletedTables = append(im.st.CompletedTables, p.table)
+			im.completed(p.table)
 		}
 	}
 	im.pending = im.pending[:0]
