@@ -46,7 +46,7 @@ type Service struct {
 	log     *slog.Logger
 	dataDir string
 
-	leases  *runner.Leases
+	leases *runner.Leases
 
 	mu      sync.RWMutex
 	stopper Stopper
