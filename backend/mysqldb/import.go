@@ -348,7 +348,7 @@ func (im *importer) pass(ctx context.Context, r io.Reader, ld *loaders) error {
 			if err := ld.flush(); err != nil {
 				return err
 			}
-			im.pending = append(im.pending, pendingIndex{table: t, done: im.ix.start(ctx, t, im.deferred[t])})
+			im.pending = append(im.pending, pendingIndex{table: t, done: im.journaled(t, im.ix.start(ctx, t, im.deferred[t]))})
 			delete(im.deferred, t)
 			return nil
 		}
@@ -786,7 +786,6 @@ func (im *importer) waitIndexes() error {
 		}
 		if !slices.Contains(im.st.CompletedTables, p.table) {
 			im.st.CompletedTables = append(im.st.CompletedTables, p.table)
-			im.completed(p.table)
 		}
 	}
 	im.pending = im.pending[:0]
