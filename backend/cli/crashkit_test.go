@@ -234,13 +234,20 @@ func (p *meterProxy) accept() {
 
 func (p *meterProxy) pipe(dst, src net.Conn, n *atomic.Int64) {
 	defer func() { _ = dst.Close(); _ = src.Close() }()
-	buf := make([]byte, 32<<10)
+	buf, spare := make([]byte, 32<<10), make([]byte, 32<<10)
 	for {
 		k, err := src.Read(buf)
 		if k > 0 {
+			// Frozen: nothing more is forwarded (a frozen link is only ever thawed by
+			// closing it), but a client that goes away still closes the link, as a dead
+			// process's sockets close at once.
 			for p.frozenNow(n, src) {
-				time.Sleep(5 * time.Millisecond) // frozen: hold the bytes until thaw
+				_ = src.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+				if _, err := src.Read(spare); err != nil && !isTimeout(err) {
+					return
+				}
 			}
+			_ = src.SetReadDeadline(time.Time{})
 			if _, werr := dst.Write(buf[:k]); werr != nil {
 				return
 			}
@@ -267,6 +274,11 @@ func (p *meterProxy) check(n *atomic.Int64, src net.Conn) {
 	}
 	p.frozen, p.froze, p.watch = n, src, nil
 	close(p.tripped)
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
 }
 
 // treeHashes hashes every file under dir (relative slash paths), skipping skip.
