@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -42,8 +44,8 @@ type crashSite struct {
 const (
 	// A retry re-imports the table the kill cut, so many middling tables (as WordPress
 	// sites have) rather than a few huge ones.
-	bigTables  = 24
-	rowsPerBig = 2000
+	bigTables  = 40
+	rowsPerBig = 1200
 )
 
 // bigFileSizes are over the 1 MiB resume threshold, and not round numbers.
@@ -62,8 +64,21 @@ func newCrashSite(t *testing.T) *crashSite {
 	for i := 1; i <= bigTables; i++ {
 		_, err := src.Exec(fmt.Sprintf("CREATE TABLE wp_big%d (id INT NOT NULL PRIMARY KEY, k INT NOT NULL, payload TEXT NOT NULL, KEY k (k)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", i))
 		require.NoError(t, err)
-		_, err = src.Exec(fmt.Sprintf("INSERT INTO wp_big%d SELECT seq, seq %% 97, CONCAT('row ', seq, ' of table %d: ', REPEAT(MD5(seq * %d), 4)) FROM seq_1_to_%d", i, i, i, rowsPerBig))
-		require.NoError(t, err)
+		for from := 1; from <= rowsPerBig; from += 500 {
+			var q strings.Builder
+			var args []any
+			fmt.Fprintf(&q, "INSERT INTO wp_big%d (id, k, payload) VALUES ", i)
+			for n := from; n < from+500 && n <= rowsPerBig; n++ {
+				if n > from {
+					q.WriteString(",")
+				}
+				q.WriteString("(?, ?, ?)")
+				h := md5.Sum([]byte(strconv.Itoa(n * i)))
+				args = append(args, n, n%97, fmt.Sprintf("row %d of table %d: %s", n, i, strings.Repeat(hex.EncodeToString(h[:]), 4)))
+			}
+			_, err = src.Exec(q.String(), args...)
+			require.NoError(t, err)
+		}
 		var n int64
 		require.NoError(t, src.QueryRow(fmt.Sprintf("SELECT SUM(LENGTH(payload) + 16) FROM wp_big%d", i)).Scan(&n))
 		c.sqlBytes += n
