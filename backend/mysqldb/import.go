@@ -199,6 +199,7 @@ func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (Impor
 	for _, t := range st.Tables {
 		if !slices.Contains(st.CompletedTables, t) {
 			st.CompletedTables = append(st.CompletedTables, t)
+			im.completed(t)
 		}
 	}
 	return st, nil
