@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 
 	"ferry/backend/events"
@@ -57,11 +56,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		DataDir: svc.DataDir(), HostKeys: st.HostKeys(), Results: st, Files: st,
 		Connections: intSetting(ctx, st, SettingConnections, 4, 1, 16),
 	}
-	leases, err := runner.NewLeases(filepath.Join(svc.DataDir(), "runs"))
-	if err != nil {
-		svc.Close()
-		return nil, err
-	}
+	leases := svc.Leases()
 	r := runner.New(runner.Config{
 		Store: svc.RunnerStore(), Pipeline: pipe, Emitter: cfg.Emitter, Logger: cfg.Logger,
 		Concurrency: intSetting(ctx, st, SettingConcurrency, 2, 1, 8), Leases: leases,

@@ -29,6 +29,10 @@ type ImportOptions struct {
 	// OnCreate, when set, is told of each table before the import creates it, so a caller
 	// can record it where a crash cannot lose it. An error stops the import.
 	OnCreate func(table string) error
+	// OnComplete, when set, is told of each table as soon as all its rows (and indexes)
+	// are committed, so a caller can record the resume cursor as the import goes: a
+	// process killed mid-import then still knows which tables a retry may skip.
+	OnComplete func(table string)
 	// SkipTables are tables a previous attempt imported completely (its
 	// ImportStats.CompletedTables): their statements are skipped, so a retry resumes.
 	SkipTables []string
@@ -193,6 +197,7 @@ func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (Impor
 	for _, t := range st.Tables {
 		if !slices.Contains(st.CompletedTables, t) {
 			st.CompletedTables = append(st.CompletedTables, t)
+			im.completed(t)
 		}
 	}
 	return st, nil

@@ -19,7 +19,7 @@ func (p *passRun) complete(ctx context.Context, t string) error {
 		if err := ld.flush(); err != nil {
 			return err
 		}
-		im.pending = append(im.pending, pendingIndex{table: t, done: im.ix.start(ctx, t, im.deferred[t])})
+		im.pending = append(im.pending, pendingIndex{table: t, done: im.journaled(t, im.ix.start(ctx, t, im.deferred[t]))})
 		delete(im.deferred, t)
 		return nil
 	}
@@ -27,6 +27,7 @@ func (p *passRun) complete(ctx context.Context, t string) error {
 		return err
 	}
 	im.st.CompletedTables = append(im.st.CompletedTables, t)
+	im.completed(t)
 	return nil
 }
 

@@ -160,6 +160,9 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 		return dbFailure("destination", dst.DB, err)
 	}
 	defer db.Close()
+	if len(res.ImportedTables) > 0 {
+		j.Logf(slog.LevelInfo, "Resuming: %d tables already done by the previous attempt", len(res.ImportedTables))
+	}
 	start := time.Now()
 	stats, err := mysqldb.Import(ctx, db.DB, r, mysqldb.ImportOptions{
 		Workers:   workers,
@@ -172,6 +175,7 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 				}
 			})
 		},
+		OnComplete: func(table string) { p.journalTable(ctx, m.ID, table) },
 		Rewriter:   chk,
 		SkipTables: res.ImportedTables,
 		Log:        func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },

@@ -22,7 +22,7 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	dir := p.filesDir(m.ID)
 	if plainStaging(dir) {
 		j.Logf(slog.LevelInfo, "The staging copy was made by an earlier version of Ferry: the files download again")
-		if err := errors.Join(removeAll(dir), removeAll(p.downloadManifest(m.ID))); err != nil {
+		if err := errors.Join(removeAll(dir), removeAll(p.downloadManifest(m.ID)), removeAll(transfer.JournalPath(p.downloadManifest(m.ID)))); err != nil {
 			return migration.Fail("Cannot clear the staging folder", err)
 		}
 	}
@@ -120,9 +120,10 @@ func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []
 			j.Logf(slog.LevelWarn, "Retrying %s (attempt %d): %v", path, attempt, err)
 		},
 	}
-	if prev, err := transfer.ReadManifestFile(manifestPath); err == nil && len(prev.Files) > 0 {
+	// The manifest of an attempt that ended, plus the journal of one that was killed.
+	if prev, err := transfer.ReadResumeManifest(manifestPath); err == nil && len(prev.Files) > 0 {
 		opts.Previous = &prev
-		j.Logf(slog.LevelInfo, "Resuming: %d files already copied by the previous attempt", len(prev.Files))
+		j.Logf(slog.LevelInfo, "Resuming: %d files already done by the previous attempt", len(prev.Files))
 	}
 	return opts
 }

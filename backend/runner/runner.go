@@ -182,42 +182,11 @@ func (r *Runner) SetConcurrency(n int) {
 }
 
 // Recover marks every run left "running" by a previous Ferry process as failed with an
-// Interrupted reason (its staging data is kept so Retry resumes), and queues the runs that
-// were waiting in the queue.
+// Interrupted reason (see MarkInterrupted), and queues the runs that were waiting in the
+// queue.
 func (r *Runner) Recover(ctx context.Context) error {
-	ids, err := r.store.ListByStatus(ctx, migration.StatusRunning)
-	if err != nil {
-		return fmt.Errorf("list interrupted runs: %w", err)
-	}
-	for _, id := range ids {
-		if r.leases != nil {
-			release, free, err := r.leases.Acquire(id)
-			if err != nil {
-				return err
-			}
-			if !free {
-				continue // another live Ferry process runs it
-			}
-			release()
-		}
-		m, err := r.store.Load(ctx, id)
-		if err != nil {
-			return fmt.Errorf("load interrupted run %d: %w", id, err)
-		}
-		reason := migration.InterruptedReason(m.CurrentStep)
-		for _, rec := range m.Steps {
-			if rec.State == migration.StepRunning {
-				rec.State, rec.Error, rec.FinishedAt = migration.StepFailed, reason, time.Now()
-				if err := r.store.SaveStep(ctx, id, rec); err != nil {
-					return err
-				}
-			}
-		}
-		if _, err := r.store.SetStatus(ctx, id, m.Version, migration.StatusFailed, reason, m.CurrentStep); err != nil {
-			return fmt.Errorf("mark run %d interrupted: %w", id, err)
-		}
-		r.store.Log(ctx, id, slog.LevelError, m.CurrentStep, reason)
-		r.em.Emit(events.MigrationChanged, events.Changed{ID: id, Status: string(migration.StatusFailed), Step: string(m.CurrentStep)})
+	if _, err := MarkInterrupted(ctx, r.store, r.leases, r.em); err != nil {
+		return err
 	}
 	queued, err := r.store.ListByStatus(ctx, migration.StatusQueued)
 	if err != nil {

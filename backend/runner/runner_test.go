@@ -265,7 +265,9 @@ func TestStopFromAnotherProcess(t *testing.T) {
 	dir := t.TempDir()
 	svc, err := service.Open(context.Background(), service.Config{DataDir: dir})
 	require.NoError(t, err)
-	r := runner.New(runner.Config{Store: svc.RunnerStore(), Pipeline: s, WatchEvery: 100 * time.Millisecond})
+	// The lease is how the second process knows the first one is alive (without it, the
+	// second one would take the run for interrupted).
+	r := runner.New(runner.Config{Store: svc.RunnerStore(), Pipeline: s, WatchEvery: 100 * time.Millisecond, Leases: svc.Leases()})
 	svc.AttachRunner(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.Start(ctx)

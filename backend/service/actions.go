@@ -58,6 +58,12 @@ func (s *Service) deleteOne(ctx context.Context, id int64) error {
 			}
 		}
 	}
+	if interrupted(r) {
+		// What Stop would have done had the run still been alive (see StopMigration).
+		if err := s.cleanUpInterrupted(ctx, r); err != nil {
+			return fail(err, "delete migration %d", id)
+		}
+	}
 	// Staging goes first: if it cannot be removed the record stays, so the admin can
 	// delete again instead of being left with an orphaned folder.
 	if err := s.removeStaging(id); err != nil {

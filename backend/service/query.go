@@ -26,6 +26,7 @@ var sortKeys = map[string]store.Sort{
 
 // ListMigrations returns one page of one tab, plus the counts of every tab.
 func (s *Service) ListMigrations(ctx context.Context, q ListQuery) (ListResult, error) {
+	s.sweepSometimes(ctx)
 	fields := map[string]string{}
 	tab := migration.Tab(q.Tab)
 	if q.Tab == "" {

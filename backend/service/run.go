@@ -128,6 +128,15 @@ func (s *Service) StopMigration(ctx context.Context, id int64) (MigrationRow, er
 	if err != nil {
 		return MigrationRow{}, fail(err, "stop migration %d", id)
 	}
+	if interrupted(rec) {
+		// Its process died mid-run: there is nothing left to cancel, only its half-done
+		// import to undo, as a live run's import undoes itself when stopped.
+		if err := s.cleanUpInterrupted(ctx, rec); err != nil {
+			return MigrationRow{}, fail(err, "stop migration %d", id)
+		}
+		_, _ = s.AppendLog(ctx, id, store.LevelWarn, rec.CurrentStep, "Stopped by admin after Ferry was closed during the run; staging files are kept so Retry can resume")
+		return rowOf(rec), nil
+	}
 	if err := migration.Allowed(rec.Facts(), migration.ActionStop); err != nil {
 		return MigrationRow{}, fail(err, "stop migration %d", id)
 	}

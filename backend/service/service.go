@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"ferry/backend/events"
 	"ferry/backend/migration"
@@ -45,10 +46,13 @@ type Service struct {
 	log     *slog.Logger
 	dataDir string
 
+	leases *runner.Leases
+
 	mu      sync.RWMutex
 	stopper Stopper
 	runner  *runner.Runner
 	pipe    *pipeline.Pipeline
+	swept   time.Time // the last sweep for interrupted runs (interrupted.go)
 }
 
 // Open opens the history in cfg.DataDir (creating it) and the secret box for its credentials.
@@ -79,7 +83,17 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("open secret key: %w", err)
 	}
 	lg.Debug("history opened", "path", st.Path(), "key", string(src))
-	return &Service{st: st, box: box, emit: em, log: lg, dataDir: dir}, nil
+	leases, err := runner.NewLeases(LeaseDir(dir))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Service{st: st, box: box, emit: em, log: lg, dataDir: dir, leases: leases}
+	if err := s.sweep(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("mark interrupted migrations: %w", err)
+	}
+	return s, nil
 }
 
 // Close closes the history.

@@ -80,6 +80,8 @@ type mirror struct {
 	meter    *progress.Meter
 	dstSizes map[string]int64 // destination files found before copying, by rel path
 
+	journal *journal // nil without ManifestPath
+
 	mu      sync.Mutex
 	files   []ManifestFile
 	skipped []string
@@ -120,9 +122,18 @@ func Mirror(ctx context.Context, src, dst Opener, opts MirrorOptions) (Manifest,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m.cancel = cancel
+	if opts.ManifestPath != "" {
+		if m.journal, err = openJournal(JournalPath(opts.ManifestPath)); err != nil {
+			return Manifest{}, err
+		}
+	}
 	man, err := m.run(ctx)
 	if opts.ManifestPath != "" {
-		if werr := WriteManifestFile(opts.ManifestPath, man); werr != nil && err == nil {
+		werr := errors.Join(m.journal.close(), WriteManifestFile(opts.ManifestPath, man))
+		if werr == nil {
+			werr = removeJournal(opts.ManifestPath) // the manifest now lists what it did
+		}
+		if werr != nil && err == nil {
 			err = werr
 		}
 	}
@@ -431,6 +442,7 @@ func (m *mirror) copyWithRetry(ctx context.Context, c *conns, j mirrorJob) error
 			return err
 		}
 		m.record(f)
+		m.journal.add(f)
 		m.meter.FileDone()
 		return nil
 	})
