@@ -1,6 +1,10 @@
 package pipeline
 
-import "ferry/backend/wordpress"
+import (
+	"slices"
+
+	"ferry/backend/wordpress"
+)
 
 // Results is what a migration's steps found and did, kept with the migration for the
 // Details modal and the reports. It never holds a secret.
@@ -30,12 +34,22 @@ type Results struct {
 	// each is created): a retry after a crash replaces them instead of refusing them as
 	// tables that already exist.
 	CreatedTables []string `json:"createdTables,omitempty"`
+	// ImportedRows and ImportedColumns are the rows and URL replacements of each table
+	// committed whole, by whichever attempt committed it (see fold).
+	ImportedRows    map[string]int64        `json:"importedRows,omitempty"`
+	ImportedColumns []wordpress.ColumnStats `json:"importedColumns,omitempty"`
 
 	Replacements *wordpress.Stats `json:"replacements,omitempty"`
-	// StreamCheck holds the checks Import made on the values it rewrote.
-	StreamCheck *StreamCheck      `json:"streamCheck,omitempty"`
-	Validation  []wordpress.Check `json:"validation,omitempty"`
-	Warnings    []string          `json:"warnings,omitempty"`
+	// Kept are the values the import copied unchanged on purpose (serialized values
+	// already broken on the source), over all attempts: Validate warns about each
+	// instead of failing the migration.
+	Kept []KeptValue `json:"keptUnchanged,omitempty"`
+	// KeptOverflow counts kept values beyond what one import records (maxKept).
+	KeptOverflow int64             `json:"keptOverflow,omitempty"`
+	Validation   []wordpress.Check `json:"validation,omitempty"`
+	Warnings     []string          `json:"warnings,omitempty"`
+	// ValidationWarnings are the Warnings the last Validate added, replaced by the next.
+	ValidationWarnings []string `json:"validationWarnings,omitempty"`
 }
 
 // TransferStats describes a file copy.
@@ -61,4 +75,19 @@ func (r *Results) addWarning(w string) {
 		}
 	}
 	r.Warnings = append(r.Warnings, w)
+}
+
+// setValidationWarnings replaces the warnings an earlier Validate added with ws.
+func (r *Results) setValidationWarnings(ws []string) {
+	var keep []string
+	for _, w := range r.Warnings {
+		if !slices.Contains(r.ValidationWarnings, w) {
+			keep = append(keep, w)
+		}
+	}
+	r.Warnings = keep
+	for _, w := range ws {
+		r.addWarning(w)
+	}
+	r.ValidationWarnings = append([]string(nil), ws...)
 }
