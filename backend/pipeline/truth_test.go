@@ -162,8 +162,14 @@ func TestFreshRunWarnsOnceAboutValueBrokenOnSource(t *testing.T) {
 	res := h.results(t, d.ID)
 	want := brokenWarning(brokenID)
 	require.Equal(t, []string{want}, res.Warnings)
+	require.Equal(t, []string{want}, d.Warnings, "the details modal shows it")
+	require.Len(t, d.Checks, len(res.Validation))
 	for _, c := range res.Validation {
 		require.True(t, c.OK, "%s: %s", c.Name, c.Message)
+		if c.Name == "serialized_values" {
+			// options and post meta: widget_text, theme_mods_t, the broken one, 60 attachments
+			require.Equal(t, "62 of 63 serialized values parse; 1 was already broken on the source and copied unchanged (see the warnings).", c.Message)
+		}
 	}
 	require.NotNil(t, res.Replacements)
 	require.EqualValues(t, expectedReplacements, res.Replacements.Replacements)

@@ -126,6 +126,9 @@ func (s *Service) GetMigration(ctx context.Context, id int64) (MigrationDetail, 
 	case !r.StartedAt.IsZero() && r.Status == migration.StatusRunning:
 		d.TotalMs = time.Since(r.StartedAt).Milliseconds()
 	}
+	if err := s.fillOutcome(ctx, &d, r.Migration); err != nil {
+		return MigrationDetail{}, err
+	}
 	return d, nil
 }
 

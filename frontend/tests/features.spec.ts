@@ -102,6 +102,8 @@ function detail(over: Partial<api.MigrationDetail> = {}): api.MigrationDetail {
     logs: [],
     files: [],
     totalMs: 0,
+    checks: [],
+    warnings: [],
     ...over,
   } as api.MigrationDetail
 }

@@ -618,6 +618,22 @@ export namespace service {
 	        this.percent = source["percent"];
 	    }
 	}
+	export class CheckDTO {
+	    name: string;
+	    ok: boolean;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new CheckDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.ok = source["ok"];
+	        this.message = source["message"];
+	    }
+	}
 	export class MigrationDetail {
 	    id: number;
 	    user: UserDTO;
@@ -647,6 +663,8 @@ export namespace service {
 	    logs: LogDTO[];
 	    files: AttachedFileDTO[];
 	    totalMs: number;
+	    checks: CheckDTO[];
+	    warnings: string[];
 	
 	    static createFrom(source: any = {}) {
 	        return new MigrationDetail(source);
@@ -682,6 +700,8 @@ export namespace service {
 	        this.logs = this.convertValues(source["logs"], LogDTO);
 	        this.files = this.convertValues(source["files"], AttachedFileDTO);
 	        this.totalMs = source["totalMs"];
+	        this.checks = this.convertValues(source["checks"], CheckDTO);
+	        this.warnings = source["warnings"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
