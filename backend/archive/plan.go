@@ -35,6 +35,7 @@ type plan struct {
 	packed   int64    // compressed bytes of the files to extract
 	skipped  int      // entries outside root or macOS metadata
 	outside  []string // a few names of entries outside root (not metadata)
+	dumps    []string // database dumps under the root, never extracted (dump.go)
 	probs    problems
 }
 
@@ -199,6 +200,10 @@ func (pl *plan) place(lim Limits) {
 			continue
 		}
 		seen[dest] = e
+		if !e.dir && IsDump(dest) {
+			pl.dumps = append(pl.dumps, e.shown)
+			continue
+		}
 		e.dest = dest
 		if e.dir {
 			dirs[dest] = true

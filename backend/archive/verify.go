@@ -215,6 +215,9 @@ func (r *ZipReport) wordPressFacts(pl *plan, caps map[string]*capture) {
 			pl.probs.add(&Problem{Err: ErrNoConfig, Message: "Neither wp-config.php nor wp-config-sample.php is in the archive; add the site's wp-config.php to the zip and attach it again."})
 		}
 	}
+	if len(pl.dumps) > 0 {
+		pl.probs.add(dumpProblem(pl.dumps))
+	}
 	if pl.skipped > 0 {
 		found("%d entries outside the WordPress folder or macOS metadata are not uploaded", pl.skipped)
 		if len(pl.outside) > 0 {
