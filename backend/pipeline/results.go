@@ -17,6 +17,9 @@ type Results struct {
 	SourceBytes      int64  `json:"sourceBytes,omitempty"`
 	SourceDBBytes    int64  `json:"sourceDbBytes,omitempty"`
 	SourceTables     int    `json:"sourceTables,omitempty"`
+	// ConfigMode is the permission bits of the source's wp-config.php, 0 when the
+	// protocol does not say (FTP): Configure WordPress never makes it wider.
+	ConfigMode uint32 `json:"configMode,omitempty"`
 
 	// From Check destination.
 	DestinationFree int64 `json:"destinationFree,omitempty"` // -1 when the protocol cannot tell
