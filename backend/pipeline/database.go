@@ -153,7 +153,9 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	if err != nil {
 		return migration.Fail("Invalid site URL", err)
 	}
-	kept := &keptRecorder{}
+	kept := &keptRecorder{persist: func(v KeptValue) {
+		_ = p.update(ctx, m.ID, func(r *Results) { r.Kept = append(r.Kept, v) })
+	}}
 	rw.OnBroken(kept.add)
 	dst := m.Destination
 	db, err := p.openDB(ctx, dst, dst.DB, "")

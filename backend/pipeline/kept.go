@@ -33,6 +33,11 @@ const maxKept = 1000
 // keptRecorder collects what the Replacer reports as broken while rows stream in. It is
 // called from several import workers at once.
 type keptRecorder struct {
+	// persist, when set, records each value with the migration as soon as it is seen,
+	// before its row is committed: a crash mid-import cannot lose the record of a value
+	// in a table a retry will skip. The row is named once the import ends (resolve).
+	persist func(KeptValue)
+
 	mu       sync.Mutex
 	vals     []KeptValue
 	overflow int64
@@ -40,13 +45,18 @@ type keptRecorder struct {
 
 func (k *keptRecorder) add(table, column string, value []byte) {
 	sum := sha256.Sum256(value)
+	v := KeptValue{Table: table, Column: column, SHA256: hex.EncodeToString(sum[:])}
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	if len(k.vals) >= maxKept {
 		k.overflow++
+		k.mu.Unlock()
 		return
 	}
-	k.vals = append(k.vals, KeptValue{Table: table, Column: column, SHA256: hex.EncodeToString(sum[:])})
+	k.vals = append(k.vals, v)
+	k.mu.Unlock()
+	if k.persist != nil {
+		k.persist(v)
+	}
 }
 
 // resolve names the row of each recorded value in tables (the tables committed whole; the

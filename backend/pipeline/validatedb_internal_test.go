@@ -110,3 +110,20 @@ func TestKeptSetExcusesOnlyTheValueAsImported(t *testing.T) {
 	require.Equal(t, "wp_options option_id=42 option_value: serialized value was already broken on the source; copied unchanged (it still holds http://old.test)",
 		keptWarning("wp_options", "option_id=42", "option_value", "http://old.test", true))
 }
+
+// TestKeptRecordSurvivesACrash: the import records a broken value the moment it sees it;
+// after a crash (no end-of-attempt fold), the next attempt skips the committed table, and
+// the record still excuses the value, matched by its bytes.
+func TestKeptRecordSurvivesACrash(t *testing.T) {
+	var r Results
+	k := &keptRecorder{persist: func(v KeptValue) { r.Kept = append(r.Kept, v) }}
+	v := []byte(`a:1:{s:3:"url";s:99:"http://old.test/broken";}`)
+	k.add("wp_options", "option_value", v)
+	require.Len(t, r.Kept, 1, "recorded before the row is committed")
+	// The crashed attempt never folded. The retry skips wp_options and imports wp_posts.
+	r.fold(attempt{stats: mysqldb.ImportStats{Tables: []string{"wp_posts"}, CompletedTables: []string{"wp_options", "wp_posts"}}})
+	require.True(t, newKeptSet(r.Kept).has("wp_options", "option_value", "option_id=6", v))
+	// A retry that imports wp_options again replaces the record with its own.
+	r.fold(attempt{stats: mysqldb.ImportStats{Tables: []string{"wp_options"}, CompletedTables: []string{"wp_options"}}})
+	require.Empty(t, r.Kept)
+}
