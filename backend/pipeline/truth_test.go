@@ -20,6 +20,7 @@ import (
 
 	"ferry/backend/events"
 	"ferry/backend/migration"
+	"ferry/backend/mysqldb/mysqltest"
 	"ferry/backend/pipeline"
 	"ferry/backend/pipeline/sitetest"
 	"ferry/backend/runner"
@@ -362,4 +363,37 @@ func TestRetriedImportCountsEveryAttempt(t *testing.T) {
 	require.Equal(t, len(res.SourceRows), res.Import.Tables)
 	require.EqualValues(t, expectedReplacements, res.Replacements.Replacements, "replacements over both attempts")
 	require.Equal(t, []string{brokenWarning(brokenID)}, res.Warnings)
+}
+
+// TestManualRouteJudgedTheSame: the manual route (a zip and a mysqldump file) of the same
+// site is judged by the same Validate: Successful with the one warning, the plugin table
+// rewritten at the destination.
+func TestManualRouteJudgedTheSame(t *testing.T) {
+	h := newHarness(t)
+	srcCfg, srcName := sitetest.SourceDB(t)
+	brokenID := sitetest.AddExtras(t, srcCfg)
+	s := makeSite(t, srcName, srcCfg.User, srcCfg.Passwd, srcCfg.Addr)
+	zipPath := sitetest.Zip(t, s.Dir)
+	sqlPath := sitetest.Dump(t, srcCfg)
+	dstDSN, dstName := mysqltest.NewDatabase(t)
+	dstCfg := mysqltest.Config(t, dstDSN)
+	dhost, dport := splitAddr(t, dstCfg.Addr)
+	in := service.CreateInput{Method: "manual", UserName: "A", UserEmail: "a@example.com", Service: "S",
+		Domain: "new-site.example.com", NewURL: newURL,
+		Destination: service.EndpointInput{Protocol: "local", Path: filepath.Join(t.TempDir(), "public_html"),
+			DB: service.DatabaseInput{Host: dhost, Port: dport, User: dstCfg.User, Password: dstCfg.Passwd, Name: dstName}}}
+	ctx := context.Background()
+	d, err := h.svc.CreateMigration(ctx, in)
+	require.NoError(t, err)
+	_, err = h.svc.AttachFiles(ctx, d.ID, []string{zipPath, sqlPath})
+	require.NoError(t, err)
+	rep, err := h.svc.VerifyMigration(ctx, d.ID)
+	require.NoError(t, err)
+	require.True(t, rep.OK, "problems: %+v", rep.Problems)
+	_, err = h.svc.ContinueImport(ctx, d.ID)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, d.FailureReason)
+	requirePluginTableRewritten(t, dstDSN)
+	require.Equal(t, []string{brokenWarning(brokenID)}, d.Warnings)
 }
