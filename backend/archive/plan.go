@@ -36,6 +36,7 @@ type plan struct {
 	skipped  int      // entries outside root or macOS metadata
 	outside  []string // a few names of entries outside root (not metadata)
 	dumps    []string // .sql entries beside the site: its database dump, never extracted
+	keptOut  []string // other dumps in the tree (compressed ones anywhere): never extracted (dump.go)
 	probs    problems
 }
 
@@ -219,6 +220,10 @@ func (pl *plan) place(lim Limits) {
 		}
 		folded[strings.ToLower(dest)] = e
 		seen[dest] = e
+		if !e.dir && IsDump(dest) {
+			pl.keptOut = append(pl.keptOut, e.shown)
+			continue
+		}
 		e.dest = dest
 		if e.dir {
 			dirs[dest] = true

@@ -232,6 +232,9 @@ func (r *ZipReport) wordPressFacts(pl *plan, caps map[string]*capture) {
 	default:
 		pl.probs.add(&Problem{Err: ErrDuplicate, Entry: pl.dumps[1], Message: fmt.Sprintf("the zip holds %d database dumps beside the site ('%s' and '%s'), and Ferry would have to guess which to import; keep only the site's dump in the zip, or attach it separately.", len(pl.dumps), displayName(pl.dumps[0]), displayName(pl.dumps[1]))})
 	}
+	if len(pl.keptOut) > 0 {
+		pl.probs.add(dumpProblem(pl.keptOut))
+	}
 	if pl.skipped > 0 {
 		found("%d entries outside the WordPress folder or macOS metadata are not uploaded", pl.skipped)
 		if len(pl.outside) > 0 {

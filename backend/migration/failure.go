@@ -14,7 +14,8 @@ type Failure struct {
 	Err    error
 }
 
-// Error joins the reason and the cause (once, when the cause repeats the reason).
+// Error joins the reason and the cause, saying each once: when the cause repeats the
+// reason it stands alone, and when the reason already quotes the cause it does.
 func (f *Failure) Error() string {
 	if f.Err == nil {
 		return f.Reason
@@ -22,6 +23,9 @@ func (f *Failure) Error() string {
 	cause := f.Err.Error()
 	if strings.HasPrefix(cause, f.Reason) {
 		return cause
+	}
+	if cause == "" || strings.Contains(f.Reason, cause) {
+		return f.Reason
 	}
 	return fmt.Sprintf("%s: %s", f.Reason, cause)
 }

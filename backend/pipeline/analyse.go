@@ -101,7 +101,9 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 		return err
 	}
 	p.cacheSite(m.ID, site)
+	cfgMode := sourceConfigMode(ctx, tree, site.ConfigPath)
 	return p.update(ctx, m.ID, func(r *Results) {
+		r.ConfigMode = uint32(cfgMode)
 		r.WordPressVersion, r.TablePrefix, r.OldURL = site.Version, info.TablePrefix, info.SiteURL
 		r.SourceFiles, r.SourceBytes, r.SourceDBBytes, r.SourceTables = files, bytes, dbBytes, len(info.Tables)
 	})

@@ -123,7 +123,7 @@ func dbFailure(side string, db migration.Database, err error) error {
 	var ce *mysqldb.ConnError
 	if errors.As(err, &ce) {
 		if side == "source" {
-			return migration.Fail("Cannot dump MySQL database on remote server: "+ce.Msg, ce.Err)
+			return sourceConnFailure(db, ce)
 		}
 		return migration.Fail(fmt.Sprintf("Cannot connect to the destination database: %s", ce.Msg), ce.Err)
 	}

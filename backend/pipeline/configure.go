@@ -80,8 +80,16 @@ func (p *Pipeline) configureWordPress(ctx context.Context, j *runner.Job) error 
 		return fileFailure(dst, err)
 	}
 	warns = append(warns, wordpress.CacheDropInWarnings(names)...)
-	if err := writeFile(ctx, tree, "wp-config.php", out); err != nil {
+	// The new file gets its mode before it takes the old one's place: never wider than
+	// on the source, never readable by others (perms.go).
+	mode := p.wpConfigMode(ctx, m, res)
+	var permWarn string
+	err = writeFile(ctx, tree, "wp-config.php", out, func(tmp string) { permWarn = chmodConfig(ctx, tree, tmp, mode, j) })
+	if err != nil {
 		return fileFailure(dst, err)
+	}
+	if permWarn != "" {
+		warns = append(warns, wordpress.Warning{Message: permWarn})
 	}
 	j.Logf(slog.LevelInfo, "wp-config.php now points at database %s on %s", dst.DB.Name, host)
 	if m.Options.FreshSalts {
@@ -114,8 +122,9 @@ func readFile(ctx context.Context, t transfer.Tree, p string) ([]byte, error) {
 	return b, nil
 }
 
-// writeFile writes data to p through a temporary name and a rename.
-func writeFile(ctx context.Context, t transfer.Tree, p string, data []byte) error {
+// writeFile writes data to p through a temporary name and a rename; before, when set, is
+// called with the temporary name once the data is written, before the rename.
+func writeFile(ctx context.Context, t transfer.Tree, p string, data []byte, before func(tmp string)) error {
 	tmp := p + ".ferry-tmp"
 	w, err := t.Create(ctx, tmp, 0)
 	if err != nil {
@@ -129,6 +138,9 @@ func writeFile(ctx context.Context, t transfer.Tree, p string, data []byte) erro
 	if err := w.Close(); err != nil {
 		_ = t.Remove(ctx, tmp)
 		return err
+	}
+	if before != nil {
+		before(tmp)
 	}
 	return t.Rename(ctx, tmp, p)
 }

@@ -153,7 +153,10 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	if err != nil {
 		return migration.Fail("Invalid site URL", err)
 	}
-	chk := &checkingRewriter{rw: rw}
+	kept := &keptRecorder{persist: func(v KeptValue) {
+		_ = p.update(ctx, m.ID, func(r *Results) { r.Kept = append(r.Kept, v) })
+	}}
+	rw.OnBroken(kept.add)
 	dst := m.Destination
 	db, err := p.openDB(ctx, dst, dst.DB, "")
 	if err != nil {
@@ -176,7 +179,7 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 			})
 		},
 		OnComplete: func(table string) { p.journalTable(ctx, m.ID, table) },
-		Rewriter:   chk,
+		Rewriter:   rw,
 		SkipTables: res.ImportedTables,
 		Log:        func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },
 		Progress: func(ip mysqldb.ImportProgress) {
@@ -194,19 +197,30 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 			j.Progress(events.Progress{Percent: pct, BytesDone: ip.BytesRead, BytesTotal: size, RowsDone: ip.Rows, Speed: speed, ETASeconds: eta})
 		},
 	})
-	// Whatever happened, keep the tables committed whole so a retry skips them.
-	done := append(append([]string{}, res.ImportedTables...), stats.CompletedTables...)
+	// Whatever happened, keep the tables committed whole so a retry skips them, with their
+	// rows, replacements and the values copied unchanged on purpose.
+	done := append([]string{}, res.ImportedTables...)
+	for _, t := range stats.CompletedTables {
+		if !slices.Contains(done, t) {
+			done = append(done, t)
+		}
+	}
 	rs := rw.Stats()
+	a := attempt{stats: stats, rewrites: rs, overflow: kept.overflow}
+	var kerr error
+	a.kept, kerr = kept.resolve(context.WithoutCancel(ctx), db.SQL(), a.committed(), rw.Needle())
+	if kerr != nil && err == nil {
+		err = kerr
+	}
+	var total int64
+	var all wordpress.Stats
 	if uerr := p.update(ctx, m.ID, func(r *Results) {
 		r.ImportedTables = done
+		r.fold(a)
 		if err == nil {
-			r.Import = &DatabaseStats{Tables: len(stats.Tables), Rows: stats.Rows, Bytes: stats.BytesRead, DurationMs: time.Since(start).Milliseconds()}
-			r.Replacements = &rs
-			sc := chk.result(stats.Tables)
-			r.StreamCheck = &sc
-			if rs.Broken > 0 {
-				r.addWarning(fmt.Sprintf("%d serialized values were already damaged in the source and were copied unchanged (in %v)", rs.Broken, rs.BrokenSamples))
-			}
+			total, all = r.importTotals()
+			r.Import = &DatabaseStats{Tables: len(done), Rows: total, Bytes: stats.BytesRead, DurationMs: time.Since(start).Milliseconds()}
+			r.Replacements = &all
 		}
 	}); uerr != nil && err == nil {
 		err = uerr
@@ -239,8 +253,11 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 		return migration.Fail("Database import failed", err)
 	}
 	j.Logf(slog.LevelInfo, "Imported %d tables, %d rows in %s; %d URLs rewritten in %d values", len(stats.Tables), stats.Rows, time.Since(start).Round(time.Millisecond), rs.Replacements, rs.Values)
+	if len(res.ImportedTables) > 0 {
+		j.Logf(slog.LevelInfo, "Over every attempt: %d tables, %d rows; %d URLs rewritten in %d values", len(done), total, all.Replacements, all.Values)
+	}
 	if rs.Broken > 0 {
-		j.Logf(slog.LevelWarn, "%d serialized values were already damaged in the source and were copied unchanged (%v)", rs.Broken, rs.BrokenSamples)
+		j.Logf(slog.LevelWarn, "%d serialized values were already damaged in the source and were copied unchanged (%v); Validate names each", rs.Broken, rs.BrokenSamples)
 	}
 	return nil
 }

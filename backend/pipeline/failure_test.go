@@ -41,7 +41,7 @@ func TestFailuresNameTheCause(t *testing.T) {
 		}, "Cannot connect to the destination database: Access denied"},
 		{"source database refuses the login", func(t *testing.T, in *service.CreateInput) {
 			in.Source.DB.Password = "wrong-db-password"
-		}, "Cannot dump MySQL database on remote server"},
+		}, "Login failed on the source database as "},
 		{"wrong FTP password at the destination", func(t *testing.T, in *service.CreateInput) {
 			in.Destination.Password = "nope"
 		}, "Login incorrect on FTP server"},

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"slices"
+
 	"ferry/backend/archive"
 	"ferry/backend/wordpress"
 )
@@ -16,6 +18,9 @@ type Results struct {
 	SourceBytes      int64  `json:"sourceBytes,omitempty"`
 	SourceDBBytes    int64  `json:"sourceDbBytes,omitempty"`
 	SourceTables     int    `json:"sourceTables,omitempty"`
+	// ConfigMode is the permission bits of the source's wp-config.php, 0 when the
+	// protocol does not say (FTP): Configure WordPress never makes it wider.
+	ConfigMode uint32 `json:"configMode,omitempty"`
 
 	// From Check destination.
 	DestinationFree int64 `json:"destinationFree,omitempty"` // -1 when the protocol cannot tell
@@ -33,12 +38,22 @@ type Results struct {
 	// each is created): a retry after a crash replaces them instead of refusing them as
 	// tables that already exist.
 	CreatedTables []string `json:"createdTables,omitempty"`
+	// ImportedRows and ImportedColumns are the rows and URL replacements of each table
+	// committed whole, by whichever attempt committed it (see fold).
+	ImportedRows    map[string]int64        `json:"importedRows,omitempty"`
+	ImportedColumns []wordpress.ColumnStats `json:"importedColumns,omitempty"`
 
 	Replacements *wordpress.Stats `json:"replacements,omitempty"`
-	// StreamCheck holds the checks Import made on the values it rewrote.
-	StreamCheck *StreamCheck      `json:"streamCheck,omitempty"`
-	Validation  []wordpress.Check `json:"validation,omitempty"`
-	Warnings    []string          `json:"warnings,omitempty"`
+	// Kept are the values the import copied unchanged on purpose (serialized values
+	// already broken on the source), over all attempts: Validate warns about each
+	// instead of failing the migration.
+	Kept []KeptValue `json:"keptUnchanged,omitempty"`
+	// KeptOverflow counts kept values beyond what one import records (maxKept).
+	KeptOverflow int64             `json:"keptOverflow,omitempty"`
+	Validation   []wordpress.Check `json:"validation,omitempty"`
+	Warnings     []string          `json:"warnings,omitempty"`
+	// ValidationWarnings are the Warnings the last Validate added, replaced by the next.
+	ValidationWarnings []string `json:"validationWarnings,omitempty"`
 
 	// Verified fingerprints the attached files of a manual migration as its last
 	// successful Verify saw them: Continue Import refuses files changed since.
@@ -74,4 +89,19 @@ func (r *Results) addWarning(w string) {
 		}
 	}
 	r.Warnings = append(r.Warnings, w)
+}
+
+// setValidationWarnings replaces the warnings an earlier Validate added with ws.
+func (r *Results) setValidationWarnings(ws []string) {
+	var keep []string
+	for _, w := range r.Warnings {
+		if !slices.Contains(r.ValidationWarnings, w) {
+			keep = append(keep, w)
+		}
+	}
+	r.Warnings = keep
+	for _, w := range ws {
+		r.addWarning(w)
+	}
+	r.ValidationWarnings = append([]string(nil), ws...)
 }

@@ -2,12 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"strings"
 
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
@@ -70,34 +67,17 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 		}
 		prefix = info.TablePrefix
 	}
-	// Tables this import created were checked value by value as they streamed in; only
-	// the others (kept by Overwrite, or from an earlier attempt) are read back.
-	var imported map[string]bool
-	if res.StreamCheck != nil {
-		imported = map[string]bool{}
-		for _, t := range res.StreamCheck.Tables {
-			imported[t] = true
-		}
-	}
-	readBack := func(t string) bool { return imported == nil || !imported[t] }
-	var serialized []tableColumn
-	for _, tc := range []tableColumn{{table: prefix + "options", column: "option_value"}, {table: prefix + "postmeta", column: "meta_value"}} {
-		if readBack(tc.table) {
-			// Only values that start like serialize() output can be serialized: the
-			// server filters, so Validate does not pull the whole postmeta table across.
-			tc.where = serializedFilter(tc.column)
-			serialized = append(serialized, tc)
-		}
-	}
-	var knownBroken int64
-	if res.Replacements != nil {
-		knownBroken = res.Replacements.Broken
-	}
-	c, err := wordpress.SerializedValues(columnValues(ctx, db.SQL(), serialized, counts), knownBroken)
+	// Every table the migration put there is read back, whatever path led here: the
+	// verdict is about what is at the destination now, not about what an import saw.
+	schema, err := readSchema(ctx, db.SQL())
 	if err != nil {
 		return dbFailure("destination", dst.DB, err)
 	}
-	checks = append(checks, mergeSerialized(c, res.StreamCheck))
+	vr, err := checkValues(ctx, db.SQL(), validationScope(res, prefix, counts), schema, rw, newKeptSet(res.Kept))
+	if err != nil {
+		return dbFailure("destination", dst.DB, err)
+	}
+	checks = append(checks, vr.serialized)
 
 	var siteurl, home string
 	q := "SELECT option_name, option_value FROM " + quoteIdent(prefix+"options") + " WHERE option_name IN ('siteurl','home')"
@@ -119,19 +99,7 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 	}
 	rows.Close()
 	checks = append(checks, wordpress.SiteURL(siteurl, home, m.NewURL))
-
-	var all []tableColumn
-	for t := range counts {
-		if strings.HasPrefix(t, prefix) && readBack(t) {
-			all = append(all, tableColumn{table: t})
-		}
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].table < all[j].table })
-	c, err = rw.OldURLLeft(columnValues(ctx, db.SQL(), all, counts))
-	if err != nil {
-		return dbFailure("destination", dst.DB, err)
-	}
-	checks = append(checks, mergeOldURL(c, res.StreamCheck, oldURL))
+	checks = append(checks, vr.oldURL)
 
 	if m.Options.HTTPCheck {
 		checks = append(checks, wordpress.HTTP(ctx, wordpress.HTTPCheck{URL: m.NewURL, IP: m.Options.HTTPIP, Transport: p.HTTPTransport}))
@@ -145,7 +113,13 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 		}
 		j.Logf(level, "Check %s: %s", c.Name, c.Message)
 	}
-	if err := p.update(ctx, m.ID, func(r *Results) { r.Validation = checks }); err != nil {
+	for _, w := range vr.warnings {
+		j.Logf(slog.LevelWarn, "Warning: %s", w)
+	}
+	if err := p.update(ctx, m.ID, func(r *Results) {
+		r.Validation = checks
+		r.setValidationWarnings(vr.warnings)
+	}); err != nil {
 		return err
 	}
 	if len(failed) > 0 {
@@ -171,104 +145,10 @@ func (p *Pipeline) sourceManifestPath(m migration.Migration) string {
 	return p.downloadManifest(m.ID)
 }
 
-// tableColumn names what columnValues reads: one column (or all when column is empty) of
-// a table, with an optional WHERE clause and its arguments.
-type tableColumn struct {
-	table, column string
-	where         string
-	args          []any
-}
-
 // serializedFilter keeps values whose first bytes are a serialize() type tag.
 func serializedFilter(col string) string {
 	c := quoteIdent(col)
 	return "LEFT(" + c + ", 2) IN ('a:','s:','O:','C:','i:','d:','b:','N;')"
-}
-
-// columnValues walks the string values of the given columns (every column when column is
-// empty) of tables that exist, streaming rows so memory stays flat.
-func columnValues(ctx context.Context, db *sql.DB, cols []tableColumn, exists map[string]int64) wordpress.Values {
-	return func(fn func(ref wordpress.ValueRef, value []byte) error) error {
-		for _, tc := range cols {
-			if _, ok := exists[tc.table]; !ok {
-				continue
-			}
-			sel := "*"
-			switch {
-			case strings.Contains(tc.column, "`"):
-				sel = tc.column // already a quoted column list
-			case tc.column != "":
-				sel = quoteIdent(tc.column)
-			}
-			q := "SELECT " + sel + " FROM " + quoteIdent(tc.table)
-			if tc.where != "" {
-				q += " WHERE " + tc.where
-			}
-			rows, err := db.QueryContext(ctx, q, tc.args...)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", tc.table, err)
-			}
-			names, _ := rows.Columns()
-			vals := make([]sql.RawBytes, len(names))
-			ptrs := make([]any, len(names))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			row := 0
-			for rows.Next() {
-				row++
-				if err := rows.Scan(ptrs...); err != nil {
-					rows.Close()
-					return fmt.Errorf("read %s: %w", tc.table, err)
-				}
-				for i, v := range vals {
-					if v == nil {
-						continue
-					}
-					if err := fn(wordpress.ValueRef{Table: tc.table, Column: names[i], Key: fmt.Sprintf("row %d", row)}, v); err != nil {
-						rows.Close()
-						return err
-					}
-				}
-			}
-			err = rows.Err()
-			rows.Close()
-			if err != nil {
-				return fmt.Errorf("read %s: %w", tc.table, err)
-			}
-		}
-		return nil
-	}
-}
-
-// mergeSerialized joins the read-back check with what Import checked while streaming.
-func mergeSerialized(c wordpress.Check, sc *StreamCheck) wordpress.Check {
-	if sc == nil {
-		return c
-	}
-	if sc.SerializedBad > 0 {
-		return wordpress.Check{Name: c.Name, Message: fmt.Sprintf("%d rewritten serialized values no longer parse, the first in %s.", sc.SerializedBad, sc.FirstBad)}
-	}
-	if !c.OK {
-		return c
-	}
-	c.Message = fmt.Sprintf("All %d rewritten serialized values parse (checked as they were imported); %s", sc.Serialized, lowerFirst(c.Message))
-	return c
-}
-
-// mergeOldURL joins the read-back check with what Import checked while streaming.
-func mergeOldURL(c wordpress.Check, sc *StreamCheck, oldURL string) wordpress.Check {
-	if sc == nil || sc.OldURLLeft == 0 {
-		return c
-	}
-	return wordpress.Check{Name: c.Name, Message: fmt.Sprintf("%d values still link to the old URL %s, the first in %s.", sc.OldURLLeft, oldURL, sc.FirstLeft)}
-}
-
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // cleanUp removes the migration's local staging files. It runs only after Validate passed;

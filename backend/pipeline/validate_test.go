@@ -27,7 +27,7 @@ func TestValidateCatchesOldURLLeft(t *testing.T) {
 	d = h.waitDone(t, d.ID)
 	require.Equal(t, "failed", d.Status)
 	require.Equal(t, "validate", d.CurrentStep)
-	require.Contains(t, d.FailureReason, "Validation failed: 1 values still link to the old URL")
+	require.Contains(t, d.FailureReason, "Validation failed: 1 value still links to the old URL")
 	require.Contains(t, d.FailureReason, "wp_links")
 	res := h.results(t, d.ID)
 	var names []string

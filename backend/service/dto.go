@@ -145,6 +145,17 @@ type MigrationDetail struct {
 	// which also counts the time between a failure and its Retry.
 	TotalMs int64 `json:"totalMs"`
 	WallMs  int64 `json:"wallMs"`
+	// Checks are Validate's checks and Warnings what the admin should know although the
+	// migration passed (a value broken on the source, a hard-coded WP_HOME), secrets masked.
+	Checks   []CheckDTO `json:"checks"`
+	Warnings []string   `json:"warnings"`
+}
+
+// CheckDTO is one of Validate's checks.
+type CheckDTO struct {
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
 }
 
 // OptionsDTO are the admin's choices.

@@ -123,6 +123,9 @@ func (s *Service) GetMigration(ctx context.Context, id int64) (MigrationDetail, 
 		}
 	}
 	d.TotalMs, d.WallMs = durations(r.Migration, time.Now())
+	if err := s.fillOutcome(ctx, &d, r.Migration); err != nil {
+		return MigrationDetail{}, err
+	}
 	return d, nil
 }
 

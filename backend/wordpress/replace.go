@@ -59,6 +59,8 @@ type Replacer struct {
 	last    *ColumnStats // the column counted last: rows of one table come in a run
 	broken  int64
 	samples []string
+	// onBroken, when set (OnBroken), hears of each damaged serialized value.
+	onBroken func(table, column string, value []byte)
 }
 
 // form is one way a URL is written: its slash and colon spelled as plain text, JSON or
@@ -207,7 +209,11 @@ func (r *Replacer) AppendRewriteString(dst []byte, table, col string, value []by
 		if len(r.samples) < maxBrokenSamples && !containsString(r.samples, key) {
 			r.samples = append(r.samples, key)
 		}
+		hook := r.onBroken
 		r.mu.Unlock()
+		if hook != nil {
+			hook(table, col, value)
+		}
 		return dst, false
 	}
 	if n == 0 {

@@ -67,6 +67,8 @@ function failed(): api.MigrationDetail {
     files: [],
     totalMs: 0,
     wallMs: 0,
+    checks: [],
+    warnings: [],
   } as api.MigrationDetail
 }
 

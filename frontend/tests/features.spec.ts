@@ -110,6 +110,8 @@ function detail(over: Partial<api.MigrationDetail> = {}): api.MigrationDetail {
     files: [],
     totalMs: 0,
     wallMs: 0,
+    checks: [],
+    warnings: [],
     ...over,
   } as api.MigrationDetail
 }

@@ -98,6 +98,9 @@ type Client struct {
 	mu      sync.Mutex
 	netConn map[net.Conn]struct{} // control and data connections, closed on cancel
 	closed  bool
+
+	siteMu sync.Mutex
+	site   *textproto.Conn // a second control connection for SITE commands (site.go)
 }
 
 var (

@@ -1,24 +1,5 @@
 export namespace migration {
 	
-	export enum StepState {
-	    ACTION_REQUIRED = "action_required",
-	    COMPLETED = "completed",
-	    FAILED = "failed",
-	    NOT_STARTED = "not_started",
-	    RUNNING = "running",
-	}
-	export enum Tab {
-	    FAILED = "failed",
-	    IN_PROGRESS = "in_progress",
-	    SUCCESSFUL = "successful",
-	}
-	export enum Status {
-	    FAILED = "failed",
-	    QUEUED = "queued",
-	    RUNNING = "running",
-	    SUCCESSFUL = "successful",
-	    WAITING = "waiting",
-	}
 	export enum Method {
 	    FTP = "ftp",
 	    MANUAL = "manual",
@@ -37,6 +18,25 @@ export namespace migration {
 	    STOP = "stop",
 	    SWITCH_TO_MANUAL = "switch_to_manual",
 	    VERIFY = "verify",
+	}
+	export enum StepState {
+	    ACTION_REQUIRED = "action_required",
+	    COMPLETED = "completed",
+	    FAILED = "failed",
+	    NOT_STARTED = "not_started",
+	    RUNNING = "running",
+	}
+	export enum Tab {
+	    FAILED = "failed",
+	    IN_PROGRESS = "in_progress",
+	    SUCCESSFUL = "successful",
+	}
+	export enum Status {
+	    FAILED = "failed",
+	    QUEUED = "queued",
+	    RUNNING = "running",
+	    SUCCESSFUL = "successful",
+	    WAITING = "waiting",
 	}
 
 }
@@ -130,6 +130,22 @@ export namespace service {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.done = source["done"];
 	        this.failed = source["failed"];
+	    }
+	}
+	export class CheckDTO {
+	    name: string;
+	    ok: boolean;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new CheckDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.ok = source["ok"];
+	        this.message = source["message"];
 	    }
 	}
 	export class ReplacementDTO {
@@ -498,6 +514,8 @@ export namespace service {
 	    files: AttachedFileDTO[];
 	    totalMs: number;
 	    wallMs: number;
+	    checks: CheckDTO[];
+	    warnings: string[];
 	
 	    static createFrom(source: any = {}) {
 	        return new MigrationDetail(source);
@@ -535,6 +553,8 @@ export namespace service {
 	        this.files = this.convertValues(source["files"], AttachedFileDTO);
 	        this.totalMs = source["totalMs"];
 	        this.wallMs = source["wallMs"];
+	        this.checks = this.convertValues(source["checks"], CheckDTO);
+	        this.warnings = source["warnings"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
