@@ -116,11 +116,8 @@ func TestManualZipWithoutModesAndWithADump(t *testing.T) {
 			rep, err := h.svc.VerifyMigration(ctx, d.ID)
 			require.NoError(t, err)
 			require.True(t, rep.OK, "problems: %+v", rep.Problems)
-			var msgs []string
-			for _, p := range rep.Problems {
-				msgs = append(msgs, p.Message)
-			}
-			require.Contains(t, strings.Join(msgs, "\n"), "'public_html/database.sql' in the archive is a database dump")
+			// database.sql beside the site in the zip is never extracted (requireNoDump below
+			// checks the docroot itself).
 			_, err = h.svc.ContinueImport(ctx, d.ID)
 			require.NoError(t, err)
 			d = h.waitDone(t, d.ID)

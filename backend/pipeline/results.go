@@ -42,6 +42,8 @@ type Results struct {
 	// committed whole, by whichever attempt committed it (see fold).
 	ImportedRows    map[string]int64        `json:"importedRows,omitempty"`
 	ImportedColumns []wordpress.ColumnStats `json:"importedColumns,omitempty"`
+	// ImportedExtras counts the admin's extra replacements over every attempt.
+	ImportedExtras []wordpress.ExtraStats `json:"importedExtras,omitempty"`
 
 	Replacements *wordpress.Stats `json:"replacements,omitempty"`
 	// Kept are the values the import copied unchanged on purpose (serialized values

@@ -65,6 +65,23 @@ func (r *Results) fold(a attempt) {
 	r.ImportedColumns = cols
 	r.Kept = mergeKept(r.Kept, a.kept, created)
 	r.KeptOverflow += a.overflow
+	r.ImportedExtras = addExtras(r.ImportedExtras, a.rewrites.Extras)
+}
+
+// addExtras sums the per-pair counts of the admin's extra replacements over attempts. The
+// Replacer counts them per value, not per table, so a table an attempt imported again
+// after a failure is counted again: the figure is what the imports did, an upper bound
+// of what the destination holds.
+func addExtras(sum, add []wordpress.ExtraStats) []wordpress.ExtraStats {
+	for _, e := range add {
+		i := slices.IndexFunc(sum, func(x wordpress.ExtraStats) bool { return x.Find == e.Find && x.Replace == e.Replace })
+		if i < 0 {
+			sum = append(sum, e)
+			continue
+		}
+		sum[i].Replacements += e.Replacements
+	}
+	return sum
 }
 
 // importTotals are the import's figures over every attempt, for Results.Import and
@@ -74,6 +91,7 @@ func (r *Results) importTotals() (rows int64, rs wordpress.Stats) {
 		rows += n
 	}
 	rs.Columns = append([]wordpress.ColumnStats{}, r.ImportedColumns...)
+	rs.Extras = append([]wordpress.ExtraStats(nil), r.ImportedExtras...)
 	for _, c := range rs.Columns {
 		rs.Values += c.Values
 		rs.Replacements += c.Replacements
