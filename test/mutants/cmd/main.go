@@ -141,7 +141,7 @@ func run(dir, only string, baseline bool, timeout time.Duration, verbose bool, o
 		if verbose || row.verdict != "killed" {
 			fmt.Fprintf(out, "--- %s: %s\n%s\n", m.Name, row.verdict, tail(res.output, 30))
 		}
-		fmt.Fprintf(out, "%-34s %-9s %6.1fs  %s\n", m.Name, row.verdict, row.secs, row.killer)
+		fmt.Fprintf(out, "%-38s %-9s %6.1fs  %s\n", m.Name, row.verdict, row.secs, row.killer)
 		rows = append(rows, row)
 	}
 	if ctx.Err() != nil {
@@ -165,12 +165,12 @@ func run(dir, only string, baseline bool, timeout time.Duration, verbose bool, o
 
 func printTable(out io.Writer, ms []Mutant, rows []result) {
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "| %-32s | %-8s | %6s | %s |\n", "mutant", "result", "secs", "killed by")
-	fmt.Fprintf(out, "|%s|%s|%s|%s|\n", strings.Repeat("-", 34), strings.Repeat("-", 10), strings.Repeat("-", 8), strings.Repeat("-", 11))
+	fmt.Fprintf(out, "| %-38s | %-8s | %6s | %s |\n", "mutant", "result", "secs", "killed by")
+	fmt.Fprintf(out, "|%s|%s|%s|%s|\n", strings.Repeat("-", 40), strings.Repeat("-", 10), strings.Repeat("-", 8), strings.Repeat("-", 11))
 	var total float64
 	for _, r := range rows {
 		total += r.secs
-		fmt.Fprintf(out, "| %-32s | %-8s | %6.1f | %s |\n", r.name, r.verdict, r.secs, r.killer)
+		fmt.Fprintf(out, "| %-38s | %-8s | %6.1f | %s |\n", r.name, r.verdict, r.secs, r.killer)
 	}
 	fmt.Fprintf(out, "total %.0fs for %d mutants\n", total, len(rows))
 }
