@@ -191,12 +191,38 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 		},
 	})
 	// Whatever happened, keep the tables committed whole so a retry skips them.
-	done := append(append([]string{}, res.ImportedTables...), stats.CompletedTables...)
+	// (CompletedTables lists the skipped tables too: each is named once, and its rows are
+	// those of the attempt that imported it.)
+	done := append([]string{}, res.ImportedTables...)
+	for _, t := range stats.CompletedTables {
+		if !slices.Contains(done, t) {
+			done = append(done, t)
+		}
+	}
 	rs := rw.Stats()
 	if uerr := p.update(ctx, m.ID, func(r *Results) {
 		r.ImportedTables = done
+		for _, t := range stats.CompletedTables {
+			if slices.Contains(res.ImportedTables, t) {
+				continue
+			}
+			if r.ImportedRows == nil {
+				r.ImportedRows = map[string]int64{}
+			}
+			r.ImportedRows[t] = stats.RowsPerTable[t]
+		}
+		if err == nil && len(stats.Tables) == 0 && r.Import != nil && len(res.ImportedTables) > 0 {
+			// An earlier attempt imported everything (the database track finished before
+			// the files failed): its figures stand.
+			return
+		}
 		if err == nil {
 			r.Import = &DatabaseStats{Tables: len(stats.Tables), Rows: stats.Rows, Bytes: stats.BytesRead, DurationMs: time.Since(start).Milliseconds()}
+			if len(res.ImportedTables) > 0 {
+				// A retry skipped the tables earlier attempts finished: the report counts
+				// the whole database, not only this attempt's share of it.
+				r.Import.Tables, r.Import.Rows = importedTotals(r, done)
+			}
 			r.Replacements = &rs
 			sc := chk.result(stats.Tables)
 			r.StreamCheck = &sc
@@ -235,6 +261,27 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 		j.Logf(slog.LevelWarn, "%d serialized values were already damaged in the source and were copied unchanged (%v)", rs.Broken, rs.BrokenSamples)
 	}
 	return nil
+}
+
+// importedTotals counts the tables and rows of every table imported by any attempt (the
+// export's count where an older history kept no per-table rows).
+func importedTotals(r *Results, done []string) (int, int64) {
+	var tables int
+	var rows int64
+	seen := map[string]bool{}
+	for _, t := range done {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		tables++
+		if n, ok := r.ImportedRows[t]; ok {
+			rows += n
+		} else {
+			rows += r.SourceRows[t]
+		}
+	}
+	return tables, rows
 }
 
 // openDump opens the dump to import: the staged export of an automatic migration, or the

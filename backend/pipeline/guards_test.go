@@ -71,30 +71,29 @@ func TestRefusesNonEmptyDestination(t *testing.T) {
 	}
 }
 
-// TestRetryKeepsFinishedTables fails the first import on its second table (the
-// destination account may not INSERT into wp_postmeta), marks a row of the table it
-// finished, and retries: the finished table must not be imported again (the mark
+// TestRetryKeepsFinishedTables fails the first import on its last table (the
+// destination account may not INSERT into wp_posts, which a one-connection export
+// writes last), marks a row of the tables it finished, and retries: the finished table must not be imported again (the mark
 // survives), the rest must arrive, and the result must match the oracle.
 func TestRetryKeepsFinishedTables(t *testing.T) {
 	h := newHarness(t)
-	// One loading connection: tables load in dump order, so wp_options is committed
-	// before wp_postmeta fails (with two, the failure may cancel it half-way).
-	h.pipe.ImportWorkers = 1
+	// One export connection writes the tables whole, in name order: wp_posts comes last.
+	h.pipe.DumpWorkers = 1
 	in, s, destDir, _ := sftpToFTP(t)
 	root, err := sql.Open("mysql", mysqltest.ServerDSN(t))
 	require.NoError(t, err)
 	defer root.Close()
 	// A destination account of its own with table grants only: all on wp_options and
-	// wp_posts, no INSERT on wp_postmeta.
+	// wp_postmeta, no INSERT on wp_posts.
 	user := "ferry_g_" + randHex(t)
 	pass := "Gr4nt-" + randHex(t)
 	db := in.Destination.DB.Name
 	t.Cleanup(func() { mysqltest.DropUser(t, user) })
 	for _, q := range []string{
 		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, pass),
+		fmt.Sprintf("GRANT ALL ON `%s`.`wp_postmeta` TO '%s'@'%%'", db, user),
 		fmt.Sprintf("GRANT ALL ON `%s`.`wp_options` TO '%s'@'%%'", db, user),
-		fmt.Sprintf("GRANT ALL ON `%s`.`wp_posts` TO '%s'@'%%'", db, user),
-		fmt.Sprintf("GRANT CREATE, DROP, ALTER, INDEX, SELECT ON `%s`.`wp_postmeta` TO '%s'@'%%'", db, user),
+		fmt.Sprintf("GRANT CREATE, DROP, ALTER, INDEX, SELECT ON `%s`.`wp_posts` TO '%s'@'%%'", db, user),
 	} {
 		_, err := root.Exec(q)
 		require.NoError(t, err, q)
@@ -107,31 +106,40 @@ func TestRetryKeepsFinishedTables(t *testing.T) {
 	require.Equal(t, "failed", d.Status)
 	require.Equal(t, "import_database", d.CurrentStep, d.FailureReason)
 	res := h.results(t, d.ID)
-	require.Contains(t, res.ImportedTables, "wp_options", "the first attempt finished wp_options")
-	require.NotContains(t, res.ImportedTables, "wp_postmeta")
+	require.NotEmpty(t, res.ImportedTables, "the first attempt finished a table (%s)", d.FailureReason)
+	require.NotContains(t, res.ImportedTables, "wp_posts")
 
 	dstRoot, err := sql.Open("mysql", dsnOf(service.DatabaseInput{Host: in.Destination.DB.Host, Port: in.Destination.DB.Port,
 		User: mysqltest.Config(t, mysqltest.ServerDSN(t)).User, Password: mysqltest.Config(t, mysqltest.ServerDSN(t)).Passwd, Name: db}))
 	require.NoError(t, err)
 	defer dstRoot.Close()
 	var n int
-	require.NoError(t, dstRoot.QueryRow("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'wp_postmeta'", db).Scan(&n))
+	require.NoError(t, dstRoot.QueryRow("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'wp_posts'", db).Scan(&n))
 	require.Zero(t, n, "the table the import could not finish was dropped")
-	// The mark: a value no import writes. A second import of wp_options would reset it.
-	_, err = dstRoot.Exec("UPDATE wp_options SET autoload = 'marker' WHERE option_name = 'blogname'")
-	require.NoError(t, err)
+	// The mark: a value no import writes, in every table the first attempt finished. A
+	// second import of that table would reset it.
+	marks := map[string][2]string{
+		"wp_options":  {"UPDATE wp_options SET autoload = 'marker' WHERE option_name = 'blogname'", "SELECT autoload FROM wp_options WHERE option_name = 'blogname'"},
+		"wp_postmeta": {"UPDATE wp_postmeta SET meta_key = 'marker' WHERE meta_id = 1", "SELECT meta_key FROM wp_postmeta WHERE meta_id = 1"},
+	}
+	for _, table := range res.ImportedTables {
+		_, err = dstRoot.Exec(marks[table][0])
+		require.NoError(t, err, table)
+	}
 
-	_, err = root.Exec(fmt.Sprintf("GRANT INSERT, CREATE ON `%s`.`wp_postmeta` TO '%s'@'%%'", db, user))
+	_, err = root.Exec(fmt.Sprintf("GRANT INSERT, CREATE ON `%s`.`wp_posts` TO '%s'@'%%'", db, user))
 	require.NoError(t, err)
 	_, err = h.svc.RetryMigration(context.Background(), d.ID, false)
 	require.NoError(t, err)
 	d = h.waitDone(t, d.ID)
 	require.Equal(t, "successful", d.Status, d.FailureReason)
-	var autoload string
-	require.NoError(t, dstRoot.QueryRow("SELECT autoload FROM wp_options WHERE option_name = 'blogname'").Scan(&autoload))
-	require.Equal(t, "marker", autoload, "Retry imported the finished table wp_options again")
-	require.NoError(t, dstRoot.QueryRow("SELECT COUNT(*) FROM wp_postmeta").Scan(&n))
-	require.Equal(t, 120, n)
+	for _, table := range res.ImportedTables {
+		var mark string
+		require.NoError(t, dstRoot.QueryRow(marks[table][1]).Scan(&mark))
+		require.Equal(t, "marker", mark, "Retry imported the finished table %s again", table)
+	}
+	require.NoError(t, dstRoot.QueryRow("SELECT COUNT(*) FROM wp_posts").Scan(&n))
+	require.Equal(t, 60, n)
 	files := oracle.Files(t, s.Dir, destDir, "wp-config.php")
 	require.Positive(t, files)
 }

@@ -26,6 +26,9 @@ type Results struct {
 	SourceRows map[string]int64 `json:"sourceRows,omitempty"`
 	// ImportedTables is Import's resume cursor: tables committed whole.
 	ImportedTables []string `json:"importedTables,omitempty"`
+	// ImportedRows are the rows of each table in ImportedTables, so a retry that skips
+	// them still reports every row the migration imported.
+	ImportedRows map[string]int64 `json:"importedRows,omitempty"`
 	// CreatedTables are the tables an import of this migration created (recorded before
 	// each is created): a retry after a crash replaces them instead of refusing them as
 	// tables that already exist.
