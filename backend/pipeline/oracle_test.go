@@ -50,7 +50,9 @@ func checkDestination(t *testing.T, h *harness, id int64, in service.CreateInput
 	oracle.Report(t, "tables imported", int64(res.Import.Tables), int64(len(counts)))
 	require.NotNil(t, res.Upload)
 	oracle.Report(t, "files uploaded", res.Upload.Files, int64(files))
-	for table, n := range counts {
-		oracle.Report(t, "source rows of "+table, res.SourceRows[table], n)
+	if in.Method != "manual" { // a manual migration has no export to count the source
+		for table, n := range counts {
+			oracle.Report(t, "source rows of "+table, res.SourceRows[table], n)
+		}
 	}
 }
