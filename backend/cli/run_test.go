@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -116,6 +118,32 @@ func (j job) checkMigrated(t *testing.T) {
 	oracle.Rows(t, openDB(t, j.src), oracle.Login(t, cfg), sitetest.OldURL, newURL)
 }
 
+// lockedBuffer is a bytes.Buffer safe for the two goroutines that write the migrate
+// command's stderr (the progress printer and the wait loop), as os.Stderr is.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// runLocked is run for commands that print from several goroutines.
+func runLocked(args ...string) (int, string, string) {
+	var out, errOut lockedBuffer
+	code := Run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
 func historyDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -131,7 +159,7 @@ func TestMigrateSpec(t *testing.T) {
 	historyDir(t)
 	j := newJob(t, false)
 	j.setenv(t)
-	code, out, errOut := run("migrate", "--spec", j.spec)
+	code, out, errOut := runLocked("migrate", "--spec", j.spec)
 	require.Equal(t, ExitOK, code, errOut)
 	require.Equal(t, "1\n", out, "the migration ID on stdout")
 	require.Contains(t, errOut, "Migration 1 completed")
@@ -142,7 +170,7 @@ func TestMigrateSpec(t *testing.T) {
 	j.checkMigrated(t)
 
 	// The same job again: the destination is no longer empty, so it fails (exit 1).
-	code, out, errOut = run("migrate", "--spec", j.spec)
+	code, out, errOut = runLocked("migrate", "--spec", j.spec)
 	require.Equal(t, ExitError, code, errOut)
 	require.Equal(t, "2\n", out)
 	require.Contains(t, errOut, "Migration 2 failed: Destination folder / is not empty")
@@ -158,7 +186,7 @@ func TestMigrateSpec(t *testing.T) {
 	// A secret the environment lacks is a usage error, before anything is created.
 	t.Setenv("FERRY_T_DST_DB", "")
 	require.NoError(t, os.Unsetenv("FERRY_T_DST_DB"))
-	code, _, errOut = run("migrate", "--spec", j.spec)
+	code, _, errOut = runLocked("migrate", "--spec", j.spec)
 	require.Equal(t, ExitUsage, code)
 	require.Contains(t, errOut, "environment variable FERRY_T_DST_DB is not set")
 }
