@@ -85,6 +85,7 @@ test: test-deps
 	$(MAKE) --no-print-directory vet
 	$(MAKE) --no-print-directory arch
 	$(MAKE) --no-print-directory go-test
+	$(MAKE) --no-print-directory mutants
 	$(MAKE) --no-print-directory fe-check
 	$(MAKE) --no-print-directory build
 	$(MAKE) --no-print-directory e2e
