@@ -30,6 +30,7 @@ func TestManualMigrationEndToEnd(t *testing.T) {
 	sftpSrv := transfertest.StartSFTP(t, destDir, transfertest.SFTPOptions{})
 	dstDSN, dstName := mysqltest.NewDatabase(t)
 	dstCfg := mysqltest.Config(t, dstDSN)
+	dstCfg.User, dstCfg.Passwd = mysqltest.NewUser(t, dstName)
 	dhost, dport := splitAddr(t, dstCfg.Addr)
 	in := service.CreateInput{
 		Method: "manual", UserName: "José Núñez", UserEmail: "jose@example.com", Service: "Starter 5GB",
@@ -90,6 +91,13 @@ func TestManualMigrationEndToEnd(t *testing.T) {
 		require.True(t, c.OK, "%s: %s", c.Name, c.Message)
 	}
 	require.Len(t, res.Validation, 5)
+
+	// Independent truth: the oracle reads the source database the dump came from.
+	shost, sport := splitAddr(t, srcCfg.Addr)
+	oin := in
+	oin.OldURL = oldURL
+	oin.Source.DB = service.DatabaseInput{Host: shost, Port: sport, User: srcCfg.User, Password: srcCfg.Passwd, Name: srcName}
+	checkDestination(t, h, d.ID, oin, s.Dir, destDir)
 }
 
 // TestManualRefusesHostileZip attaches a zip with an entry escaping the docroot: Verify

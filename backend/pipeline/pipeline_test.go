@@ -91,12 +91,16 @@ func (h *harness) results(t *testing.T, id int64) pipeline.Results {
 func sftpToFTP(t *testing.T) (service.CreateInput, sitetest.Site, string, string) {
 	t.Helper()
 	srcCfg, srcName := sitetest.SourceDB(t)
+	// Source and destination get accounts of their own, as on two real hosts: a
+	// wp-config.php naming the wrong one cannot log in.
+	srcCfg.User, srcCfg.Passwd = mysqltest.NewUser(t, srcName)
 	s := makeSite(t, srcName, srcCfg.User, srcCfg.Passwd, srcCfg.Addr)
 	sftpSrv := transfertest.StartSFTP(t, s.Dir, transfertest.SFTPOptions{})
 	destDir := t.TempDir()
 	ftpSrv := transfertest.StartFTP(t, destDir, transfertest.FTPOptions{DisableMLSD: true})
 	dstDSN, dstName := mysqltest.NewDatabase(t)
 	dstCfg := mysqltest.Config(t, dstDSN)
+	dstCfg.User, dstCfg.Passwd = mysqltest.NewUser(t, dstName)
 	host, port := splitAddr(t, srcCfg.Addr)
 	dhost, dport := splitAddr(t, dstCfg.Addr)
 	in := service.CreateInput{
@@ -199,6 +203,9 @@ func TestSFTPToFTPMigrationEndToEnd(t *testing.T) {
 	require.Contains(t, text.String(), "Migration completed")
 	require.NotContains(t, text.String(), in.Source.Password)
 	require.NotContains(t, text.String(), in.Destination.DB.Password+"'")
+
+	// Independent truth: the destination itself against the source, with PHP's help.
+	checkDestination(t, h, d.ID, in, s.Dir, destDir)
 }
 
 // TestTestConnection answers the New migration form's Test connection buttons.

@@ -20,6 +20,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,6 +168,10 @@ type SFTPOptions struct {
 	// AllowTCPForwarding lets clients open direct-tcpip channels (ssh -L), which is how
 	// Ferry reaches a MySQL server listening only on the SSH host's loopback.
 	AllowTCPForwarding bool
+	// ForwardTo maps a forward's requested "host:port" to the address the server really
+	// dials, so a test can make a service reachable only through the SSH server: the
+	// client asks for an address where nothing listens, and only a forward gets through.
+	ForwardTo map[string]string
 }
 
 // SFTPServer is a running in-process SFTP server. Logins land in Root, the way an
@@ -183,6 +188,8 @@ type SFTPServer struct {
 	// Fingerprint is the host key's "SHA256:..." fingerprint; HostKey the key itself.
 	Fingerprint string
 	HostKey     gossh.Signer
+	// Forwards counts the direct-tcpip channels (ssh -L forwards) the server opened.
+	Forwards *atomic.Int64
 }
 
 // Addr is host:port.
@@ -232,11 +239,15 @@ func StartSFTP(t testing.TB, rootDir string, opts SFTPOptions) *SFTPServer {
 			},
 		},
 	}
+	forwards := &atomic.Int64{}
 	if opts.AllowTCPForwarding {
 		srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return true }
 		srv.ChannelHandlers = map[string]ssh.ChannelHandler{
-			"session":      ssh.DefaultSessionHandler,
-			"direct-tcpip": ssh.DirectTCPIPHandler,
+			"session": ssh.DefaultSessionHandler,
+			"direct-tcpip": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
+				forwards.Add(1)
+				ssh.DirectTCPIPHandler(srv, conn, forwardTo(ch, opts.ForwardTo), ctx)
+			},
 		}
 	}
 	srv.AddHostKey(hostKey)
@@ -249,7 +260,45 @@ func StartSFTP(t testing.TB, rootDir string, opts SFTPOptions) *SFTPServer {
 		Host: "127.0.0.1", Port: addr.Port, User: User, Password: Password,
 		PrivateKey: plain, EncryptedKey: enc,
 		Fingerprint: gossh.FingerprintSHA256(hostKey.PublicKey()), HostKey: hostKey,
+		Forwards: forwards,
 	}
+}
+
+// forwardData is the payload of a direct-tcpip channel request (RFC 4254 7.2).
+type forwardData struct {
+	DestAddr   string
+	DestPort   uint32
+	OriginAddr string
+	OriginPort uint32
+}
+
+// rewrittenChannel is a channel request whose destination was mapped by ForwardTo.
+type rewrittenChannel struct {
+	gossh.NewChannel
+	extra []byte
+}
+
+func (c rewrittenChannel) ExtraData() []byte { return c.extra }
+
+func forwardTo(ch gossh.NewChannel, to map[string]string) gossh.NewChannel {
+	var d forwardData
+	if len(to) == 0 || gossh.Unmarshal(ch.ExtraData(), &d) != nil {
+		return ch
+	}
+	target, ok := to[net.JoinHostPort(d.DestAddr, strconv.Itoa(int(d.DestPort)))]
+	if !ok {
+		return ch
+	}
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		return ch
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return ch
+	}
+	d.DestAddr, d.DestPort = host, uint32(p)
+	return rewrittenChannel{NewChannel: ch, extra: gossh.Marshal(&d)}
 }
 
 func clientKey(t testing.TB, passphrase string) ([]byte, gossh.PublicKey) {
