@@ -34,6 +34,7 @@ var icon []byte
 
 func main() {
 	if headless(os.Args[1:]) {
+		attachConsole()
 		// FERRY_CPUPROFILE=file writes a Go CPU profile of the command to file.<command>
 		if path := os.Getenv("FERRY_CPUPROFILE"); path != "" {
 			if f, err := os.Create(path + "." + os.Args[1]); err == nil && pprof.StartCPUProfile(f) == nil {
