@@ -8,14 +8,21 @@ FE := frontend
 # WebKitGTK 4.1 needs the webkit2_41 tag where 4.0 is absent (evaluated after deps ran).
 WEBKIT = $(shell pkg-config --exists webkit2gtk-4.0 2>/dev/null || { pkg-config --exists webkit2gtk-4.1 2>/dev/null && echo ,webkit2_41; })
 GOFILES = $(shell find . -name '*.go' -not -path './$(FE)/*' -not -path './.git/*')
+# The version ferry --version prints: wails.json's productVersion.
+VERSION := $(shell sed -n 's/.*"productVersion": *"\([^"]*\)".*/\1/p' wails.json)
+LDFLAGS := -X ferry/backend/cli.Version=$(VERSION)
+# go-winres turns build/windows/ (manifest, version info) and build/appicon.png into the
+# resource object linked into ferry.exe; pure Go, fetched through the module proxy.
+WINRES := github.com/tc-hib/go-winres@v0.3.3
 
-.PHONY: run test mutants bench build build-dev deps test-deps frontend check-fmt vet arch go-test fe-check e2e screenshot wailsjs
+.PHONY: run test mutants bench build build-dev deps test-deps frontend check-fmt vet arch go-test fe-check e2e screenshot wailsjs \
+	windows windows-check
 
 # What the tests need besides the build: Xvfb and Chromium for e2e, PHP for the
 # unserialize cross-check, poppler for PDF text, the mysql client tools and Debian's
 # WordPress core files. deps.sh keeps any service these pull in (apache2) from starting.
-TEST_PKGS := xvfb xdotool imagemagick chromium php-cli poppler-utils \
-	zip unzip mariadb-client wordpress
+TEST_PKGS := xvfb xdotool imagemagick chromium php-cli php-mysql poppler-utils \
+	zip unzip mariadb-client wordpress openssh-server wine wine64 gcc-mingw-w64-x86-64
 # The real servers and client the benchmarks compare against; `make test` needs none of them.
 BENCH_PKGS := lftp vsftpd openssh-server mariadb-client
 
@@ -37,11 +44,35 @@ frontend: $(FE)/node_modules/.ferry-stamp
 
 ## build: the desktop binary build/bin/ferry
 build: deps frontend
-	$(GO) build -tags desktop,production$(WEBKIT) -o build/bin/ferry .
+	$(GO) build -tags desktop,production$(WEBKIT) -ldflags "$(LDFLAGS)" -o build/bin/ferry .
 
 ## build-dev: the binary the end-to-end test drives (serves the UI to a browser too)
 build-dev: deps frontend
 	$(GO) build -tags dev$(WEBKIT) -o build/bin/ferry-dev .
+
+## windows: build/bin/ferry.exe for 64-bit Windows 10/11 (WebView2, no cgo), with the
+## manifest, icon and version info of build/windows/; a GUI program that attaches to the
+## console of the shell that runs a headless command
+windows: frontend
+	$(GO) run $(WINRES) make --in build/windows/winres.json --arch amd64 --out rsrc \
+		--product-version $(VERSION) --file-version $(VERSION)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags desktop,production \
+		-ldflags "$(LDFLAGS) -H windowsgui" -o build/bin/ferry.exe . || { rm -f rsrc_windows_amd64.syso; exit 1; }
+	rm -f rsrc_windows_amd64.syso
+	@ls -l build/bin/ferry.exe
+
+## windows-check: vet and compile every package (tests too) for Windows, then run
+## ferry.exe under Wine (e2e/wine: --version, list, a manual migration into C:\ and MariaDB)
+windows-check: windows
+	GOOS=windows $(GO) vet ./...
+	GOOS=windows $(GO) vet -tags e2e ./e2e/
+	GOOS=windows $(GO) vet -tags wine ./e2e/wine/
+	@# Compiles and links every test binary; -exec /bin/true stands in for running them.
+	GOOS=windows $(GO) test -vet=off -count=1 -exec /bin/true ./... > /dev/null
+	if [[ -x build/scripts/test-mysql.sh ]]; then \
+		FERRY_TEST_MYSQL_DSN="$$(build/scripts/test-mysql.sh)"; export FERRY_TEST_MYSQL_DSN; fi; \
+	WINEPREFIX="$$(mktemp -d /tmp/ferry-wine.XXXXXX)"; export WINEPREFIX; trap 'rm -rf "$$WINEPREFIX"' EXIT; \
+	$(GO) test -tags wine -count=1 -timeout 5m -v ./e2e/wine/
 
 ## run: build everything and open Ferry
 run: build
@@ -90,6 +121,7 @@ test: test-deps
 	$(MAKE) --no-print-directory mutants
 	$(MAKE) --no-print-directory fe-check
 	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory windows-check
 	$(MAKE) --no-print-directory e2e
 
 ## mutants: plant each bug of test/mutants/*.mutant in turn and fail unless its tests catch it

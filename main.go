@@ -33,7 +33,8 @@ var assets embed.FS
 var icon []byte
 
 func main() {
-	if len(os.Args) > 1 && cli.IsCommand(os.Args[1]) {
+	if headless(os.Args[1:]) {
+		attachConsole()
 		// FERRY_CPUPROFILE=file writes a Go CPU profile of the command to file.<command>
 		if path := os.Getenv("FERRY_CPUPROFILE"); path != "" {
 			if f, err := os.Create(path + "." + os.Args[1]); err == nil && pprof.StartCPUProfile(f) == nil {
@@ -44,6 +45,10 @@ func main() {
 			}
 		}
 		os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	if msg := noDisplay(); msg != "" {
+		fmt.Fprintln(os.Stderr, "ferry:", msg)
+		os.Exit(cli.ExitUsage)
 	}
 	if err := runDesktop(); err != nil {
 		fmt.Fprintln(os.Stderr, "ferry:", err)

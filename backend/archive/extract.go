@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,10 @@ type ExtractOptions struct {
 	// Progress, if not nil, gets the running totals at most ten times a second and
 	// once at the end.
 	Progress func(ExtractProgress)
+	// CheckPaths, if not nil, sees every folder and file path Extract would write
+	// (relative to dst, folders first) before anything is written; its error stops
+	// Extract. The pipeline refuses names a Windows folder cannot hold with it.
+	CheckPaths func(paths []string) error
 }
 
 // ExtractProgress is the running total of an Extract: expanded bytes and files.
@@ -84,6 +89,15 @@ func Extract(ctx context.Context, zipPath string, dst transfer.Tree, opts Extrac
 		return ExtractStats{}, err
 	}
 	stats := ExtractStats{Root: pl.root}
+	if opts.CheckPaths != nil {
+		paths := slices.Clone(pl.dirs)
+		for _, e := range pl.files {
+			paths = append(paths, e.dest)
+		}
+		if err := opts.CheckPaths(paths); err != nil {
+			return stats, err
+		}
+	}
 
 	for i, d := range pl.dirs { // a folder another one nests in is made by MkdirAll anyway
 		if i+1 < len(pl.dirs) && strings.HasPrefix(pl.dirs[i+1], d+"/") {

@@ -199,3 +199,23 @@ func TestExtractDestinationFull(t *testing.T) {
 	require.Len(t, st.Manifest, 3, "the manifest keeps what was finished, for a retry")
 	require.Equal(t, 3, st.Files)
 }
+
+func TestExtractCheckPathsRefusesBeforeWriting(t *testing.T) {
+	sb := newSandbox(t)
+	files := append(wpFiles("public_html/"), zfile{name: "public_html/wp-content/aux.php", body: []byte("<?php\n")})
+	p := writeZip(t, filepath.Join(sb.in, "site.zip"), files)
+	var seen []string
+	_, err := Extract(context.Background(), p, &osTree{root: sb.root}, ExtractOptions{CheckPaths: func(paths []string) error {
+		seen = paths
+		var w transfer.WindowsNames
+		for _, p := range paths {
+			w.Add(p)
+		}
+		return w.Err()
+	}})
+	require.ErrorIs(t, err, transfer.ErrInvalidPath)
+	require.Contains(t, err.Error(), "'wp-content/aux.php' ('aux.php') is reserved on Windows")
+	require.Contains(t, seen, "wp-content")
+	require.Contains(t, seen, "wp-content/aux.php")
+	require.Empty(t, listTree(t, sb.root), "refused before anything was written")
+}

@@ -44,7 +44,7 @@ func init() {
 // of opening the window).
 func IsCommand(name string) bool {
 	_, ok := commands[name]
-	return ok || name == "-h" || name == "--help"
+	return ok || name == "-h" || name == "--help" || isVersionFlag(name)
 }
 
 // Run executes args[0] with the rest of args and returns the process exit code.
@@ -52,6 +52,9 @@ func IsCommand(name string) bool {
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		return runHelp(ctx, nil, stdout, stderr)
+	}
+	if isVersionFlag(args[0]) {
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	c, ok := commands[args[0]]
 	if !ok {

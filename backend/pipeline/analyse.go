@@ -49,10 +49,14 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	var files, bytes int64
 	var listing []transfer.Entry
 	keep := true // false once the listing is too big to keep in memory
+	winNames := windowsNames(m)
 	err = tree.Walk(ctx, ".", func(e transfer.Entry) error {
 		if !e.IsDir && !e.IsLink && !ex.Excluded(e.Path) {
 			files++
 			bytes += e.Size
+		}
+		if winNames != nil && e.Path != "." && !ex.Excluded(e.Path) {
+			winNames.Add(e.Path)
 		}
 		if keep && len(listing) == maxCachedListing {
 			listing, keep = nil, false
@@ -63,6 +67,11 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	})
 	if err != nil {
 		return fileFailure(src, err)
+	}
+	if winNames != nil {
+		if err := winNames.Err(); err != nil {
+			return migration.Fail(failWindowsNames, err)
+		}
 	}
 	if keep { // else Download files lists the source again
 		p.cacheListing(m.ID, listing)

@@ -108,6 +108,9 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 	}
 	defer dst.Close()
 	opts := archive.ExtractOptions{Workers: p.connections(), Opener: dstOpen}
+	if windowsNames(m) != nil {
+		opts.CheckPaths = checkWindowsPaths
+	}
 	manPath := p.uploadManifest(m.ID)
 	if prev, err := transfer.ReadManifestFile(manPath); err == nil && len(prev.Files) > 0 {
 		for _, f := range prev.Files {

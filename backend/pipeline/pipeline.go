@@ -22,6 +22,7 @@ import (
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
+	"ferry/backend/transfer/local"
 	"ferry/backend/wordpress"
 )
 
@@ -194,7 +195,7 @@ func snapshotEvent(s progress.Snapshot) events.Progress {
 
 // removeAll deletes a staging path, ignoring a missing one.
 func removeAll(p string) error {
-	if err := os.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := local.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return nil

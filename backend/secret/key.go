@@ -190,6 +190,12 @@ func writeKeyFile(path string, key []byte) error {
 	if err != nil {
 		return fmt.Errorf("create key file: %w", err)
 	}
+	// Private before the key is written (Windows: an ACL; see keyfile_windows.go).
+	if err := privateKeyFile(path); err != nil {
+		f.Close()
+		_ = os.Remove(path)
+		return fmt.Errorf("the history key cannot be kept in a file only you can read, so Ferry will not store it (make the OS keyring available or choose another FERRY_DATA_DIR): %w", err)
+	}
 	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
 		f.Close()
 		return fmt.Errorf("write key file: %w", err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"ferry/backend/runner"
 	"ferry/backend/secret"
 	"ferry/backend/store"
+	"ferry/backend/transfer/local"
 )
 
 // Config says where the history lives and where events and diagnostics go.
@@ -190,7 +190,7 @@ func fail(err error, format string, args ...any) error {
 
 // removeStaging deletes the local staging folder of a migration; a missing folder is fine.
 func (s *Service) removeStaging(id int64) error {
-	if err := os.RemoveAll(s.StagingDir(id)); err != nil {
+	if err := local.RemoveAll(s.StagingDir(id)); err != nil {
 		return fmt.Errorf("remove staging folder of migration %d: %w", id, err)
 	}
 	return nil

@@ -58,6 +58,9 @@ func (t *Tree) abs(p string) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
+	if err := checkName(clean); err != nil {
+		return "", "", err
+	}
 	return clean, filepath.Join(t.root, filepath.FromSlash(clean)), nil
 }
 
@@ -268,6 +271,9 @@ func (t *Tree) Close() error { return nil }
 
 // MapErr wraps an operating-system error in the transfer sentinel it stands for.
 func MapErr(err error) error {
+	if m := mapOSErr(err); m != nil {
+		return m
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return fmt.Errorf("%w: %w", transfer.ErrNotFound, err)
