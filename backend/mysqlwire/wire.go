@@ -86,9 +86,22 @@ func Dialer(ex Executor) func(ctx context.Context, addr string) (net.Conn, error
 		id++
 		n := id
 		mu.Unlock()
+		c := &conn{ex: ex, rw: bufio.NewReadWriter(bufio.NewReaderSize(server, 64<<10), bufio.NewWriterSize(server, 64<<10)), id: n}
+		if cn, ok := ex.(Connector); ok {
+			s, err := cn.Connect(ctx)
+			if err != nil {
+				client.Close()
+				server.Close()
+				return nil, err
+			}
+			c.live = s
+		}
 		go func() {
 			defer server.Close()
-			_ = (&conn{ex: ex, rw: bufio.NewReadWriter(bufio.NewReaderSize(server, 64<<10), bufio.NewWriterSize(server, 64<<10)), id: n}).serve()
+			if c.live != nil {
+				defer c.live.Close()
+			}
+			_ = c.serve()
 		}()
 		return client, nil
 	}
@@ -101,6 +114,21 @@ type conn struct {
 	seq     byte
 	id      uint32
 	session []string
+	live    Session // set when ex is a Connector
+}
+
+// Connector is an Executor that can also hold a session open, as a server connection
+// does: the wire then opens one Session per client connection and passes every statement
+// through it unchanged (no SET replay, transactions kept).
+type Connector interface {
+	Executor
+	Connect(ctx context.Context) (Session, error)
+}
+
+// Session is one lasting server session. Query is Executor.Query without the replay.
+type Session interface {
+	Query(ctx context.Context, query string, sink Sink) error
+	Close() error
 }
 
 const (
@@ -189,13 +217,14 @@ func (c *conn) handshake() error {
 }
 
 var (
-	setRe  = regexp.MustCompile(`(?is)^\s*SET\s`)
+	setRe  = regexp.MustCompile(`(?is)^\s*(/\*!\d*\s*)?SET\s`)
 	txRe   = regexp.MustCompile(`(?is)^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|UNLOCK\s+TABLES)\b[^;]*;?\s*$`)
 	autoRe = regexp.MustCompile(`(?i),?\s*(SESSION\s+)?autocommit\s*=\s*0`)
 )
 
 func (c *conn) query(ctx context.Context, q string) error {
 	switch {
+	case c.live != nil:
 	case txRe.MatchString(q):
 		return c.writeOK(0, 0, 0, statusAutocommit)
 	case setRe.MatchString(q) && !strings.Contains(q, ";"):
@@ -209,7 +238,12 @@ func (c *conn) query(ctx context.Context, q string) error {
 		return c.writeOK(0, 0, 0, statusAutocommit)
 	}
 	w := &wireSink{c: c}
-	err := c.ex.Query(ctx, c.session, q, w)
+	var err error
+	if c.live != nil {
+		err = c.live.Query(ctx, q, w)
+	} else {
+		err = c.ex.Query(ctx, c.session, q, w)
+	}
 	if w.err != nil {
 		return w.err
 	}
