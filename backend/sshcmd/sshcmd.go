@@ -62,8 +62,8 @@ func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 	if err := r.run(ctx, script, strings.NewReader(r.options()), &out, &errb); err != nil {
 		return nil, fmt.Errorf("ssh command: prepare: %w (%s)", err, strings.TrimSpace(errb.String()))
 	}
-	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "/") {
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "/") {
 		return nil, fmt.Errorf("ssh command: prepare: unexpected answer %q", out.String())
 	}
 	r.optFile, r.dumpBin, r.cliBin = lines[0], lines[1], lines[2]

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,11 +71,13 @@ func start(t testing.TB, cmd *exec.Cmd, addr string) {
 	t.Helper()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the server and its session children
 		_ = cmd.Wait()
 	})
 	waitListen(t, addr, &out)
@@ -105,7 +108,7 @@ func (s SSHD) Client(t testing.TB) *ssh.Client {
 
 // StartSSHD starts Debian's sshd on a free port of ip for the current user, with TCP
 // forwarding allowed or not (AllowTcpForwarding no, as many hosts set it).
-func StartSSHD(t testing.TB, ip string, forwarding bool) SSHD {
+func StartSSHD(t testing.TB, ip string, forwarding bool, extra ...string) SSHD {
 	t.Helper()
 	bin := "/usr/sbin/sshd"
 	if _, err := os.Stat(bin); err != nil {
@@ -135,6 +138,9 @@ func StartSSHD(t testing.TB, ip string, forwarding bool) SSHD {
 	conf := fmt.Sprintf("ListenAddress %s\nPort %s\nHostKey %s\nAuthorizedKeysFile %s\nPasswordAuthentication no\n"+
 		"KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile %s\nAllowTcpForwarding %s\nPermitRootLogin prohibit-password\n",
 		host, port, filepath.Join(dir, "host_ed25519"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"), fwd)
+	for _, l := range extra {
+		conf += l + "\n"
+	}
 	cfgPath := filepath.Join(dir, "sshd_config")
 	if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -232,4 +238,21 @@ func Socket() string {
 		}
 	}
 	return ""
+}
+
+// PathWithout returns a folder holding only the shell tools the SSH command route uses
+// (no MySQL client programs), for a PATH of a server without them.
+func PathWithout(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, n := range []string{"sh", "bash", "env", "mktemp", "cat", "rm", "printf", "head"} {
+		p, err := exec.LookPath(n)
+		if err != nil {
+			continue
+		}
+		if err := os.Symlink(p, filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
