@@ -93,6 +93,10 @@ type Agent struct {
 	PostMax int64
 }
 
+// ExcludePattern matches the agent's file name (transfer.Excluder syntax): a file
+// transfer running while an agent sits in the docroot must never copy it.
+var ExcludePattern = "ferry-" + strings.Repeat("[0-9a-f]", 32) + ".php"
+
 // ErrNotAgent means the URL did not answer as the agent: the file is not served at the
 // site URL (another docroot, a redirect, PHP not run) or the key did not match.
 var ErrNotAgent = errors.New("the site did not answer as Ferry's agent")

@@ -218,11 +218,11 @@ func Open(ctx context.Context, ep Endpoint, db Target, access Access, opts Optio
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		tried = append(tried, Attempt{Route: r, Err: err})
-		var ce *mysqldb.ConnError
-		if r == Direct && errors.As(err, &ce) && errors.Is(err, mysqldb.ErrUnknownDatabase) {
-			return nil, err // the server answered: the database is missing, whatever the route
+		if errors.Is(err, mysqldb.ErrUnknownDatabase) {
+			// the server answered: the route works, the database is missing
+			return nil, &RouteError{Route: r, Err: err}
 		}
+		tried = append(tried, Attempt{Route: r, Err: err})
 	}
 	return nil, &AutoError{Tried: tried}
 }

@@ -36,6 +36,8 @@ type Results struct {
 	StreamCheck *StreamCheck      `json:"streamCheck,omitempty"`
 	Validation  []wordpress.Check `json:"validation,omitempty"`
 	Warnings    []string          `json:"warnings,omitempty"`
+	// Agents are PHP agents uploaded and not removed yet (see dbroute.go).
+	Agents []AgentFile `json:"agents,omitempty"`
 }
 
 // TransferStats describes a file copy.

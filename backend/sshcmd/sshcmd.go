@@ -279,3 +279,11 @@ func (l *limitBuffer) Write(p []byte) (int, error) {
 
 // OptionFile is the path of the option file on the server ("" once removed).
 func (r *Runner) OptionFile() string { return r.optFile }
+
+// dbArg names the database on a client command line ("" for server-level work).
+func (r *Runner) dbArg() string {
+	if r.db.Name == "" {
+		return ""
+	}
+	return " " + shq(r.db.Name)
+}

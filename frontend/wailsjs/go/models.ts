@@ -158,6 +158,8 @@ export namespace service {
 	    name: string;
 	    sshTunnel: boolean;
 	    fromWpConfig: boolean;
+	    access?: string;
+	    siteIp?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new DatabaseInput(source);
@@ -172,6 +174,8 @@ export namespace service {
 	        this.name = source["name"];
 	        this.sshTunnel = source["sshTunnel"];
 	        this.fromWpConfig = source["fromWpConfig"];
+	        this.access = source["access"];
+	        this.siteIp = source["siteIp"];
 	    }
 	}
 	export class EndpointInput {
@@ -281,6 +285,8 @@ export namespace service {
 	    name: string;
 	    sshTunnel: boolean;
 	    fromWpConfig: boolean;
+	    access?: string;
+	    siteIp?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new DatabaseDTO(source);
@@ -296,6 +302,8 @@ export namespace service {
 	        this.name = source["name"];
 	        this.sshTunnel = source["sshTunnel"];
 	        this.fromWpConfig = source["fromWpConfig"];
+	        this.access = source["access"];
+	        this.siteIp = source["siteIp"];
 	    }
 	}
 	
