@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ferry/backend/agent"
+	"ferry/backend/dbroute/routetest"
 	"ferry/backend/mysqldb"
 	"ferry/backend/mysqldb/mysqltest"
 	"ferry/backend/mysqlwire"
@@ -26,44 +25,10 @@ import (
 	"ferry/backend/transfer/local"
 )
 
-// startPHP serves docroot with Debian's real php (the built-in web server) and returns
-// its base URL. A missing php skips the test on a developer machine and fails it in CI.
+// startPHP serves docroot with Debian's real php (skipped without php, failed under CI=true).
 func startPHP(t *testing.T, docroot string, ini ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("php")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("php is needed for the agent tests (apt-get install php-cli php-mysql): %v", err)
-		}
-		t.Skip("php not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
-	args := []string{}
-	for _, s := range ini {
-		args = append(args, "-d", s)
-	}
-	args = append(args, "-S", addr, "-t", docroot)
-	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		require.Less(t, i, 100, "php -S did not start: %s", out.String())
-		time.Sleep(50 * time.Millisecond)
-	}
-	return "http://" + addr
+	return routetest.StartPHP(t, "127.0.0.1", docroot, ini...)
 }
 
 // counter counts requests to the agent and can cut the response of a chosen one short.
