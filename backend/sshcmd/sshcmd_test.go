@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func TestDumpAndImportOverSSHCommand(t *testing.T) {
 
 	// watch the process list while the dump runs
 	stop := make(chan struct{})
-	var seen, leaked bool
+	var seen, leaked atomic.Bool
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -51,10 +52,10 @@ func TestDumpAndImportOverSSHCommand(t *testing.T) {
 		for {
 			out, _ := exec.Command("ps", "-eo", "args").Output()
 			if bytes.Contains(out, []byte("-dump --defaults-extra-file")) {
-				seen = true
+				seen.Store(true)
 			}
 			if bytes.Contains(out, []byte(pass)) {
-				leaked = true
+				leaked.Store(true)
 			}
 			select {
 			case <-stop:
@@ -64,14 +65,14 @@ func TestDumpAndImportOverSSHCommand(t *testing.T) {
 		}
 	}()
 	var dump bytes.Buffer
-	for i := 0; i < 20 && !seen; i++ { // repeat until ps caught one run
+	for i := 0; i < 20 && !seen.Load(); i++ { // repeat until ps caught one run
 		dump.Reset()
 		require.NoError(t, r.Dump(ctx, &dump))
 	}
 	close(stop)
 	wg.Wait()
-	require.True(t, seen, "ps never showed the dump running")
-	require.False(t, leaked, "the password showed in the server's process list")
+	require.True(t, seen.Load(), "ps never showed the dump running")
+	require.False(t, leaked.Load(), "the password showed in the server's process list")
 	require.Contains(t, dump.String(), "-- Dump completed")
 	require.Contains(t, dump.String(), "INSERT INTO `wp_posts`")
 
