@@ -93,8 +93,15 @@ type Database struct {
 	User     string
 	Password string // secret: encrypted at rest, masked in DTOs and logs
 	Name     string
-	// SSHTunnel reaches Host:Port through the endpoint's SFTP login.
+	// SSHTunnel reaches Host:Port through the endpoint's SFTP login. Old job files and
+	// records say this instead of Access "ssh-tunnel"; Access wins when set.
 	SSHTunnel bool
+	// Access is the database route: "" (Automatic: direct, SSH tunnel, SSH command, then
+	// the site's PHP), "direct", "ssh-tunnel", "ssh-command" or "php" (see backend/dbroute).
+	Access string `json:",omitempty"`
+	// SiteIP, for the PHP route, is dialled instead of resolving the site URL's host (a
+	// destination whose DNS is not moved yet).
+	SiteIP string `json:",omitempty"`
 	// FromWPConfig means the fields were (or are to be) read from the source's wp-config.php.
 	FromWPConfig bool
 }

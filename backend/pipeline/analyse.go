@@ -120,7 +120,8 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 
 // sourceDatabase returns the source's database settings: as given, or read from the
 // source's wp-config.php. A DB_HOST of localhost means the database is on the source
-// server itself: over SFTP it is reached through the SSH tunnel, over FTP at the FTP host.
+// server itself; the route to it (direct, SSH tunnel, SSH command, PHP) is the source's
+// Database access, Automatic unless chosen.
 func sourceDatabase(m migration.Migration, site wordpress.Site) (migration.Database, error) {
 	db := m.Source.DB
 	if !db.FromWPConfig && db.Name != "" {
@@ -136,11 +137,12 @@ func sourceDatabase(m migration.Migration, site wordpress.Site) (migration.Datab
 	}
 	db.Name, db.User, db.Password = c.DBName, c.DBUser, c.DBPassword
 	db.Host, db.Port = addr.Host, addr.Port
+	// A DB_HOST of localhost is the source server itself: the database route (dbroute)
+	// reaches it there, directly at the file host, through SSH, or through the site.
 	if isLocalHost(addr.Host) {
-		if m.Source.Protocol == migration.ProtocolSFTP {
-			db.Host, db.SSHTunnel = "127.0.0.1", true
-		} else if !db.SSHTunnel {
-			db.Host = m.Source.Host
+		db.Host = "localhost"
+		if addr.Socket != "" {
+			db.Host = "localhost:" + addr.Socket
 		}
 	}
 	return db, nil

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"ferry/backend/migration"
-	"ferry/backend/mysqldb"
 	"ferry/backend/transfer"
 	"ferry/backend/transfer/ftp"
 	"ferry/backend/transfer/local"
@@ -143,58 +142,6 @@ func fileFailure(ep migration.Endpoint, err error) error {
 		return migration.Fail(fmt.Sprintf("Cannot connect to %s server", name), err)
 	}
 	return migration.Fail(fmt.Sprintf("%s transfer failed", name), err)
-}
-
-// dbConn is an open database plus what must be closed with it (an SSH tunnel).
-type dbConn struct {
-	*mysqldb.DB
-	closers []func() error
-}
-
-func (d *dbConn) Close() error {
-	err := d.DB.Close()
-	for _, c := range d.closers {
-		_ = c()
-	}
-	return err
-}
-
-// openDB connects to an endpoint's database, through an SSH tunnel over the endpoint's SFTP
-// login when asked. name overrides the database name ("-" for none).
-func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migration.Database, name string) (*dbConn, error) {
-	cfg := mysqldb.Config{
-		Host: db.Host, Port: db.Port, User: db.User, Password: db.Password, Database: db.Name,
-		ConnectTimeout: p.timeout(),
-	}
-	if name == "-" {
-		cfg.Database = ""
-	} else if name != "" {
-		cfg.Database = name
-	}
-	if cfg.Host == "" {
-		cfg.Host = "127.0.0.1"
-	}
-	out := &dbConn{}
-	if db.SSHTunnel {
-		if ep.Protocol != migration.ProtocolSFTP {
-			return nil, migration.Fail("SSH tunnel failed", errors.New("an SSH tunnel needs an SFTP login"))
-		}
-		c, err := sftp.Dial(ctx, p.sftpConfig(ep, ""))
-		if err != nil {
-			return nil, migration.Fail("SSH tunnel failed", fileFailure(ep, err))
-		}
-		cfg.Dial = mysqldb.SSHTunnelDialer(c.SSH())
-		out.closers = append(out.closers, c.Close)
-	}
-	d, err := mysqldb.Open(ctx, cfg)
-	if err != nil {
-		for _, c := range out.closers {
-			_ = c()
-		}
-		return nil, err
-	}
-	out.DB = d
-	return out, nil
 }
 
 // hostPort formats a database address for messages.

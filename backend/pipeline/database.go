@@ -45,6 +45,7 @@ func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j step
 	if err != nil {
 		return err
 	}
+	ctx = withRoute(ctx, m, j)
 	db, err := p.openDB(ctx, m.Source, dbc, "")
 	if err != nil {
 		return dbFailure("source", dbc, err)
@@ -62,7 +63,7 @@ func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j step
 	}
 	start := time.Now()
 	total := res.SourceDBBytes
-	stats, err := mysqldb.Dump(ctx, db.DB, w, mysqldb.DumpOptions{
+	stats, err := db.route.Dump(ctx, w, mysqldb.DumpOptions{
 		Workers: p.DumpWorkers,
 		Progress: func(rows, bytes int64) {
 			pct := 0.0
@@ -86,6 +87,15 @@ func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j step
 	}
 	if err := os.Rename(part, p.dumpPath(m.ID)); err != nil {
 		return migration.Fail("Cannot write the database dump to staging", err)
+	}
+	if stats.RowsPerTable == nil { // the server's mysqldump wrote it: count the rows there
+		if stats.RowsPerTable, err = mysqldb.CountRows(ctx, db.DB); err != nil {
+			return migration.Fail("Cannot count the rows of the source database", err)
+		}
+		for _, n := range stats.RowsPerTable {
+			stats.Tables++
+			stats.Rows += n
+		}
 	}
 	j.Logf(slog.LevelInfo, "Exported %d tables, %d rows, %s in %s (%s snapshot)", stats.Tables, stats.Rows, humanBytes(stats.Bytes), time.Since(start).Round(time.Millisecond), stats.Snapshot)
 	return p.update(ctx, m.ID, func(r *Results) {
@@ -158,6 +168,7 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	}}
 	rw.OnBroken(kept.add)
 	dst := m.Destination
+	ctx = withRoute(ctx, m, j)
 	db, err := p.openDB(ctx, dst, dst.DB, "")
 	if err != nil {
 		return dbFailure("destination", dst.DB, err)
@@ -178,10 +189,11 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 				}
 			})
 		},
-		OnComplete: func(table string) { p.journalTable(ctx, m.ID, table) },
-		Rewriter:   rw,
-		SkipTables: res.ImportedTables,
-		Log:        func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },
+		OnComplete:  func(table string) { p.journalTable(ctx, m.ID, table) },
+		Rewriter:    rw,
+		SkipTables:  res.ImportedTables,
+		TextInserts: db.route.Wire(), // SSH command and PHP routes carry no prepared statements
+		Log:         func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },
 		Progress: func(ip mysqldb.ImportProgress) {
 			size := size()
 			pct := 0.0

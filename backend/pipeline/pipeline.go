@@ -14,9 +14,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
+	"ferry/backend/agent"
+	"ferry/backend/dbroute"
 	"ferry/backend/events"
 	"ferry/backend/migration"
 	"ferry/backend/progress"
@@ -55,10 +58,13 @@ type Pipeline struct {
 
 	mu sync.Mutex // guards Connections and serialises Results read-modify-write
 
-	tmu      sync.Mutex // guards tracks, sites and listings
-	tracks   map[int64]*dbTrack
-	sites    map[int64]wordpress.Site
-	listings map[int64][]transfer.Entry
+	tmu    sync.Mutex // guards tracks, sites and listings
+	tracks map[int64]*dbTrack
+	// routes and agentsOpen: see dbroute.go
+	routes     map[string]dbroute.Access
+	agentsOpen map[int64]int
+	sites      map[int64]wordpress.Site
+	listings   map[int64][]transfer.Entry
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)
@@ -71,6 +77,12 @@ func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFu
 		return nil
 	}
 	return func(ctx context.Context, j *runner.Job) error {
+		if !slices.Contains(j.Migration.Options.Excludes, agent.ExcludePattern) {
+			// a PHP agent in a docroot is never copied (dbroute.go)
+			j.Migration.Options.Excludes = append(slices.Clip(j.Migration.Options.Excludes), agent.ExcludePattern)
+		}
+		ctx = withRoute(ctx, j.Migration, j)
+		p.removeLeftAgents(ctx, j.Migration, j)
 		err := fn(ctx, j)
 		if err != nil {
 			p.stopTrack(j.Migration.ID)

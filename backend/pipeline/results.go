@@ -56,6 +56,8 @@ type Results struct {
 	Warnings     []string          `json:"warnings,omitempty"`
 	// ValidationWarnings are the Warnings the last Validate added, replaced by the next.
 	ValidationWarnings []string `json:"validationWarnings,omitempty"`
+	// Agents are PHP agents uploaded and not removed yet (see dbroute.go).
+	Agents []AgentFile `json:"agents,omitempty"`
 
 	// Verified fingerprints the attached files of a manual migration as its last
 	// successful Verify saw them: Continue Import refuses files changed since.

@@ -23,6 +23,7 @@ func (s *Service) CreateMigration(ctx context.Context, in CreateInput) (Migratio
 			return MigrationDetail{}, fail(err, "create migration")
 		}
 	}
+	checkAccess(fe, in)
 	if len(fe) > 0 {
 		return MigrationDetail{}, &Error{Code: CodeInvalid, Message: invalidMessage(fe), Fields: fe}
 	}
@@ -80,7 +81,7 @@ func (s *Service) sealEndpoint(in EndpointInput) (migration.Endpoint, error) {
 		Protocol: migration.Protocol(in.Protocol), Host: in.Host, Port: in.Port, User: in.User,
 		Path: in.Path, CertFingerprint: in.CertFingerprint,
 		DB: migration.Database{Host: in.DB.Host, Port: in.DB.Port, User: in.DB.User, Name: in.DB.Name,
-			SSHTunnel: in.DB.SSHTunnel, FromWPConfig: in.DB.FromWPConfig},
+			SSHTunnel: in.DB.SSHTunnel, FromWPConfig: in.DB.FromWPConfig, Access: dbAccess(in.DB), SiteIP: in.DB.SiteIP},
 	}
 	for _, f := range []struct {
 		dst   *string

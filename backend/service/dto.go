@@ -106,6 +106,11 @@ type DatabaseDTO struct {
 	Name         string `json:"name"`
 	SSHTunnel    bool   `json:"sshTunnel"`
 	FromWPConfig bool   `json:"fromWpConfig"`
+	// Access is the database route: "" or "automatic", "direct", "ssh-tunnel",
+	// "ssh-command" or "php" (through the site). sshTunnel true means "ssh-tunnel".
+	Access string `json:"access,omitempty"`
+	// SiteIP, for the PHP route, is dialled instead of the site URL's DNS answer.
+	SiteIP string `json:"siteIp,omitempty"`
 }
 
 // EndpointDTO describes a source or destination; secrets are masked.
@@ -178,6 +183,11 @@ type DatabaseInput struct {
 	Name         string `json:"name"`
 	SSHTunnel    bool   `json:"sshTunnel"`
 	FromWPConfig bool   `json:"fromWpConfig"`
+	// Access is the database route: "" or "automatic", "direct", "ssh-tunnel",
+	// "ssh-command" or "php" (through the site). sshTunnel true means "ssh-tunnel".
+	Access string `json:"access,omitempty"`
+	// SiteIP, for the PHP route, is dialled instead of the site URL's DNS answer.
+	SiteIP string `json:"siteIp,omitempty"`
 }
 
 // EndpointInput is a source or destination as typed in the form.

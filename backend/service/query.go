@@ -293,7 +293,8 @@ func endpointDTO(e migration.Endpoint) EndpointDTO {
 		Password: secret.Mask(e.Password), HasPassword: e.Password != "", HasPrivateKey: e.PrivateKey != "",
 		Path: e.Path, HostKey: e.HostKey, CertFingerprint: e.CertFingerprint,
 		DB: DatabaseDTO{Host: e.DB.Host, Port: e.DB.Port, User: e.DB.User, Password: secret.Mask(e.DB.Password),
-			HasPassword: e.DB.Password != "", Name: e.DB.Name, SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig},
+			HasPassword: e.DB.Password != "", Name: e.DB.Name, SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig,
+			Access: e.DB.Access, SiteIP: e.DB.SiteIP},
 	}
 }
 

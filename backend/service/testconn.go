@@ -36,7 +36,8 @@ func (s *Service) TestConnection(ctx context.Context, side string, in EndpointIn
 		Password: in.Password, PrivateKey: in.PrivateKey, Passphrase: in.Passphrase, Path: in.Path,
 		CertFingerprint: in.CertFingerprint,
 		DB: migration.Database{Host: in.DB.Host, Port: in.DB.Port, User: in.DB.User, Password: in.DB.Password,
-			Name: in.DB.Name, SSHTunnel: in.DB.SSHTunnel, FromWPConfig: in.DB.FromWPConfig},
+			Name: in.DB.Name, SSHTunnel: in.DB.SSHTunnel, FromWPConfig: in.DB.FromWPConfig,
+			Access: dbAccess(in.DB), SiteIP: in.DB.SiteIP},
 	}
 	if ep.Port == 0 {
 		ep.Port = ep.Protocol.DefaultPort()

@@ -28,7 +28,21 @@ export interface EndpointModel {
     name: string
     sshTunnel: boolean
     fromWpConfig: boolean
+    /** access is the database route: '' (Automatic), 'direct', 'ssh-tunnel', 'ssh-command' or 'php'. */
+    access: string
   }
+}
+
+/** accessOptions are the database routes the form offers; SSH ones need an SFTP login. */
+export function accessOptions(sftp: boolean): { label: string; value: string }[] {
+  const all = [
+    { label: 'Automatic', value: '' },
+    { label: 'Direct', value: 'direct' },
+    { label: 'SSH tunnel', value: 'ssh-tunnel' },
+    { label: 'SSH command', value: 'ssh-command' },
+    { label: 'Through the site (PHP)', value: 'php' },
+  ]
+  return sftp ? all : all.filter((o) => !o.value.startsWith('ssh-'))
 }
 
 export function blankEndpoint(protocol: Protocol, fromWpConfig: boolean): EndpointModel {
@@ -49,6 +63,7 @@ export function blankEndpoint(protocol: Protocol, fromWpConfig: boolean): Endpoi
       name: '',
       sshTunnel: false,
       fromWpConfig,
+      access: '',
     },
   }
 }
@@ -58,6 +73,7 @@ export function endpointInput(m: EndpointModel): EndpointInput {
   const local = m.protocol === 'local'
   const sftp = m.protocol === 'sftp'
   const dbFromConfig = m.db.fromWpConfig
+  const access = !sftp && m.db.access.startsWith('ssh-') ? '' : m.db.access
   return {
     protocol: m.protocol,
     host: local ? '' : m.host.trim(),
@@ -77,6 +93,7 @@ export function endpointInput(m: EndpointModel): EndpointInput {
           name: '',
           sshTunnel: sftp && m.db.sshTunnel,
           fromWpConfig: true,
+          access,
         }
       : {
           host: m.db.host.trim(),
@@ -86,6 +103,7 @@ export function endpointInput(m: EndpointModel): EndpointInput {
           name: m.db.name.trim(),
           sshTunnel: sftp && m.db.sshTunnel,
           fromWpConfig: false,
+          access,
         },
   }
 }

@@ -210,6 +210,8 @@ export namespace service {
 	    name: string;
 	    sshTunnel: boolean;
 	    fromWpConfig: boolean;
+	    access?: string;
+	    siteIp?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new DatabaseInput(source);
@@ -224,6 +226,8 @@ export namespace service {
 	        this.name = source["name"];
 	        this.sshTunnel = source["sshTunnel"];
 	        this.fromWpConfig = source["fromWpConfig"];
+	        this.access = source["access"];
+	        this.siteIp = source["siteIp"];
 	    }
 	}
 	export class EndpointInput {
@@ -333,6 +337,8 @@ export namespace service {
 	    name: string;
 	    sshTunnel: boolean;
 	    fromWpConfig: boolean;
+	    access?: string;
+	    siteIp?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new DatabaseDTO(source);
@@ -348,6 +354,8 @@ export namespace service {
 	        this.name = source["name"];
 	        this.sshTunnel = source["sshTunnel"];
 	        this.fromWpConfig = source["fromWpConfig"];
+	        this.access = source["access"];
+	        this.siteIp = source["siteIp"];
 	    }
 	}
 	

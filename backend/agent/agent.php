@@ -1,0 +1,170 @@
+<?php
+// Ferry database agent: uploaded for one migration under a random name, removed when it
+// ends. It answers only requests signed with this migration's key (anything else gets a
+// 404), runs the SQL it is sent on this site's database and streams the results back. It
+// deletes itself when no signed request came for __IDLE__ seconds. Never writes to disk.
+error_reporting(0);
+ini_set('display_errors', '0');
+const FERRY_KEY = __KEY__;
+const FERRY_IDLE = __IDLE__;
+
+function ferry_404() {
+    http_response_code(404);
+    header('Content-Type: text/html');
+    echo "<!DOCTYPE html><title>404 Not Found</title><h1>Not Found</h1>";
+    exit;
+}
+
+clearstatcache();
+$mt = @filemtime(__FILE__);
+if ($mt !== false && $mt < time() - FERRY_IDLE) {
+    @unlink(__FILE__);
+    ferry_404();
+}
+if (!isset($_SERVER['REQUEST_METHOD']) || $_SERVER['REQUEST_METHOD'] !== 'POST') {
+    ferry_404();
+}
+$ts = isset($_SERVER['HTTP_X_FERRY_TIME']) ? $_SERVER['HTTP_X_FERRY_TIME'] : '';
+$sig = isset($_SERVER['HTTP_X_FERRY_SIG']) ? $_SERVER['HTTP_X_FERRY_SIG'] : '';
+$body = file_get_contents('php://input');
+if (!ctype_digit($ts) || abs(time() - (int)$ts) > 600 || !is_string($body)
+    || !hash_equals(hash_hmac('sha256', $ts . "\n" . $body, FERRY_KEY), $sig)) {
+    ferry_404();
+}
+@touch(__FILE__);
+
+// The body is a list of fields, each a 4-byte big-endian length and its bytes:
+// op, then for "query": the number of session statements, each of them, the query.
+$pos = 0;
+function ferry_field() {
+    global $body, $pos;
+    if ($pos + 4 > strlen($body)) { ferry_404(); }
+    $n = unpack('N', substr($body, $pos, 4));
+    $n = $n[1];
+    $v = (string)substr($body, $pos + 4, $n);
+    $pos += 4 + $n;
+    return $v;
+}
+function ferry_str($s) { return pack('N', strlen($s)) . $s; }
+
+$op = ferry_field();
+header('Content-Type: application/octet-stream');
+header('Cache-Control: no-store');
+header('X-Content-Type-Options: nosniff');
+if (function_exists('apache_setenv')) { @apache_setenv('no-gzip', '1'); }
+while (ob_get_level() > 0) { ob_end_flush(); }
+echo "FERRY1\n";
+if ($op === 'bye') {
+    echo @unlink(__FILE__) ? "Z" : "EZ";
+    exit;
+}
+if ($op === 'ping') {
+    echo 'P' . ferry_str(PHP_VERSION) . ferry_str((string)ini_get('max_execution_time'))
+        . ferry_str((string)ini_get('post_max_size')) . 'Z';
+    exit;
+}
+if ($op !== 'query' && $op !== 'slice') { ferry_404(); }
+
+$ns = (int)ferry_field();
+$session = array();
+for ($i = 0; $i < $ns; $i++) { $session[] = ferry_field(); }
+$sql = ferry_field();
+if ($op === 'slice') {
+    $next = ferry_field();
+    $ki = (int)ferry_field();
+    $limit = (int)ferry_field();
+    $budget = (int)ferry_field() / 1000.0;
+    $cursor = ferry_field();
+    $resume = ferry_field() === 'true';
+}
+
+function ferry_error($errno, $state, $msg) {
+    echo 'E' . pack('n', $errno) . substr($state . 'HY000', 0, 5) . ferry_str($msg) . 'Z';
+    exit;
+}
+if (!function_exists('mysqli_init')) { ferry_error(2047, 'HY000', 'PHP on this site has no mysqli extension'); }
+mysqli_report(MYSQLI_REPORT_OFF);
+$db = mysqli_init();
+$ok = @$db->real_connect(__HOST__, __USER__, __PASS__, __NAME__, __PORT__, __SOCKET__);
+if (!$ok) { ferry_error(mysqli_connect_errno(), 'HY000', mysqli_connect_error()); }
+$db->set_charset('utf8mb4');
+foreach ($session as $s) {
+    if (!$db->query($s)) { ferry_error($db->errno, $db->sqlstate, $db->error); }
+}
+$db->query('SET autocommit = 1');
+
+if ($op === 'slice') {
+    // Rows of one table in key order, LIMIT at a time, until the time budget or 8 MiB
+    // is spent; then the last key read, for the next request to go on from.
+    $start = microtime(true);
+    $bytes = 0;
+    $header = false;
+    while (true) {
+        $q = $resume ? str_replace("\0CURSOR\0", "'" . $db->real_escape_string($cursor) . "'", $next) : $sql;
+        $res = $db->query($q, MYSQLI_USE_RESULT);
+        if (!$res) { ferry_error($db->errno, $db->sqlstate, $db->error); }
+        if (!$header) {
+            $fields = $res->fetch_fields();
+            $out = 'R' . pack('N', count($fields));
+            foreach ($fields as $f) {
+                $out .= ferry_str($f->name) . pack('CnnCN', $f->type, $f->flags & 0xffff, $f->charsetnr, $f->decimals, $f->length);
+            }
+            echo $out;
+            $header = true;
+        }
+        $n = 0;
+        $stop = false;
+        while (!$stop && ($row = $res->fetch_row())) {
+            $out = 'r';
+            foreach ($row as $v) {
+                $out .= $v === null ? "\xff\xff\xff\xff" : pack('N', strlen($v)) . $v;
+            }
+            echo $out;
+            $bytes += strlen($out);
+            $cursor = $row[$ki];
+            $n++;
+            $stop = $bytes > 8388608 || microtime(true) - $start > $budget;
+        }
+        $err = $db->errno;
+        $res->free();
+        if ($err) { ferry_error($db->errno, $db->sqlstate, $db->error); }
+        $resume = true;
+        if ($stop) { echo 'C' . ferry_str($cursor); break; }
+        if ($n < $limit) { echo 'D'; break; }
+    }
+    echo 'Z';
+    exit;
+}
+if (!$db->multi_query($sql)) { ferry_error($db->errno, $db->sqlstate, $db->error); }
+$sent = 0;
+do {
+    $res = $db->use_result();
+    if ($res) {
+        $fields = $res->fetch_fields();
+        $out = 'R' . pack('N', count($fields));
+        foreach ($fields as $f) {
+            $out .= ferry_str($f->name) . pack('CnnCN', $f->type, $f->flags & 0xffff, $f->charsetnr, $f->decimals, $f->length);
+        }
+        echo $out;
+        while ($row = $res->fetch_row()) {
+            $out = 'r';
+            foreach ($row as $v) {
+                $out .= $v === null ? "\xff\xff\xff\xff" : pack('N', strlen($v)) . $v;
+            }
+            echo $out;
+            $sent += strlen($out);
+            if ($sent > 1048576) { flush(); $sent = 0; }
+        }
+        $err = $db->errno;
+        $res->free();
+        if ($err) { ferry_error($db->errno, $db->sqlstate, $db->error); }
+        echo 'e';
+    } elseif ($db->errno) {
+        ferry_error($db->errno, $db->sqlstate, $db->error);
+    } else {
+        echo 'O' . ferry_str((string)$db->affected_rows) . ferry_str((string)$db->insert_id) . pack('n', $db->warning_count);
+    }
+    if (!$db->more_results()) { break; }
+    if (!$db->next_result()) { ferry_error($db->errno, $db->sqlstate, $db->error); }
+} while (true);
+echo 'Z';

@@ -1,0 +1,104 @@
+package dbroute_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
+
+	"ferry/backend/agent"
+	"ferry/backend/dbroute"
+	"ferry/backend/dbroute/routetest"
+	"ferry/backend/mysqldb"
+	"ferry/backend/mysqldb/mysqltest"
+	"ferry/backend/transfer/local"
+)
+
+// TestRouteThroughput (FERRY_ROUTE_BENCH=1) dumps and imports a generated database by each
+// route on loopback, runs interleaved, and prints MB/s and the ratio of medians to direct.
+func TestRouteThroughput(t *testing.T) {
+	if os.Getenv("FERRY_ROUTE_BENCH") == "" {
+		t.Skip("set FERRY_ROUTE_BENCH=1")
+	}
+	ctx := context.Background()
+	dsn, name := mysqltest.NewDatabase(t)
+	user, pass := routetest.DBUser(t, name)
+	raw, err := sql.Open("mysql", dsn)
+	require.NoError(t, err)
+	defer raw.Close()
+	_, err = raw.Exec("CREATE TABLE wp_posts (ID bigint unsigned NOT NULL AUTO_INCREMENT, post_content longtext, guid varchar(255), PRIMARY KEY (ID))")
+	require.NoError(t, err)
+	body := strings.Repeat("Lorem ipsum http://old.test/ dolor sit amet, ", 20)
+	for i := 0; i < 40; i++ {
+		var sb strings.Builder
+		for j := 0; j < 1000; j++ {
+			if j > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, "(NULL, '%s %d', 'http://old.test/?p=%d')", body, j, j)
+		}
+		_, err = raw.Exec("INSERT INTO wp_posts (ID, post_content, guid) VALUES " + sb.String())
+		require.NoError(t, err)
+	}
+	docroot := t.TempDir()
+	url := routetest.StartPHP(t, "127.0.0.1", docroot)
+	srv := routetest.StartSSHD(t, "127.0.0.1", false)
+	ep := dbroute.Endpoint{Host: "127.0.0.1", Remote: true, SiteURL: url,
+		Files: func(context.Context) (agent.Files, error) { return local.Open(docroot) },
+		SSH: func(context.Context) (*ssh.Client, error) {
+			signer, _ := ssh.ParsePrivateKey(srv.Key)
+			return ssh.Dial("tcp", srv.Addr, &ssh.ClientConfig{User: srv.User, Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, HostKeyCallback: ssh.InsecureIgnoreHostKey()})
+		}}
+	routes := []dbroute.Access{dbroute.Direct, dbroute.Command, dbroute.Site}
+	dumpT := map[dbroute.Access][]float64{}
+	impT := map[dbroute.Access][]float64{}
+	var size int64
+	var direct []byte
+	for run := 0; run < 3; run++ {
+		for _, r := range routes {
+			c, err := dbroute.Open(ctx, ep, dbroute.Target{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name}, r, dbroute.Options{})
+			require.NoError(t, err, r)
+			var b bytes.Buffer
+			start := time.Now()
+			_, err = c.Dump(ctx, &b, mysqldb.DumpOptions{})
+			el := time.Since(start).Seconds()
+			require.NoError(t, err, r)
+			require.NoError(t, c.Close(ctx))
+			require.Equal(t, 40000, bytes.Count(b.Bytes(), []byte("'http://old.test/?p=")), r)
+			dumpT[r] = append(dumpT[r], float64(b.Len())/el/1e6)
+			if r == dbroute.Direct {
+				size, direct = int64(b.Len()), b.Bytes()
+			}
+			// import the direct dump into a fresh database by the same route
+			_, dname := mysqltest.NewDatabase(t)
+			_, err = raw.Exec("GRANT ALL ON `" + dname + "`.* TO '" + user + "'@'localhost'")
+			require.NoError(t, err)
+			_, err = raw.Exec("GRANT ALL ON `" + dname + "`.* TO '" + user + "'@'127.0.0.1'")
+			require.NoError(t, err)
+			c, err = dbroute.Open(ctx, ep, dbroute.Target{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: dname}, r, dbroute.Options{})
+			require.NoError(t, err)
+			start = time.Now()
+			st, err := mysqldb.Import(ctx, c.DB, bytes.NewReader(direct), mysqldb.ImportOptions{TextInserts: c.Wire()})
+			el = time.Since(start).Seconds()
+			require.NoError(t, err, r)
+			require.EqualValues(t, 40000, st.Rows)
+			require.NoError(t, c.Close(ctx))
+			impT[r] = append(impT[r], float64(len(direct))/el/1e6)
+		}
+	}
+	med := func(v []float64) float64 { s := slices.Clone(v); slices.Sort(s); return s[len(s)/2] }
+	t.Logf("dump of %.1f MB, 3 interleaved runs, median MB/s (min), ratio of medians to direct", float64(size)/1e6)
+	for _, r := range routes {
+		t.Logf("%-24s dump %6.1f (%6.1f) x%.2f   import %6.1f (%6.1f) x%.2f", r.Name(),
+			med(dumpT[r]), slices.Min(dumpT[r]), med(dumpT[r])/med(dumpT[dbroute.Direct]),
+			med(impT[r]), slices.Min(impT[r]), med(impT[r])/med(impT[dbroute.Direct]))
+	}
+}

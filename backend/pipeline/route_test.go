@@ -1,0 +1,67 @@
+package pipeline_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/dbroute/routetest"
+)
+
+// agentFiles lists PHP agents left in a docroot.
+func agentFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "ferry-*.php"))
+	require.NoError(t, err)
+	return m
+}
+
+// A migration whose destination database is reached through the site's PHP succeeds,
+// logs how each side's database was reached, and leaves no agent behind.
+func TestMigrationThroughTheSite(t *testing.T) {
+	h := newHarness(t)
+	in, _, destDir, _ := sftpToFTP(t)
+	url := routetest.StartPHP(t, "127.0.0.1", destDir)
+	in.NewURL = url
+	in.Destination.DB.Access = "php"
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, d.FailureReason)
+	logs, err := h.svc.GetLogs(context.Background(), d.ID, 0, 1000)
+	require.NoError(t, err)
+	var all []string
+	for _, l := range logs {
+		all = append(all, l.Message)
+	}
+	text := strings.Join(all, "\n")
+	require.Contains(t, text, "Database access (source): using Direct")
+	require.Contains(t, text, "The destination database travels over plain HTTP")
+	require.Empty(t, agentFiles(t, destDir), "the agent must be gone after success")
+	require.Empty(t, h.results(t, d.ID).Agents)
+}
+
+// A migration that fails while the agent is in the docroot removes it.
+func TestFailedMigrationRemovesTheAgent(t *testing.T) {
+	h := newHarness(t)
+	in, _, destDir, _ := sftpToFTP(t)
+	url := routetest.StartPHP(t, "127.0.0.1", destDir)
+	in.NewURL = url
+	in.Destination.DB.Access = "php"
+	in.Destination.DB.Name = "ferry_no_such_db_and_no_right_to_create"
+	in.Destination.DB.User = "ferry_nobody"
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "failed", d.Status)
+	require.Empty(t, agentFiles(t, destDir), "the agent must be gone after a failure")
+	require.Empty(t, h.results(t, d.ID).Agents)
+	entries, _ := os.ReadDir(destDir)
+	for _, e := range entries {
+		require.False(t, strings.HasSuffix(e.Name(), ".php") && strings.HasPrefix(e.Name(), "ferry-"))
+	}
+}

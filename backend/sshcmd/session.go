@@ -1,0 +1,170 @@
+package sshcmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+
+	"ferry/backend/mysqlwire"
+)
+
+var _ mysqlwire.Connector = (*Runner)(nil)
+
+// Connect starts one mysql client on the server that stays up for a whole wire connection,
+// so that its session (settings, transactions) lasts as a direct connection's would and a
+// query costs a round trip instead of an SSH session. After each query Ferry sends
+// SELECT 'ferry-mark-N': its output line tells where the query's output ends. A failed
+// query ends the client (it runs without --force); the next query starts a new one.
+func (r *Runner) Connect(ctx context.Context) (mysqlwire.Session, error) {
+	s := &liveSession{r: r}
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type liveSession struct {
+	r    *Runner
+	ss   *ssh.Session
+	in   io.WriteCloser
+	out  *bufio.Reader
+	errb *syncBuffer
+	n    int
+}
+
+func (s *liveSession) start() error {
+	cmd := s.r.cliBin + " --defaults-extra-file=" + shq(s.r.optFile) + " --batch --unbuffered --binary-mode --comments --delimiter=" + shq(delimiter) + " " + shq(s.r.db.Name)
+	if s.r.Commands != nil {
+		s.r.Commands(cmd)
+	}
+	ss, err := s.r.client.NewSession()
+	if err != nil {
+		return fmt.Errorf("open ssh session: %w", err)
+	}
+	in, err := ss.StdinPipe()
+	if err != nil {
+		ss.Close()
+		return err
+	}
+	out, err := ss.StdoutPipe()
+	if err != nil {
+		ss.Close()
+		return err
+	}
+	s.errb = &syncBuffer{}
+	ss.Stderr = s.errb
+	if err := ss.Start(cmd); err != nil {
+		ss.Close()
+		return fmt.Errorf("start %s on the server: %w", baseName(s.r.cliBin), err)
+	}
+	s.ss, s.in, s.out = ss, in, bufio.NewReaderSize(out, 64<<10)
+	return nil
+}
+
+func (s *liveSession) Close() error {
+	if s.ss == nil {
+		return nil
+	}
+	s.in.Close()
+	err := s.ss.Wait()
+	s.ss.Close()
+	s.ss = nil
+	return err
+}
+
+func (s *liveSession) Query(ctx context.Context, q string, sink mysqlwire.Sink) error {
+	if s.ss == nil {
+		if err := s.start(); err != nil {
+			return err
+		}
+	}
+	stop := context.AfterFunc(ctx, func() { s.ss.Close() })
+	defer stop()
+	s.n++
+	mark := "ferry-mark-" + strconv.Itoa(s.n)
+	if _, err := io.WriteString(s.in, q+delimiter+"\nSELECT '"+mark+"'"+delimiter+"\n"); err != nil {
+		return s.fail(ctx, err)
+	}
+	var cols []mysqlwire.Column
+	var vals [][]byte
+	for {
+		line, err := s.out.ReadBytes('\n')
+		if err != nil {
+			return s.fail(ctx, err)
+		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		if string(line) == mark { // the marker's header; its row follows
+			if l2, err := s.out.ReadBytes('\n'); err != nil || string(bytes.TrimSuffix(l2, []byte("\n"))) != mark {
+				return s.fail(ctx, errors.New("lost track of the client's output"))
+			}
+			if cols == nil {
+				return sink.OK(mysqlwire.Result{})
+			}
+			return sink.End()
+		}
+		fields := bytes.Split(line, []byte("\t"))
+		if cols == nil {
+			cols = make([]mysqlwire.Column, len(fields))
+			for i, f := range fields {
+				cols[i] = mysqlwire.Column{Name: string(unescape(f)), Type: 253}
+			}
+			vals = make([][]byte, len(cols))
+			if err := sink.Columns(cols); err != nil {
+				return err
+			}
+			continue
+		}
+		for i := range vals {
+			vals[i] = nil
+			if i < len(fields) && string(fields[i]) != "NULL" {
+				vals[i] = unescape(fields[i])
+			}
+		}
+		if err := sink.Row(vals); err != nil {
+			return err
+		}
+	}
+}
+
+// fail ends the client after an error and reports the server's error when it printed one.
+func (s *liveSession) fail(ctx context.Context, err error) error {
+	s.in.Close()
+	_ = s.ss.Wait()
+	s.ss.Close()
+	s.ss = nil
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	msg := s.errb.String()
+	if m := errRe.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return &mysqlwire.Error{Number: uint16(n), State: m[2], Message: m[3]}
+	}
+	return fmt.Errorf("%s on the server: %w: %s", baseName(s.r.cliBin), err, strings.TrimSpace(msg))
+}
+
+// syncBuffer is a limitBuffer safe for the SSH library's writer goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  limitBuffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

@@ -1,0 +1,289 @@
+// Package sshcmd reaches a database by running the MySQL client programs on the server over
+// SSH exec sessions: for hosts that give an SSH login but forbid port forwarding
+// (AllowTcpForwarding no). The dump is mysqldump's (or mariadb-dump's) output streamed back;
+// every other query, the import's included, goes to the mysql (or mariadb) client's stdin,
+// so mysqldb's Import, Inspect and checks run over it unchanged through mysqlwire.
+//
+// Credentials never appear in the server's process list: they go over the session's stdin
+// into a temporary option file, created with mode 0600 by mktemp and removed by Close;
+// commands name only that file (--defaults-extra-file).
+package sshcmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+
+	"ferry/backend/mysqlwire"
+)
+
+// DB is the database as the server sees it: Host "localhost" is the server's socket
+// ("localhost:/path/to.sock" a given socket), as in wp-config.php.
+type DB struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	Name     string
+}
+
+// ErrNoClient means the server has no mysqldump/mariadb-dump or mysql/mariadb program.
+var ErrNoClient = errors.New("mysqldump not found on the server")
+
+// Runner runs the client programs on one SSH connection.
+type Runner struct {
+	client  *ssh.Client
+	db      DB
+	optFile string
+	dumpBin string
+	cliBin  string
+	// Commands, when set, hears every command line sent to the server (tests check that
+	// no password is in one).
+	Commands func(cmd string)
+}
+
+var _ mysqlwire.Executor = (*Runner)(nil)
+
+// New writes the option file on the server and finds the client programs.
+func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
+	r := &Runner{client: client, db: db}
+	const script = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; cat > "$f" || exit 3; ` +
+		`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
+		`printf '%s\n%s\n%s\n' "$f" "$d" "$c"`
+	var out, errb bytes.Buffer
+	if err := r.run(ctx, script, strings.NewReader(r.options()), &out, &errb); err != nil {
+		return nil, fmt.Errorf("ssh command: prepare: %w (%s)", err, strings.TrimSpace(errb.String()))
+	}
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "/") {
+		return nil, fmt.Errorf("ssh command: prepare: unexpected answer %q", out.String())
+	}
+	r.optFile, r.dumpBin, r.cliBin = lines[0], lines[1], lines[2]
+	if r.dumpBin == "" || r.cliBin == "" {
+		_ = r.Close(ctx)
+		return nil, ErrNoClient
+	}
+	return r, nil
+}
+
+// options is the option file: [client] settings, values quoted as the client reads them.
+func (r *Runner) options() string {
+	q := func(s string) string { return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"` }
+	var b strings.Builder
+	b.WriteString("[client]\n")
+	fmt.Fprintf(&b, "user=%s\npassword=%s\n", q(r.db.User), q(r.db.Password))
+	host := r.db.Host
+	if h, sock, ok := strings.Cut(host, ":"); ok && strings.HasPrefix(sock, "/") {
+		host = h
+		fmt.Fprintf(&b, "socket=%s\n", q(sock))
+	} else if h, p, ok := strings.Cut(host, ":"); ok {
+		if n, err := strconv.Atoi(p); err == nil {
+			host, r.db.Port = h, n
+		}
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	fmt.Fprintf(&b, "host=%s\n", q(host))
+	if r.db.Port != 0 {
+		fmt.Fprintf(&b, "port=%d\n", r.db.Port)
+	}
+	b.WriteString("default-character-set=utf8mb4\n")
+	return b.String()
+}
+
+// shq quotes s for the POSIX shell.
+func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// run runs one command; ctx closes the session.
+func (r *Runner) run(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if r.Commands != nil {
+		r.Commands(cmd)
+	}
+	s, err := r.client.NewSession()
+	if err != nil {
+		return fmt.Errorf("open ssh session: %w", err)
+	}
+	defer s.Close()
+	s.Stdin, s.Stdout, s.Stderr = stdin, stdout, stderr
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = s.Signal(ssh.SIGTERM)
+			s.Close()
+		case <-done:
+		}
+	}()
+	err = s.Run(cmd)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// Close removes the option file.
+func (r *Runner) Close(ctx context.Context) error {
+	if r.optFile == "" {
+		return nil
+	}
+	err := r.run(ctx, "rm -f "+shq(r.optFile), nil, io.Discard, io.Discard)
+	if err == nil {
+		r.optFile = ""
+	}
+	return err
+}
+
+// DumpCommand is the dump program and its arguments (for logs).
+func (r *Runner) DumpCommand() string {
+	return r.dumpBin + " --defaults-extra-file=" + shq(r.optFile) +
+		" --single-transaction --quick --hex-blob --skip-lock-tables --no-tablespaces --triggers -- " + shq(r.db.Name)
+}
+
+// Dump streams the database as mysqldump writes it into w.
+func (r *Runner) Dump(ctx context.Context, w io.Writer) error {
+	var errb limitBuffer
+	if err := r.run(ctx, r.DumpCommand(), nil, w, &errb); err != nil {
+		return fmt.Errorf("%s on the server: %w: %s", baseName(r.dumpBin), err, strings.TrimSpace(errb.String()))
+	}
+	return nil
+}
+
+func baseName(p string) string { return p[strings.LastIndex(p, "/")+1:] }
+
+// delimiter ends each statement given to the client, so that semicolons inside a trigger
+// or procedure body do not split it.
+const delimiter = "$$ferry-end$$"
+
+var errRe = regexp.MustCompile(`ERROR (\d+) \(([0-9A-Z]{5})\)(?: at line \d+)?: (.*)`)
+
+// Query implements mysqlwire.Executor with one client run: session statements, then
+// query, on its stdin. Rows come back in the client's batch format (tab-separated, with
+// \0 \t \n \\ escaped); a value that reads NULL is SQL NULL.
+func (r *Runner) Query(ctx context.Context, session []string, query string, sink mysqlwire.Sink) error {
+	var in bytes.Buffer
+	for _, s := range session {
+		in.WriteString(s + delimiter + "\n")
+	}
+	in.WriteString("SET autocommit = 1" + delimiter + "\n")
+	in.WriteString(query + delimiter + "\n")
+	cmd := r.cliBin + " --defaults-extra-file=" + shq(r.optFile) + " --batch --binary-mode --comments --delimiter=" + shq(delimiter) + " " + shq(r.db.Name)
+	var errb limitBuffer
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := r.run(ctx, cmd, &in, pw, &errb)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	perr := readBatch(pr, sink)
+	pr.CloseWithError(errors.New("stop"))
+	err := <-done
+	if m := errRe.FindStringSubmatch(errb.String()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return &mysqlwire.Error{Number: uint16(n), State: m[2], Message: m[3]}
+	}
+	if err != nil {
+		return fmt.Errorf("%s on the server: %w: %s", baseName(r.cliBin), err, strings.TrimSpace(errb.String()))
+	}
+	return perr
+}
+
+// readBatch turns batch output into one result set (or an OK when there is none).
+func readBatch(r io.Reader, sink mysqlwire.Sink) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var cols []mysqlwire.Column
+	var vals [][]byte
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			line = bytes.TrimSuffix(line, []byte("\n"))
+			fields := bytes.Split(line, []byte("\t"))
+			if cols == nil {
+				cols = make([]mysqlwire.Column, len(fields))
+				for i, f := range fields {
+					cols[i] = mysqlwire.Column{Name: string(unescape(f)), Type: 253}
+				}
+				if err := sink.Columns(cols); err != nil {
+					return err
+				}
+				vals = make([][]byte, len(cols))
+			} else {
+				for i := range vals {
+					vals[i] = nil
+					if i < len(fields) && string(fields[i]) != "NULL" {
+						vals[i] = unescape(fields[i])
+					}
+				}
+				if err := sink.Row(vals); err != nil {
+					return err
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if cols == nil {
+		return sink.OK(mysqlwire.Result{})
+	}
+	return sink.End()
+}
+
+func unescape(f []byte) []byte {
+	if bytes.IndexByte(f, '\\') < 0 {
+		return append([]byte{}, f...)
+	}
+	out := make([]byte, 0, len(f))
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if c == '\\' && i+1 < len(f) {
+			i++
+			switch f[i] {
+			case '0':
+				c = 0
+			case 't':
+				c = '\t'
+			case 'n':
+				c = '\n'
+			default:
+				c = f[i]
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// limitBuffer keeps the first 8 KiB written (error output).
+type limitBuffer struct{ bytes.Buffer }
+
+func (l *limitBuffer) Write(p []byte) (int, error) {
+	if room := 8<<10 - l.Len(); room > 0 {
+		l.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// OptionFile is the path of the option file on the server ("" once removed).
+func (r *Runner) OptionFile() string { return r.optFile }
+
+// dbArg names the database on a client command line ("" for server-level work).
+func (r *Runner) dbArg() string {
+	if r.db.Name == "" {
+		return ""
+	}
+	return " " + shq(r.db.Name)
+}
