@@ -191,12 +191,12 @@ func TestMigrateSpec(t *testing.T) {
 	require.Contains(t, errOut, "environment variable FERRY_T_DST_DB is not set")
 }
 
-const childArgsEnv = "FERRY_CLI_TEST_CHILD_ARGS"
+const runChildArgsEnv = "FERRY_CLI_TEST_CHILD_ARGS"
 
-// TestCLIChild is the ferry process the tests below start: it runs the command line in
+// TestRunChild is the ferry process the tests below start: it runs the command line in
 // FERRY_CLI_TEST_CHILD_ARGS (JSON) and exits with its code. It does nothing otherwise.
-func TestCLIChild(t *testing.T) {
-	raw := os.Getenv(childArgsEnv)
+func TestRunChild(t *testing.T) {
+	raw := os.Getenv(runChildArgsEnv)
 	if raw == "" {
 		return
 	}
@@ -205,13 +205,13 @@ func TestCLIChild(t *testing.T) {
 	os.Exit(Run(context.Background(), args, os.Stdout, os.Stderr))
 }
 
-// child starts this test binary as `ferry args...` with the test's environment.
-func child(t *testing.T, env []string, args ...string) (*exec.Cmd, *bufio.Reader, *strings.Builder) {
+// runChild starts this test binary as `ferry args...` with the test's environment.
+func runChild(t *testing.T, env []string, args ...string) (*exec.Cmd, *bufio.Reader, *strings.Builder) {
 	t.Helper()
 	raw, err := json.Marshal(args)
 	require.NoError(t, err)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCLIChild$")
-	cmd.Env = append(append(os.Environ(), env...), childArgsEnv+"="+string(raw))
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunChild$")
+	cmd.Env = append(append(os.Environ(), env...), runChildArgsEnv+"="+string(raw))
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	var stderr strings.Builder
@@ -244,7 +244,7 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 func stalledMigration(t *testing.T, dataDir string, j job) (*exec.Cmd, int64, *strings.Builder) {
 	t.Helper()
 	fired := j.proxy.Inject(transfertest.Stall, 2<<20)
-	cmd, stdout, stderr := child(t, append(j.env, "FERRY_DATA_DIR="+dataDir, "FERRY_KEYRING=off"), "migrate", "--spec", j.spec)
+	cmd, stdout, stderr := runChild(t, append(j.env, "FERRY_DATA_DIR="+dataDir, "FERRY_KEYRING=off"), "migrate", "--spec", j.spec)
 	line, err := stdout.ReadString('\n')
 	require.NoError(t, err, "no ID on stdout; stderr: %s", stderr)
 	id, err := strconv.ParseInt(strings.TrimSpace(line), 10, 64)
@@ -275,7 +275,7 @@ func TestStopFromSecondProcess(t *testing.T) {
 	j := newJob(t, true)
 	migrate, id, migErr := stalledMigration(t, dir, j)
 
-	stop, stopOut, stopErr := child(t, []string{"FERRY_DATA_DIR=" + dir, "FERRY_KEYRING=off"}, "stop", strconv.FormatInt(id, 10))
+	stop, stopOut, stopErr := runChild(t, []string{"FERRY_DATA_DIR=" + dir, "FERRY_KEYRING=off"}, "stop", strconv.FormatInt(id, 10))
 	line, _ := stopOut.ReadString('\n')
 	require.Equal(t, ExitOK, exitCode(t, stop), stopErr.String())
 	require.Contains(t, line, fmt.Sprintf("Migration %d", id))
@@ -285,7 +285,7 @@ func TestStopFromSecondProcess(t *testing.T) {
 	require.Equal(t, string(migration.StatusFailed), d.Status)
 	require.Equal(t, migration.ReasonStopped, d.FailureReason)
 
-	retry, _, retryErr := child(t, append(j.env, "FERRY_DATA_DIR="+dir, "FERRY_KEYRING=off"), "retry", strconv.FormatInt(id, 10))
+	retry, _, retryErr := runChild(t, append(j.env, "FERRY_DATA_DIR="+dir, "FERRY_KEYRING=off"), "retry", strconv.FormatInt(id, 10))
 	require.Equal(t, ExitOK, exitCode(t, retry), retryErr.String())
 	require.Equal(t, string(migration.StatusSuccessful), migrationOf(t, id).Status)
 	j.checkMigrated(t)

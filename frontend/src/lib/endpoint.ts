@@ -133,6 +133,7 @@ export function endpointModel(d: EndpointDTO): EndpointModel {
       name: d.db.name,
       sshTunnel: d.db.sshTunnel,
       fromWpConfig: d.db.fromWpConfig,
+      access: d.db.access ?? '',
     },
   }
 }
