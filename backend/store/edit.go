@@ -30,17 +30,12 @@ func (s *Store) UpdateSettings(ctx context.Context, expectVersion int64, m migra
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var user migration.User
-		var version int64
-		err := tx.QueryRowContext(ctx, `SELECT u.name, u.email, m.version FROM migrations m JOIN users u ON u.id = m.user_id
-			WHERE m.id = ?`, m.ID).Scan(&user.Name, &user.Email, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("migration %d: %w", m.ID, ErrNotFound)
+		if _, err := atVersion(ctx, tx, m.ID, expectVersion); err != nil {
+			return err
 		}
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT u.name, u.email FROM migrations m JOIN users u ON u.id = m.user_id
+			WHERE m.id = ?`, m.ID).Scan(&user.Name, &user.Email); err != nil {
 			return fmt.Errorf("read migration %d: %w", m.ID, err)
-		}
-		if version != expectVersion {
-			return fmt.Errorf("migration %d is at version %d, not %d: %w", m.ID, version, expectVersion, ErrConflict)
 		}
 		serviceID, err := s.ensureService(ctx, tx, m.Service)
 		if err != nil {
@@ -70,19 +65,11 @@ func (s *Store) UpdateSettings(ctx context.Context, expectVersion int64, m migra
 // (what earlier steps recorded) are dropped. Destination, options and the log stay.
 func (s *Store) SwitchToManual(ctx context.Context, id, expectVersion int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var status string
-		var version int64
-		err := tx.QueryRowContext(ctx, `SELECT status, version FROM migrations WHERE id = ?`, id).Scan(&status, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("migration %d: %w", id, ErrNotFound)
-		}
+		status, err := atVersion(ctx, tx, id, expectVersion)
 		if err != nil {
-			return fmt.Errorf("read migration %d: %w", id, err)
+			return err
 		}
-		if version != expectVersion {
-			return fmt.Errorf("migration %d is at version %d, not %d: %w", id, version, expectVersion, ErrConflict)
-		}
-		if err := migration.CheckTransition(migration.Status(status), migration.StatusWaiting); err != nil {
+		if err := migration.CheckTransition(status, migration.StatusWaiting); err != nil {
 			return fmt.Errorf("migration %d: %w", id, err)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE migrations SET method = ?, status = ?, failure_reason = '', current_step = ?,
@@ -107,4 +94,22 @@ func (s *Store) SwitchToManual(ctx context.Context, id, expectVersion int64) err
 		}
 		return s.setStep(ctx, tx, id, migration.StepRecord{Step: migration.StepWaitForUpload, State: migration.StepActionRequired})
 	})
+}
+
+// atVersion returns the status of migration id when it is still at expectVersion; a lost
+// race wraps ErrConflict, a missing row ErrNotFound.
+func atVersion(ctx context.Context, tx *sql.Tx, id, expectVersion int64) (migration.Status, error) {
+	var status string
+	var version int64
+	err := tx.QueryRowContext(ctx, `SELECT status, version FROM migrations WHERE id = ?`, id).Scan(&status, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("migration %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read migration %d: %w", id, err)
+	}
+	if version != expectVersion {
+		return "", fmt.Errorf("migration %d is at version %d, not %d: %w", id, version, expectVersion, ErrConflict)
+	}
+	return migration.Status(status), nil
 }

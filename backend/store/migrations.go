@@ -226,19 +226,11 @@ func (s *Store) CompareAndSetStatus(ctx context.Context, id, expectVersion int64
 		return fmt.Errorf("set status of migration %d: unknown step %q", id, step)
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var from string
-		var version int64
-		err := tx.QueryRowContext(ctx, `SELECT status, version FROM migrations WHERE id = ?`, id).Scan(&from, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("migration %d: %w", id, ErrNotFound)
-		}
+		from, err := atVersion(ctx, tx, id, expectVersion)
 		if err != nil {
-			return fmt.Errorf("read migration %d: %w", id, err)
+			return err
 		}
-		if version != expectVersion {
-			return fmt.Errorf("migration %d is at version %d, not %d: %w", id, version, expectVersion, ErrConflict)
-		}
-		if err := migration.CheckTransition(migration.Status(from), to); err != nil {
+		if err := migration.CheckTransition(from, to); err != nil {
 			return fmt.Errorf("migration %d: %w", id, err)
 		}
 		if to != migration.StatusFailed {
