@@ -126,6 +126,13 @@ type jsonReplacements struct {
 	ValuesChanged int64        `json:"valuesChanged"`
 	BrokenValues  int64        `json:"brokenValues"`
 	Columns       []jsonColumn `json:"columns"`
+	Extras        []jsonExtra  `json:"extras,omitempty"`
+}
+
+type jsonExtra struct {
+	Find         string `json:"find"`
+	Replace      string `json:"replace"`
+	Replacements int64  `json:"replacements"`
 }
 
 type jsonColumn struct {
@@ -191,6 +198,9 @@ func jsonOf(m Migration) jsonMigration {
 	for _, c := range m.Replacements.Columns {
 		j.Replacements.Columns = append(j.Replacements.Columns, jsonColumn{Table: c.Table, Column: c.Column,
 			ValuesChanged: c.Values, Replacements: c.Replacements})
+	}
+	for _, e := range m.Replacements.Extras {
+		j.Replacements.Extras = append(j.Replacements.Extras, jsonExtra{Find: e.Find, Replace: e.Replace, Replacements: e.Replacements})
 	}
 	for _, c := range m.Validation {
 		j.Validation.Checks = append(j.Validation.Checks, jsonCheck{Name: c.Name, Title: c.Title(), OK: c.OK, Message: c.Message})

@@ -252,6 +252,9 @@ func (p *pdfDoc) section(m Migration) {
 		summary += fmt.Sprintf(" · %s serialized values were already damaged and copied unchanged", thousands(m.Replacements.Broken))
 	}
 	p.para(margin, contentW, 4.8, summary)
+	for _, e := range m.Replacements.Extras {
+		p.para(margin, contentW, 4.8, fmt.Sprintf("Extra replacement %s → %s: %s", e.Find, e.Replace, thousands(e.Replacements)))
+	}
 	if len(m.Replacements.Columns) > 0 {
 		perTable := map[string]int64{}
 		for _, c := range m.Replacements.Columns {

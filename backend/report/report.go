@@ -108,6 +108,14 @@ type Replacements struct {
 	Values  int64 // values (cells) changed
 	Broken  int64 // serialized values already damaged in the source, copied unchanged
 	Columns []ColumnReplacements
+	// Extras are the admin's extra find → replace pairs and how often each was applied.
+	Extras []ExtraReplacement
+}
+
+// ExtraReplacement is one extra find → replace pair of a migration.
+type ExtraReplacement struct {
+	Find, Replace string
+	Replacements  int64
 }
 
 // ColumnReplacements counts replacements in one column of one table.

@@ -75,6 +75,9 @@ func (s *Service) reportOf(ctx context.Context, r store.Record) (report.Migratio
 	}
 	if rs := res.Replacements; rs != nil {
 		out.Replacements = report.Replacements{Total: rs.Replacements, Values: rs.Values, Broken: rs.Broken}
+		for _, e := range rs.Extras {
+			out.Replacements.Extras = append(out.Replacements.Extras, report.ExtraReplacement{Find: e.Find, Replace: e.Replace, Replacements: e.Replacements})
+		}
 		for _, c := range rs.Columns {
 			out.Replacements.Columns = append(out.Replacements.Columns, report.ColumnReplacements{
 				Table: c.Table, Column: c.Column, Values: c.Values, Replacements: c.Replacements})
