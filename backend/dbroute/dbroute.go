@@ -385,7 +385,7 @@ func open(ctx context.Context, ep Endpoint, db Target, r Access, opts Options) (
 		}
 		c := &Conn{Route: Command, runner: run, close: []func(context.Context) error{
 			func(context.Context) error { return client.Close() }, run.Close}}
-		cfg.Host, cfg.Dial = "ssh", mysqlwire.Dialer(run)
+		cfg.Host, cfg.Dial, cfg.NoPrepare = "ssh", mysqlwire.Dialer(run), true
 		d, err := mysqldb.Open(ctx, cfg)
 		if err != nil {
 			_ = c.Close(ctx)
@@ -422,7 +422,7 @@ func open(ctx context.Context, ep Endpoint, db Target, r Access, opts Options) (
 			_ = c.Close(ctx)
 			return nil, err
 		}
-		cfg.Host, cfg.Dial = "php", mysqlwire.Dialer(a)
+		cfg.Host, cfg.Dial, cfg.NoPrepare = "php", mysqlwire.Dialer(a), true
 		d, err := mysqldb.Open(ctx, cfg)
 		if err != nil {
 			_ = c.Close(ctx)

@@ -32,6 +32,10 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds each read from the server; 0 means none (long dumps need none).
 	ReadTimeout time.Duration
+	// NoPrepare sends queries with arguments as text (the driver quotes the arguments):
+	// routes that carry SQL text only (SSH command, the site's PHP) have no prepared
+	// statements.
+	NoPrepare bool
 }
 
 // Addr returns "host:port".
@@ -106,6 +110,7 @@ func driverConfig(cfg Config) *mysql.Config {
 	mc.Collation = "utf8mb4_general_ci"
 	mc.MaxAllowedPacket = 0 // ask the server
 	mc.MultiStatements = true
+	mc.InterpolateParams = cfg.NoPrepare
 	mc.Params = map[string]string{"time_zone": "'+00:00'"}
 	mc.Logger = nopLogger{}
 	if cfg.TLSConfig != nil {

@@ -31,9 +31,12 @@ func TestMigrationThroughTheSite(t *testing.T) {
 	d, err := h.svc.CreateMigration(context.Background(), in)
 	require.NoError(t, err)
 	d = h.waitDone(t, d.ID)
-	require.Equal(t, "successful", d.Status, d.FailureReason)
 	logs, err := h.svc.GetLogs(context.Background(), d.ID, 0, 1000)
 	require.NoError(t, err)
+	for _, l := range logs {
+		t.Log(l.Message)
+	}
+	require.Equal(t, "successful", d.Status, d.FailureReason)
 	var all []string
 	for _, l := range logs {
 		all = append(all, l.Message)
