@@ -84,7 +84,9 @@ func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFu
 		ctx = withRoute(ctx, j.Migration, j)
 		p.removeLeftAgents(ctx, j.Migration, j)
 		err := fn(ctx, j)
-		if err != nil {
+		// A step that succeeds on a stopped run (its work was already done) still ends
+		// the track: a Retry must not wait on the stopped run's import.
+		if err != nil || ctx.Err() != nil {
 			p.stopTrack(j.Migration.ID)
 		}
 		return err
