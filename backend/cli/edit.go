@@ -77,9 +77,21 @@ func runEdit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runSwitch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("switch-to-manual", flag.ContinueOnError)
+	return onID(ctx, "switch-to-manual", args, stderr, func(svc *service.Service, id int64) int {
+		if _, err := svc.SwitchToManual(ctx, id); err != nil {
+			fmt.Fprintf(stderr, "ferry switch-to-manual: %s\n", describe(err))
+			return ExitError
+		}
+		fmt.Fprintf(stdout, "Migration %d is now manual: attach wordpress-files.zip and database.sql in Ferry's window (Process Details), then Verify\n", id)
+		return ExitOK
+	})
+}
+
+// onID runs a command of the form `ferry NAME ID` (flags anywhere) with the history open.
+func onID(ctx context.Context, name string, args []string, stderr io.Writer, fn func(svc *service.Service, id int64) int) int {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: ferry switch-to-manual ID") }
+	fs.Usage = func() { fmt.Fprintf(stderr, "Usage: ferry %s ID\n", name) }
 	if err := parseArgs(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
@@ -92,14 +104,9 @@ func runSwitch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	svc, err := openService(ctx, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "ferry switch-to-manual: %v\n", err)
+		fmt.Fprintf(stderr, "ferry %s: %v\n", name, err)
 		return ExitError
 	}
 	defer svc.Close()
-	if _, err := svc.SwitchToManual(ctx, id); err != nil {
-		fmt.Fprintf(stderr, "ferry switch-to-manual: %s\n", describe(err))
-		return ExitError
-	}
-	fmt.Fprintf(stdout, "Migration %d is now manual: attach wordpress-files.zip and database.sql in Ferry's window (Process Details), then Verify\n", id)
-	return ExitOK
+	return fn(svc, id)
 }

@@ -257,30 +257,13 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func runStop(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: ferry stop ID") }
-	if err := parseArgs(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
+	return onID(ctx, "stop", args, stderr, func(svc *service.Service, id int64) int {
+		row, err := svc.StopMigration(ctx, id)
+		if err != nil {
+			fmt.Fprintf(stderr, "ferry stop: %s\n", describe(err))
+			return ExitError
 		}
-		return ExitUsage
-	}
-	id, ok := parseID(fs, stderr)
-	if !ok {
-		return ExitUsage
-	}
-	svc, err := openService(ctx, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "ferry stop: %v\n", err)
-		return ExitError
-	}
-	defer svc.Close()
-	row, err := svc.StopMigration(ctx, id)
-	if err != nil {
-		fmt.Fprintf(stderr, "ferry stop: %s\n", describe(err))
-		return ExitError
-	}
-	fmt.Fprintf(stdout, "Migration %d: %s\n", id, row.StatusText)
-	return ExitOK
+		fmt.Fprintf(stdout, "Migration %d: %s\n", id, row.StatusText)
+		return ExitOK
+	})
 }

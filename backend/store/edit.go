@@ -16,17 +16,9 @@ import (
 // expectVersion. The status, steps and log are left as they are. A lost race wraps
 // ErrConflict; a missing row wraps ErrNotFound.
 func (s *Store) UpdateSettings(ctx context.Context, expectVersion int64, m migration.Migration) error {
-	src, err := json.Marshal(m.Source)
+	src, dst, opts, err := encodeConfig(&m)
 	if err != nil {
-		return fmt.Errorf("encode source: %w", err)
-	}
-	dst, err := json.Marshal(m.Destination)
-	if err != nil {
-		return fmt.Errorf("encode destination: %w", err)
-	}
-	opts, err := json.Marshal(m.Options)
-	if err != nil {
-		return fmt.Errorf("encode options: %w", err)
+		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var user migration.User
@@ -112,4 +104,19 @@ func atVersion(ctx context.Context, tx *sql.Tx, id, expectVersion int64) (migrat
 		return "", fmt.Errorf("migration %d is at version %d, not %d: %w", id, version, expectVersion, ErrConflict)
 	}
 	return migration.Status(status), nil
+}
+
+// encodeConfig is a migration's source, destination and options as stored in
+// migration_configs.
+func encodeConfig(m *migration.Migration) (src, dst, opts []byte, err error) {
+	if src, err = json.Marshal(m.Source); err != nil {
+		return nil, nil, nil, fmt.Errorf("encode source: %w", err)
+	}
+	if dst, err = json.Marshal(m.Destination); err != nil {
+		return nil, nil, nil, fmt.Errorf("encode destination: %w", err)
+	}
+	if opts, err = json.Marshal(m.Options); err != nil {
+		return nil, nil, nil, fmt.Errorf("encode options: %w", err)
+	}
+	return src, dst, opts, nil
 }

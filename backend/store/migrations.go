@@ -106,17 +106,9 @@ func (s *Store) create(ctx context.Context, tx *sql.Tx, m *migration.Migration) 
 	if err != nil {
 		return err
 	}
-	src, err := json.Marshal(m.Source)
+	src, dst, opts, err := encodeConfig(m)
 	if err != nil {
-		return fmt.Errorf("encode source: %w", err)
-	}
-	dst, err := json.Marshal(m.Destination)
-	if err != nil {
-		return fmt.Errorf("encode destination: %w", err)
-	}
-	opts, err := json.Marshal(m.Options)
-	if err != nil {
-		return fmt.Errorf("encode options: %w", err)
+		return err
 	}
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = now
