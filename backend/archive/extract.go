@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"sort"
 	"strings"
@@ -52,6 +53,9 @@ type ManifestEntry struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	// Mode is the entry's permission bits where the zip was made on Unix or macOS (which
+	// record them), 0 otherwise.
+	Mode fs.FileMode `json:"mode,omitempty"`
 }
 
 // ExtractStats describes a finished (or interrupted) Extract.
@@ -211,6 +215,7 @@ func (x *extraction) resume(ctx context.Context, dst transfer.Tree, prev []Manif
 			todo = append(todo, e)
 			continue
 		}
+		m.Mode = unixMode(e.f)
 		x.manifest = append(x.manifest, m)
 		x.resumed++
 		x.bytesDone.Add(m.Size)
@@ -247,7 +252,7 @@ func (x *extraction) write(ctx context.Context, t transfer.Tree, e *entry) error
 	}
 	x.filesDone.Add(1)
 	x.mu.Lock()
-	x.manifest = append(x.manifest, ManifestEntry{Path: e.dest, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+	x.manifest = append(x.manifest, ManifestEntry{Path: e.dest, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Mode: unixMode(e.f)})
 	x.files++
 	x.mu.Unlock()
 	x.report(false)

@@ -101,8 +101,13 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 		return fileFailure(m.Destination, err)
 	}
 	j.Logf(slog.LevelInfo, "Uploaded %d files, %s in %s", len(man.Files), humanBytes(man.Bytes()), time.Since(start).Round(time.Millisecond))
+	// The staging copy does not keep modes: the download's manifest has the source's.
+	permWarn := p.keepModes(ctx, j, m, down.Files)
 	return p.update(ctx, m.ID, func(r *Results) {
 		r.Upload = &TransferStats{Files: int64(len(man.Files)), Bytes: man.Bytes(), DurationMs: time.Since(start).Milliseconds()}
+		if permWarn != "" {
+			r.addWarning(permWarn)
+		}
 	})
 }
 

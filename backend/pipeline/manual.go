@@ -114,7 +114,7 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 	manPath := p.uploadManifest(m.ID)
 	if prev, err := transfer.ReadManifestFile(manPath); err == nil && len(prev.Files) > 0 {
 		for _, f := range prev.Files {
-			opts.Previous = append(opts.Previous, archive.ManifestEntry{Path: f.Path, Size: f.Size, SHA256: f.SHA256})
+			opts.Previous = append(opts.Previous, archive.ManifestEntry{Path: f.Path, Size: f.Size, SHA256: f.SHA256, Mode: f.Mode})
 		}
 		j.Logf(slog.LevelInfo, "Resuming: %d files already extracted by the previous attempt", len(prev.Files))
 	}
@@ -138,7 +138,7 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 	meter.Done()
 	man := transfer.Manifest{}
 	for _, e := range stats.Manifest {
-		man.Files = append(man.Files, transfer.ManifestFile{Path: e.Path, Size: e.Size, SHA256: e.SHA256})
+		man.Files = append(man.Files, transfer.ManifestFile{Path: e.Path, Size: e.Size, SHA256: e.SHA256, Mode: e.Mode})
 	}
 	if werr := transfer.WriteManifestFile(manPath, man); werr != nil && err == nil {
 		err = werr
@@ -157,8 +157,12 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 		return fileFailure(m.Destination, err)
 	}
 	j.Logf(slog.LevelInfo, "Extracted %d files (%d kept from the previous attempt), %s in %s", stats.Files, stats.Resumed, humanBytes(stats.Bytes), time.Since(start).Round(time.Millisecond))
+	permWarn := p.keepModes(ctx, j, m, man.Files)
 	return p.update(ctx, m.ID, func(r *Results) {
 		r.Upload = &TransferStats{Files: int64(len(stats.Manifest)), Bytes: man.Bytes(), DurationMs: time.Since(start).Milliseconds()}
+		if permWarn != "" {
+			r.addWarning(permWarn)
+		}
 	})
 }
 

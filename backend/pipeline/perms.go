@@ -30,7 +30,7 @@ func configMode(src fs.FileMode) fs.FileMode {
 }
 
 // sourceConfigMode reads the mode of the source's wp-config.php when the protocol tells it
-// (SFTP and local folders do, FTP does not): 0 when unknown.
+// (SFTP and local folders do, FTP servers through STAT): 0 when unknown.
 func sourceConfigMode(ctx context.Context, t transfer.Tree, configPath string) fs.FileMode {
 	pt, ok := t.(transfer.Permissions)
 	if !ok || configPath != "wp-config.php" {
@@ -104,4 +104,38 @@ func chmodConfig(ctx context.Context, t transfer.Tree, p string, mode fs.FileMod
 	w := fmt.Sprintf("Could not make wp-config.php %04o on the destination (%s): set its permissions to %04o by hand, it holds the database password", mode, why, mode)
 	j.Logf(slog.LevelWarn, "%s: %v", w, err)
 	return w
+}
+
+// keepModes gives the uploaded files their source modes at the destination (see
+// transfer.KeepModes). wp-config.php is left to Configure WordPress, which writes it with
+// configMode. A destination that cannot set modes is a warning, never a failure: the
+// files are all there, and the admin is told which mode they may hold.
+func (p *Pipeline) keepModes(ctx context.Context, j stepLog, m migration.Migration, files []transfer.ManifestFile) (warning string) {
+	open, err := p.opener(m.Destination, "")
+	if err != nil {
+		return ""
+	}
+	res, err := transfer.KeepModes(ctx, open, "", files, map[string]bool{"wp-config.php": true}, p.connections())
+	switch {
+	case err == nil && res.Changed > 0:
+		j.Logf(slog.LevelInfo, "Set %d files to their source permissions (new files on the destination are %04o)", res.Changed, res.ServerDefault)
+	case err == nil:
+		if res.ServerDefault != 0 {
+			j.Logf(slog.LevelInfo, "Files keep their source permissions (new files on the destination are %04o)", res.ServerDefault)
+		}
+	case ctx.Err() != nil:
+		return ""
+	default:
+		why := "the server refused it"
+		if errors.Is(err, transfer.ErrUnsupported) {
+			why = "the server cannot set file permissions"
+		}
+		w := fmt.Sprintf("Could not give the files their source permissions (%s): they have the destination's default mode", why)
+		j.Logf(slog.LevelWarn, "%s: %v", w, err)
+		return w
+	}
+	if res.Assumed {
+		j.Logf(slog.LevelInfo, "The destination does not say a file's mode: files that were %04o on the source keep the server's default", res.ServerDefault)
+	}
+	return ""
 }

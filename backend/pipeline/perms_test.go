@@ -38,8 +38,10 @@ func modeOf(t *testing.T, p string) fs.FileMode {
 }
 
 // TestWPConfigNeverWiderOnEveryDestination migrates from SFTP (which says the mode of
-// wp-config.php) to SFTP, FTP (SITE CHMOD) and a local folder: wp-config.php keeps the
-// source's mode, never readable by others, and no dump lands in the docroot.
+// every file) to SFTP, FTP (SITE CHMOD) and a local folder: wp-config.php keeps the
+// source's mode, never readable by others, every other file keeps exactly its source mode
+// (the test FTP server makes new files 0755, wider than the source's 0644), and no dump
+// lands in the docroot.
 func TestWPConfigNeverWiderOnEveryDestination(t *testing.T) {
 	h := newHarness(t)
 	cases := []struct {
@@ -56,6 +58,17 @@ func TestWPConfigNeverWiderOnEveryDestination(t *testing.T) {
 		t.Run(c.dest+"-"+c.src.String(), func(t *testing.T) {
 			in, s, destDir, _ := sftpToFTP(t)
 			require.NoError(t, os.Chmod(filepath.Join(s.Dir, "wp-config.php"), c.src))
+			// Other files keep their source mode too, narrower or wider than the server's
+			// default for new files.
+			siteModes := map[string]fs.FileMode{"index.php": 0o644, "wp-content/secret.php": 0o600,
+				"wp-content/group.php": 0o640, "cron.sh": 0o755}
+			for p, mode := range siteModes {
+				full := filepath.Join(s.Dir, filepath.FromSlash(p))
+				if _, err := os.Stat(full); err != nil {
+					require.NoError(t, os.WriteFile(full, []byte("<?php // "+p), 0o644))
+				}
+				require.NoError(t, os.Chmod(full, mode))
+			}
 			switch c.dest {
 			case "sftp":
 				destDir = t.TempDir()
@@ -73,6 +86,9 @@ func TestWPConfigNeverWiderOnEveryDestination(t *testing.T) {
 			got := modeOf(t, filepath.Join(destDir, "wp-config.php"))
 			t.Logf("%s destination: wp-config.php %04o (source %04o)", c.dest, got, c.src)
 			require.Equal(t, c.want, got)
+			for p, mode := range siteModes {
+				require.Equal(t, mode, modeOf(t, filepath.Join(destDir, filepath.FromSlash(p))), p)
+			}
 			require.Empty(t, d.Warnings)
 			requireNoDump(t, destDir)
 		})
@@ -81,9 +97,9 @@ func TestWPConfigNeverWiderOnEveryDestination(t *testing.T) {
 
 // TestManualZipWithoutModesAndWithADump: a zip made without Unix modes (as on Windows)
 // holding database.sql in the site folder. wp-config.php lands 0640, the dump stays out of
-// the docroot, and Verify says so.
+// the docroot, and Verify says so. A zip made on Unix gives every file its recorded mode.
 func TestManualZipWithoutModesAndWithADump(t *testing.T) {
-	for _, dest := range []string{"local", "ftp"} {
+	for _, dest := range []string{"local", "ftp", "ftp-unix-zip"} {
 		t.Run(dest, func(t *testing.T) {
 			h := newHarness(t)
 			srcCfg, srcName := sitetest.SourceDB(t)
@@ -92,8 +108,23 @@ func TestManualZipWithoutModesAndWithADump(t *testing.T) {
 			b, err := os.ReadFile(sqlPath)
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(filepath.Join(s.Dir, "database.sql"), b, 0o600))
-			zipPath := sitetest.Zip(t, s.Dir) // zip.Writer.Create records no Unix mode
-			requireZipHasNoModes(t, zipPath)
+			// A zip made on Unix records modes, and the files keep them.
+			unixModes := map[string]fs.FileMode{"wp-config.php": 0o600, "index.php": 0o644,
+				"wp-content/secret.php": 0o600, "cron.sh": 0o750}
+			var zipPath string
+			if dest == "ftp-unix-zip" {
+				for p, mode := range unixModes {
+					full := filepath.Join(s.Dir, filepath.FromSlash(p))
+					if _, err := os.Stat(full); err != nil {
+						require.NoError(t, os.WriteFile(full, []byte("<?php // "+p), 0o644))
+					}
+					require.NoError(t, os.Chmod(full, mode))
+				}
+				zipPath = sitetest.ZipWithModes(t, s.Dir)
+			} else {
+				zipPath = sitetest.Zip(t, s.Dir) // zip.Writer.Create records no Unix mode
+				requireZipHasNoModes(t, zipPath)
+			}
 
 			dstDSN, dstName := mysqltest.NewDatabase(t)
 			dstCfg := mysqltest.Config(t, dstDSN)
@@ -101,7 +132,7 @@ func TestManualZipWithoutModesAndWithADump(t *testing.T) {
 			db := service.DatabaseInput{Host: dhost, Port: dport, User: dstCfg.User, Password: dstCfg.Passwd, Name: dstName}
 			destDir := filepath.Join(t.TempDir(), "public_html")
 			dst := service.EndpointInput{Protocol: "local", Path: destDir, DB: db}
-			if dest == "ftp" {
+			if dest != "local" {
 				destDir = t.TempDir()
 				srv := transfertest.StartFTP(t, destDir, transfertest.FTPOptions{})
 				dst = service.EndpointInput{Protocol: "ftp", Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Path: "/", DB: db}
@@ -124,7 +155,13 @@ func TestManualZipWithoutModesAndWithADump(t *testing.T) {
 			require.Equal(t, "successful", d.Status, d.FailureReason)
 			got := modeOf(t, filepath.Join(destDir, "wp-config.php"))
 			t.Logf("manual → %s: wp-config.php %04o", dest, got)
-			require.Equal(t, fs.FileMode(0o640), got)
+			if dest == "ftp-unix-zip" {
+				for p, mode := range unixModes {
+					require.Equal(t, mode, modeOf(t, filepath.Join(destDir, filepath.FromSlash(p))), p)
+				}
+			} else {
+				require.Equal(t, fs.FileMode(0o640), got)
+			}
 			requireNoDump(t, destDir)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +19,8 @@ type ManifestFile struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	// Mode is the source file's permission bits, 0 when the source did not say (FTP).
+	Mode fs.FileMode `json:"mode,omitempty"`
 }
 
 // Manifest lists the files of a tree copy, sorted by path. It is written next to the
@@ -65,7 +68,7 @@ func (m Manifest) Diff(other Manifest) []string {
 			out = append(out, other.Files[j].Path)
 			j++
 		default:
-			if m.Files[i] != other.Files[j] {
+			if a, b := m.Files[i], other.Files[j]; a.Size != b.Size || a.SHA256 != b.SHA256 {
 				out = append(out, m.Files[i].Path)
 			}
 			i++

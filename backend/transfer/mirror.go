@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"sort"
 	"sync"
@@ -70,6 +71,7 @@ type OrderedWriter interface {
 type mirrorJob struct {
 	rel  string
 	size int64
+	mode fs.FileMode // the source's permission bits, 0 when unknown
 }
 
 type mirror struct {
@@ -282,7 +284,7 @@ func (m *mirror) plan(ctx context.Context, c *conns, ex *Excluder) ([]string, []
 		case e.IsDir:
 			dirs = append(dirs, rel)
 		default:
-			jobs = append(jobs, mirrorJob{rel: rel, size: e.Size})
+			jobs = append(jobs, mirrorJob{rel: rel, size: e.Size, mode: e.Mode.Perm()})
 		}
 		return nil
 	})
@@ -515,7 +517,7 @@ func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool
 	if err := r.Close(); err != nil {
 		return ManifestFile{}, n, err
 	}
-	return ManifestFile{Path: j.rel, Size: off + n, SHA256: hex.EncodeToString(h.Sum(nil))}, n, nil
+	return ManifestFile{Path: j.rel, Size: off + n, SHA256: hex.EncodeToString(h.Sum(nil)), Mode: j.mode}, n, nil
 }
 
 func (m *mirror) record(f ManifestFile) {

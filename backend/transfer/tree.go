@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"time"
 )
 
@@ -19,6 +20,9 @@ type Entry struct {
 	IsDir   bool
 	// IsLink is set for symbolic links; Mirror skips them and reports them.
 	IsLink bool
+	// Mode is the file's permission bits (0o777) where the protocol tells them (SFTP, a
+	// local folder on Unix); 0 when unknown (FTP listings, the staging copy).
+	Mode fs.FileMode
 }
 
 // Tree is a file tree rooted at a folder on a server or on this machine.

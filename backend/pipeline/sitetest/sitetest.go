@@ -142,6 +142,18 @@ func SourceDB(t testing.TB) (cfg *mysql.Config, name string) {
 // Zip packs a site folder the way hosting panels export it: under public_html/.
 func Zip(t testing.TB, dir string) string {
 	t.Helper()
+	return zipDir(t, dir, false)
+}
+
+// ZipWithModes zips dir like Zip, recording each file's Unix mode as Info-ZIP does on
+// Linux and macOS.
+func ZipWithModes(t testing.TB, dir string) string {
+	t.Helper()
+	return zipDir(t, dir, true)
+}
+
+func zipDir(t testing.TB, dir string, modes bool) string {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "wordpress-files.zip")
 	f, err := os.Create(out)
 	require.NoError(t, err)
@@ -151,7 +163,15 @@ func Zip(t testing.TB, dir string) string {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		w, err := zw.Create("public_html/" + filepath.ToSlash(rel))
+		hdr := &zip.FileHeader{Name: "public_html/" + filepath.ToSlash(rel), Method: zip.Deflate}
+		if modes {
+			info, err := e.Info()
+			if err != nil {
+				return err
+			}
+			hdr.SetMode(info.Mode()) // also marks the entry as made on Unix
+		}
+		w, err := zw.CreateHeader(hdr)
 		if err != nil {
 			return err
 		}

@@ -6,19 +6,74 @@ import (
 	"fmt"
 	"io/fs"
 	"net/textproto"
+	"strings"
 
 	"ferry/backend/transfer"
 )
 
 var _ transfer.Permissions = (*Client)(nil)
 
-// Mode returns 0: the listings jlaffaye/ftp parses carry no permission bits, so an FTP
-// source never says a file's mode and callers use their safe default.
-func (c *Client) Mode(_ context.Context, p string) (fs.FileMode, error) {
-	if _, _, err := c.abs(p); err != nil {
+// Mode asks the server for p's permission bits with STAT p over the SITE control
+// connection (see Chmod): the reply holds p's LIST line ("-rw-r--r-- 1 ftp ftp …") on
+// vsftpd, ProFTPD, Pure-FTPd and ftpserverlib, without a data connection. It returns 0
+// when the server does not answer STAT or its line carries no Unix permissions, so
+// callers use their safe default.
+func (c *Client) Mode(ctx context.Context, p string) (fs.FileMode, error) {
+	_, abs, err := c.abs(p)
+	if err != nil {
 		return 0, err
 	}
-	return 0, nil
+	defer c.guard(ctx)()
+	c.siteMu.Lock()
+	defer c.siteMu.Unlock()
+	if c.site == nil {
+		if c.site, err = c.dialSite(ctx); err != nil {
+			return 0, &transfer.PathError{Op: "stat", Path: abs, Err: err}
+		}
+	}
+	id, err := c.site.Cmd("STAT %s", abs)
+	if err != nil {
+		c.site = nil
+		return 0, c.mapErr(ctx, "stat", abs, err)
+	}
+	c.site.StartResponse(id)
+	code, msg, err := c.site.ReadResponse(0)
+	c.site.EndResponse(id)
+	if err != nil {
+		if code == 0 {
+			c.site = nil
+			return 0, c.mapErr(ctx, "stat", abs, err)
+		}
+		return 0, nil
+	}
+	if code != 211 && code != 212 && code != 213 {
+		return 0, nil
+	}
+	return statMode(msg), nil
+}
+
+// statMode finds the permission bits in the first LIST line of a STAT reply: 0 when there
+// is none.
+func statMode(msg string) fs.FileMode {
+	for _, line := range strings.Split(msg, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || len(f[0]) < 10 || f[0][0] != '-' {
+			continue
+		}
+		var m fs.FileMode
+		for i, ch := range f[0][1:10] {
+			switch {
+			case ch == '-':
+			case ch == rune("rwxrwxrwx"[i]), i%3 == 2 && (ch == 's' || ch == 't'):
+				m |= 1 << (8 - i)
+			case i%3 == 2 && (ch == 'S' || ch == 'T'):
+			default:
+				return 0
+			}
+		}
+		return m
+	}
+	return 0
 }
 
 // Chmod sets the permission bits of p with SITE CHMOD, which most Unix FTP servers accept

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"ferry/backend/transfer"
@@ -101,6 +102,9 @@ func Entry(p string, info fs.FileInfo) transfer.Entry {
 	e := transfer.Entry{Path: p, ModTime: info.ModTime(), IsDir: info.IsDir(), IsLink: info.Mode()&fs.ModeSymlink != 0}
 	if !e.IsDir && !e.IsLink {
 		e.Size = info.Size()
+		if runtime.GOOS != "windows" { // Windows reports made-up bits (0666, or 0444 read-only)
+			e.Mode = info.Mode().Perm()
+		}
 	}
 	return e
 }

@@ -18,6 +18,7 @@ func entry(p string, fi os.FileInfo) transfer.Entry {
 	e := transfer.Entry{Path: p, ModTime: fi.ModTime(), IsDir: fi.IsDir(), IsLink: fi.Mode()&os.ModeSymlink != 0}
 	if !e.IsDir && !e.IsLink {
 		e.Size = fi.Size()
+		e.Mode = fi.Mode().Perm()
 	}
 	return e
 }
