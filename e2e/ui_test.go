@@ -130,6 +130,17 @@ func TestUI(t *testing.T) {
 		csv = csv || filepath.Ext(e.Name()) == ".csv"
 	}
 	require.True(t, csv, "an exported CSV in %s", exports)
+	// The PDF report of the edited migration names its extra replacement; its first page
+	// is kept as a picture beside the screenshots.
+	pdfs, err := filepath.Glob(filepath.Join(exports, "ferry-*-edit.example.com.pdf"))
+	require.NoError(t, err)
+	require.Len(t, pdfs, 1, "the PDF report saved from the details modal")
+	text, err := exec.Command("pdftotext", "-layout", pdfs[0], "-").Output()
+	require.NoError(t, err)
+	require.Contains(t, string(text), "cdn.old-site.example", "the PDF report lists the extra replacement")
+	out, err := exec.Command("pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", pdfs[0],
+		filepath.Join(root, "test-artifacts", "34-report-extras")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
 	// And the site arrived at the destination of the migration made through the form.
 	_, err = os.Stat(filepath.Join(destRoot, "ok", "wp-includes", "version.php"))
 	require.NoError(t, err, "the SFTP migration's files at the FTP destination")

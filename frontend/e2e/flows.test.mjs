@@ -367,6 +367,103 @@ test('bulk delete through the mass-actions menu and its confirmation', async () 
   assert.equal(await row(ids.manual).count(), 0)
 })
 
+/** overlaps tells whether two bounding boxes intersect. */
+const overlaps = (a, b) =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+
+test('Edit a failed migration: secrets kept, a new password and an extra replacement, Retry ends Successful', async () => {
+  await fillForm({
+    method: 'sftp',
+    domain: 'edit.example.com',
+    sourcePort: env('E2E_SFTP_PORT'),
+    dest: 'spare1',
+  })
+  await input('destination.password').fill('not-the-password')
+  ids.edit = await create('edit.example.com')
+  await waitIn('failed', ids.edit)
+  await row(ids.edit).locator(`[data-test="action-edit-${ids.edit}"]`).click()
+  const edit = page.locator('[data-test="edit-dialog"]')
+  await edit.waitFor()
+  const srcPass = edit.locator('input[name="source.password"]')
+  assert.equal(await srcPass.inputValue(), '', 'a stored secret is never shown in the form')
+  assert.equal(await srcPass.getAttribute('placeholder'), 'Kept: type to replace')
+  await edit.locator('input[name="destination.password"]').fill(env('E2E_FTP_PASS'))
+  await edit.locator('[data-test="add-replacement"]').click()
+  await edit.locator('input[name="options.replacements.0.find"]').fill('cdn.old-site.example')
+  await edit.locator('input[name="options.replacements.0.replace"]').fill('cdn.edit.example.com')
+  await shot(page, '30-edit-kept-secret')
+  await edit.locator('[data-test="save-edit"]').click()
+  await expectText(
+    page.locator('.n-message', { hasText: 'saved' }).last(),
+    /Settings of migration .* saved/,
+  )
+  // Saving offers the Retry the change allows.
+  await confirmDialog().waitFor()
+  await expectText(confirmDialog(), /Retry migration .*edit\.example\.com/)
+  await confirmDialog().getByRole('button', { name: 'Retry' }).click()
+  await waitIn('successful', ids.edit, 120_000)
+})
+
+test('three toasts over the details modal: reports saved in each format, none covering the modal', async () => {
+  await tab('successful')
+  await page.locator(`[data-test="action-show-${ids.edit}"]`).click()
+  await modal().waitFor()
+  await modal().locator('[data-test="steps"]').waitFor()
+  for (const format of ['PDF', 'JSON', 'CSV']) {
+    await modal().locator('[data-test="details-report"]').click()
+    await page.locator('.n-dropdown-option', { hasText: format }).click()
+    await sleep(300)
+  }
+  const toasts = page.locator('.n-message', { hasText: 'saved to' })
+  await expectText(toasts.nth(2), /Report of .* saved to/)
+  assert.equal(await toasts.count(), 3)
+  const card = await modal().boundingBox()
+  for (let i = 0; i < 3; i++) {
+    const box = await toasts.nth(i).boundingBox()
+    assert.ok(
+      !overlaps(card, box),
+      `toast ${i} covers the details modal: ${JSON.stringify({ card, box })}`,
+    )
+  }
+  await shot(page, '32-details-three-toasts')
+  await page.keyboard.press('Escape')
+  await modal().waitFor({ state: 'hidden' })
+  const files = readdirSync(env('E2E_EXPORT_DIR'))
+  const json = files.find((f) => f.startsWith(`ferry-${ids.edit}-`) && f.endsWith('.json'))
+  assert.ok(json, `the JSON report in ${files}`)
+  const rep = readFileSync(join(env('E2E_EXPORT_DIR'), json), 'utf8')
+  assert.match(rep, /cdn\.old-site\.example/, 'the report names the extra replacement')
+  assert.ok(!rep.includes(env('E2E_FTP_PASS')), 'no password in the report')
+})
+
+test('Switch to manual, confirmed, turns a failed migration into one waiting for its files', async () => {
+  await fillForm({
+    method: 'sftp',
+    domain: 'switch.example.com',
+    sourcePort: env('E2E_SFTP_PORT'),
+    dest: 'spare2',
+  })
+  await input('destination.password').fill('not-the-password')
+  ids.switch = await create('switch.example.com')
+  await waitIn('failed', ids.switch)
+  await page.locator(`[data-test="action-show-${ids.switch}"]`).click()
+  await modal().waitFor()
+  await modal().locator('[data-test="details-switch_to_manual"]').click()
+  await confirmDialog().waitFor()
+  await expectText(confirmDialog(), /Turn migration .*switch\.example\.com.* into a manual one/)
+  await shot(page, '31-confirm-switch-to-manual')
+  await confirmDialog().getByRole('button', { name: 'Switch to manual' }).click()
+  await expectText(
+    page.locator('.n-message', { hasText: 'is now manual' }).last(),
+    /is now manual: attach its files/,
+  )
+  await modal().locator('[data-test="process"]').waitFor()
+  await shot(page, '33-switched-to-manual')
+  await page.keyboard.press('Escape')
+  await modal().waitFor({ state: 'hidden' })
+  await waitIn('in_progress', ids.switch)
+})
+
 test('the page logged no errors', () => {
   assert.deepEqual(app.consoleErrors, [])
 })

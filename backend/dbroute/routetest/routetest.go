@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -71,13 +70,13 @@ func start(t testing.TB, cmd *exec.Cmd, addr string) {
 	t.Helper()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	newProcessGroup(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the server and its session children
+		killGroup(cmd) // the server and its session children
 		_ = cmd.Wait()
 	})
 	waitListen(t, addr, &out)

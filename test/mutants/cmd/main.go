@@ -219,7 +219,7 @@ func goTest(ctx context.Context, root, pkg, pattern string, timeout time.Duratio
 	cmd := exec.Command("go", "test", "-count=1", "-p", "1", "-timeout", timeout.String(), "-run", pattern, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CI=true")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	newProcessGroup(cmd)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Start(); err != nil {
@@ -231,11 +231,11 @@ func goTest(ctx context.Context, root, pkg, pattern string, timeout time.Duratio
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		interruptGroup(cmd)
 		select {
 		case err = <-done:
 		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			killGroup(cmd)
 			err = <-done
 		}
 	}
