@@ -180,7 +180,7 @@ func (s *Service) openInput(rec store.Record) (CreateInput, error) {
 		*side.dst = EndpointInput{Protocol: string(e.Protocol), Host: e.Host, Port: e.Port, User: e.User, Path: e.Path,
 			CertFingerprint: e.CertFingerprint,
 			DB: DatabaseInput{Host: e.DB.Host, Port: e.DB.Port, User: e.DB.User, Name: e.DB.Name,
-				SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig}}
+				SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig, Access: e.DB.Access, SiteIP: e.DB.SiteIP}}
 		for _, f := range []struct {
 			dst    *string
 			sealed string

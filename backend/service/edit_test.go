@@ -183,3 +183,32 @@ func TestExtraReplacementsAreKeptAndChecked(t *testing.T) {
 	require.Equal(t, []string{"options"}, res.Changed)
 	require.True(t, res.Restart)
 }
+
+// The database route and site IP are settings like any other: an edit that changes only a
+// password (as a `ferry edit` patch does, on top of EditInput) keeps them.
+func TestEditKeepsTheDatabaseRoute(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := context.Background()
+	in := sftpInput()
+	in.Source.DB.SSHTunnel, in.Source.DB.Access = false, "ssh-command"
+	in.Destination.DB.Access, in.Destination.DB.SiteIP = "php", "192.0.2.7"
+	d, err := s.CreateMigration(ctx, in)
+	require.NoError(t, err)
+	_, err = s.MarkFailed(ctx, d.ID)
+	require.NoError(t, err)
+
+	form, err := s.EditInput(ctx, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, "ssh-command", form.Source.DB.Access)
+	require.Equal(t, "php", form.Destination.DB.Access)
+	require.Equal(t, "192.0.2.7", form.Destination.DB.SiteIP)
+	form.Source.Password = "new-src-" + testPassword
+	res, err := s.EditMigration(ctx, d.ID, form)
+	require.NoError(t, err)
+	require.Equal(t, []string{"source.password"}, res.Changed)
+	rec, err := s.st.Get(ctx, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, "ssh-command", rec.Source.DB.Access)
+	require.Equal(t, "php", rec.Destination.DB.Access)
+	require.Equal(t, "192.0.2.7", rec.Destination.DB.SiteIP)
+}
