@@ -20,9 +20,9 @@ WINRES := github.com/tc-hib/go-winres@v0.3.3
 
 # What the tests need besides the build: Xvfb and Chromium for e2e, PHP for the
 # unserialize cross-check, poppler for PDF text, the mysql client tools and Debian's
-# WordPress core files. deps.sh keeps any service these pull in (apache2) from starting.
+# WordPress core files, Wine and NSIS for the Windows build. deps.sh keeps any service these pull in (apache2) from starting.
 TEST_PKGS := xvfb xdotool imagemagick chromium php-cli php-mysql poppler-utils \
-	zip unzip mariadb-client wordpress openssh-server wine wine64 gcc-mingw-w64-x86-64
+	zip unzip mariadb-client wordpress openssh-server wine wine64 gcc-mingw-w64-x86-64 nsis
 # The real servers and client the benchmarks compare against; `make test` needs none of them.
 BENCH_PKGS := lftp vsftpd openssh-server mariadb-client
 
@@ -60,6 +60,15 @@ windows: frontend
 		-ldflags "$(LDFLAGS) -H windowsgui" -o build/bin/ferry.exe . || { rm -f rsrc_windows_amd64.syso; exit 1; }
 	rm -f rsrc_windows_amd64.syso
 	@ls -l build/bin/ferry.exe
+	@# The installer (Wails' NSIS template), where Debian's nsis is installed: it also installs
+	@# the WebView2 runtime through Microsoft's bootstrapper, which Wails ships.
+	if command -v makensis >/dev/null; then \
+		mkdir -p build/windows/installer/tmp && \
+		cp "$$($(GO) list -m -f '{{.Dir}}' github.com/wailsapp/wails/v2)/internal/webview2runtime/MicrosoftEdgeWebview2Setup.exe" \
+			build/windows/installer/tmp/ && chmod u+w build/windows/installer/tmp/*.exe && \
+		(cd build/windows/installer && makensis -V2 -DARG_WAILS_AMD64_BINARY=../../bin/ferry.exe \
+			-DINFO_PRODUCTVERSION=$(VERSION) project.nsi) && ls -l build/bin/Ferry-amd64-installer.exe; \
+	else echo "windows: no installer (makensis not found: apt-get install nsis)"; fi
 
 ## windows-check: vet and compile every package (tests too) for Windows, then run
 ## ferry.exe under Wine (e2e/wine: --version, list, a manual migration into C:\ and MariaDB)

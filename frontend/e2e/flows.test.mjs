@@ -98,7 +98,7 @@ async function fillForm({
     await input('oldUrl').fill(env('E2E_OLD_URL'))
   }
   const destForm = dialog().locator('[data-test="endpoint-form-destination"]')
-  await destForm.locator('.n-select').click()
+  await destForm.locator('[data-test="destination-protocol"]').click()
   await page.locator('.n-base-select-option', { hasText: 'FTP (unencrypted)' }).click()
   await input('destination.host').fill(env('E2E_FTP_HOST'))
   await input('destination.port').fill(env('E2E_FTP_PORT'))
