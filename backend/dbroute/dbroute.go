@@ -159,7 +159,9 @@ func (c *Conn) Close(ctx context.Context) error {
 }
 
 // Dump writes the database to w: with the server's mysqldump on the SSH command route,
-// else with mysqldb.Dump (one reader on the PHP route, whose requests share no snapshot).
+// else with mysqldb.Dump. On the PHP route one reader asks, and its stats say
+// "per-request": each request runs in its own session on the server, so the wire answers
+// START TRANSACTION itself and no snapshot spans two requests.
 func (c *Conn) Dump(ctx context.Context, w io.Writer, opts mysqldb.DumpOptions) (mysqldb.DumpStats, error) {
 	if c.Route == Command {
 		cw := &countWriter{w: w, progress: opts.Progress}
@@ -169,6 +171,9 @@ func (c *Conn) Dump(ctx context.Context, w io.Writer, opts mysqldb.DumpOptions) 
 	}
 	if c.Route == Site {
 		opts.Workers = 1
+		st, err := mysqldb.Dump(ctx, c.DB, w, opts)
+		st.Snapshot = "per-request"
+		return st, err
 	}
 	return mysqldb.Dump(ctx, c.DB, w, opts)
 }

@@ -3,6 +3,7 @@ package dbroute_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -104,4 +105,26 @@ func TestChosenRouteIsNotReplaced(t *testing.T) {
 	}}
 	_, err := dbroute.Open(context.Background(), ep, dbroute.Target{Host: "localhost", User: user, Password: pass, Name: name}, dbroute.Tunnel, dbroute.Options{})
 	require.EqualError(t, err, "SSH tunnel: forwarding disabled by the server")
+}
+
+// A dump through the site's PHP does not claim a snapshot it does not have: each request
+// runs in its own session on the server.
+func TestSiteDumpSaysItsSnapshotIsPerRequest(t *testing.T) {
+	_, name := mysqltest.NewDatabase(t)
+	user, pass := routetest.DBUser(t, name)
+	docroot := t.TempDir()
+	ep := dbroute.Endpoint{Host: "127.0.0.2", Remote: true, SiteURL: routetest.StartPHP(t, "127.0.0.1", docroot),
+		Files: func(context.Context) (agent.Files, error) { return local.Open(docroot) }}
+	ctx := context.Background()
+	c, err := dbroute.Open(ctx, ep, dbroute.Target{Host: "localhost", User: user, Password: pass, Name: name}, dbroute.Site, dbroute.Options{})
+	require.NoError(t, err)
+	defer c.Close(ctx)
+	_, err = c.DB.SQL().ExecContext(ctx, "CREATE TABLE t (id int PRIMARY KEY)")
+	require.NoError(t, err)
+	_, err = c.DB.SQL().ExecContext(ctx, "INSERT INTO t VALUES (1), (2)")
+	require.NoError(t, err)
+	st, err := c.Dump(ctx, io.Discard, mysqldb.DumpOptions{})
+	require.NoError(t, err)
+	require.Equal(t, int64(2), st.Rows)
+	require.Equal(t, "per-request", st.Snapshot)
 }

@@ -124,11 +124,17 @@ func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migrati
 		}
 		return nil, routeFailure(err)
 	}
-	if auto && ri.m.ID != 0 {
-		if _, known := p.chosenRoute(key); !known {
-			p.chooseRoute(key, c.Route)
+	if ri.m.ID != 0 {
+		// Said once per side, for a route the settings name too, so the log tells how the
+		// data travelled; a named route is kept apart from Automatic's choice.
+		k, msg := key, c.Summary()
+		if !auto {
+			k, msg = key+"/set", c.Route.Name()+", as set for this migration"
+		}
+		if a, known := p.chosenRoute(k); !known || a != c.Route {
+			p.chooseRoute(k, c.Route)
 			if ri.log != nil {
-				ri.log.Logf(slog.LevelInfo, "Database access (%s): %s", side, c.Summary())
+				ri.log.Logf(slog.LevelInfo, "Database access (%s): %s", side, msg)
 			}
 		}
 	}

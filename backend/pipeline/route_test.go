@@ -45,6 +45,8 @@ func TestMigrationThroughTheSite(t *testing.T) {
 	}
 	text := strings.Join(all, "\n")
 	require.Contains(t, text, "Database access (source): using Direct")
+	// a route the settings name is logged too, once, although every step opens the database
+	require.Equal(t, 1, strings.Count(text, "Database access (destination): Through the site (PHP), as set for this migration"), text)
 	require.Contains(t, text, "The destination database travels over plain HTTP")
 	require.Empty(t, agentFiles(t, destDir), "the agent must be gone after success")
 	require.Empty(t, h.results(t, d.ID).Agents)
