@@ -392,6 +392,16 @@ test('Edit a failed migration: secrets kept, a new password and an extra replace
   await edit.locator('input[name="options.replacements.0.find"]').fill('cdn.old-site.example')
   await edit.locator('input[name="options.replacements.0.replace"]').fill('cdn.edit.example.com')
   await shot(page, '30-edit-kept-secret')
+  const save = await edit.locator('[data-test="save-edit"]').boundingBox()
+  const shown = page.locator('.n-message')
+  assert.ok((await shown.count()) > 0, 'the toasts of the failed run are showing')
+  for (let i = 0; i < (await shown.count()); i++) {
+    const box = await shown.nth(i).boundingBox()
+    assert.ok(
+      !box || !overlaps(save, box),
+      `a toast covers the Save button: ${JSON.stringify({ save, box })}`,
+    )
+  }
   await edit.locator('[data-test="save-edit"]').click()
   await expectText(
     page.locator('.n-message', { hasText: 'saved' }).last(),
@@ -399,7 +409,7 @@ test('Edit a failed migration: secrets kept, a new password and an extra replace
   )
   // Saving offers the Retry the change allows.
   await confirmDialog().waitFor()
-  await expectText(confirmDialog(), /Retry migration .*edit\.example\.com/)
+  await expectText(confirmDialog(), /migration #\d+ \(edit\.example\.com\)/)
   await confirmDialog().getByRole('button', { name: 'Retry' }).click()
   await waitIn('successful', ids.edit, 120_000)
 })
@@ -409,13 +419,25 @@ test('three toasts over the details modal: reports saved in each format, none co
   await page.locator(`[data-test="action-show-${ids.edit}"]`).click()
   await modal().waitFor()
   await modal().locator('[data-test="steps"]').waitFor()
+  // Toasts last 4 s: the slow PDF first, then the quick ones, so all three show at once.
   for (const format of ['PDF', 'JSON', 'CSV']) {
     await modal().locator('[data-test="details-report"]').click()
-    await page.locator('.n-dropdown-option', { hasText: format }).click()
-    await sleep(300)
+    const option = page.locator('.n-dropdown-option-body', { hasText: `${format} report` })
+    await option.waitFor()
+    await option.click()
+    await page
+      .locator('.n-message', { hasText: `.${format.toLowerCase()}` })
+      .first()
+      .waitFor()
   }
   const toasts = page.locator('.n-message', { hasText: 'saved to' })
-  await expectText(toasts.nth(2), /Report of .* saved to/)
+  await toasts
+    .nth(2)
+    .waitFor({ timeout: 10_000 })
+    .catch(async () => {
+      await shot(page, '32-details-toasts-missing')
+      assert.fail(`three report toasts, saw: ${await page.locator('.n-message').allTextContents()}`)
+    })
   assert.equal(await toasts.count(), 3)
   const card = await modal().boundingBox()
   for (let i = 0; i < 3; i++) {
