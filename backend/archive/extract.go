@@ -215,7 +215,7 @@ func (x *extraction) resume(ctx context.Context, dst transfer.Tree, prev []Manif
 			todo = append(todo, e)
 			continue
 		}
-		m.Mode = unixMode(e.f)
+		m.Mode = UnixMode(e.f)
 		x.manifest = append(x.manifest, m)
 		x.resumed++
 		x.bytesDone.Add(m.Size)
@@ -252,7 +252,7 @@ func (x *extraction) write(ctx context.Context, t transfer.Tree, e *entry) error
 	}
 	x.filesDone.Add(1)
 	x.mu.Lock()
-	x.manifest = append(x.manifest, ManifestEntry{Path: e.dest, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Mode: unixMode(e.f)})
+	x.manifest = append(x.manifest, ManifestEntry{Path: e.dest, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Mode: UnixMode(e.f)})
 	x.files++
 	x.mu.Unlock()
 	x.report(false)

@@ -313,10 +313,10 @@ func humanBytes(n int64) string {
 	return s + " " + string("KMGTPE"[exp]) + "iB"
 }
 
-// unixMode is f's permission bits when the zip was made on Unix or macOS, whose zip tools
+// UnixMode is f's permission bits when the zip was made on Unix or macOS, whose zip tools
 // store st_mode in the high 16 bits of the external attributes; 0 otherwise (Windows tools
 // store none, and Go's zip.FileHeader.Mode then makes up 0666).
-func unixMode(f *zip.File) fs.FileMode {
+func UnixMode(f *zip.File) fs.FileMode {
 	switch f.CreatorVersion >> 8 {
 	case 3, 19:
 		if f.ExternalAttrs>>16 != 0 {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"ferry/backend/archive"
 	"ferry/backend/migration"
 	"ferry/backend/transfer"
 )
@@ -64,13 +65,7 @@ func zipConfigMode(zipPath string) fs.FileMode {
 	if best == nil {
 		return 0
 	}
-	switch best.CreatorVersion >> 8 {
-	case 3, 19: // Unix, macOS: the high 16 bits of the external attributes are st_mode
-		if best.ExternalAttrs>>16 != 0 {
-			return best.Mode().Perm()
-		}
-	}
-	return 0
+	return archive.UnixMode(best)
 }
 
 // wpConfigMode is the mode Configure WordPress gives wp-config.php for migration m.
@@ -111,11 +106,11 @@ func chmodConfig(ctx context.Context, t transfer.Tree, p string, mode fs.FileMod
 // configMode. A destination that cannot set modes is a warning, never a failure: the
 // files are all there, and the admin is told which mode they may hold.
 func (p *Pipeline) keepModes(ctx context.Context, j stepLog, m migration.Migration, files []transfer.ManifestFile) (warning string) {
+	var res transfer.KeepModesResult
 	open, err := p.opener(m.Destination, "")
-	if err != nil {
-		return ""
+	if err == nil {
+		res, err = transfer.KeepModes(ctx, open, "", files, map[string]bool{"wp-config.php": true}, p.connections())
 	}
-	res, err := transfer.KeepModes(ctx, open, "", files, map[string]bool{"wp-config.php": true}, p.connections())
 	switch {
 	case err == nil && res.Changed > 0:
 		j.Logf(slog.LevelInfo, "Set %d files to their source permissions (new files on the destination are %04o)", res.Changed, res.ServerDefault)

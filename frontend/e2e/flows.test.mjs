@@ -371,16 +371,18 @@ test('bulk delete through the mass-actions menu and its confirmation', async () 
 const overlaps = (a, b) =>
   a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 
-test('Edit a failed migration: secrets kept, a new password and an extra replacement, Retry ends Successful', async () => {
-  await fillForm({
-    method: 'sftp',
-    domain: 'edit.example.com',
-    sourcePort: env('E2E_SFTP_PORT'),
-    dest: 'spare1',
-  })
+/** failedMigration creates an SFTP → FTP migration with a wrong FTP password and waits
+ * for it in the Failed tab. */
+async function failedMigration(domain, dest) {
+  await fillForm({ method: 'sftp', domain, sourcePort: env('E2E_SFTP_PORT'), dest })
   await input('destination.password').fill('not-the-password')
-  ids.edit = await create('edit.example.com')
-  await waitIn('failed', ids.edit)
+  const id = await create(domain)
+  await waitIn('failed', id)
+  return id
+}
+
+test('Edit a failed migration: secrets kept, a new password and an extra replacement, Retry ends Successful', async () => {
+  ids.edit = await failedMigration('edit.example.com', 'spare1')
   await row(ids.edit).locator(`[data-test="action-edit-${ids.edit}"]`).click()
   const edit = page.locator('[data-test="edit-dialog"]')
   await edit.waitFor()
@@ -446,15 +448,7 @@ test('three toasts over the details modal: reports saved in each format, none co
 })
 
 test('Switch to manual, confirmed, turns a failed migration into one waiting for its files', async () => {
-  await fillForm({
-    method: 'sftp',
-    domain: 'switch.example.com',
-    sourcePort: env('E2E_SFTP_PORT'),
-    dest: 'spare2',
-  })
-  await input('destination.password').fill('not-the-password')
-  ids.switch = await create('switch.example.com')
-  await waitIn('failed', ids.switch)
+  ids.switch = await failedMigration('switch.example.com', 'spare2')
   await page.locator(`[data-test="action-show-${ids.switch}"]`).click()
   await modal().waitFor()
   await modal().locator('[data-test="details-switch_to_manual"]').click()
