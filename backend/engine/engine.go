@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 
 	"ferry/backend/events"
 	"ferry/backend/pipeline"
@@ -36,6 +37,7 @@ type Engine struct {
 	Runner   *runner.Runner
 	Pipeline *pipeline.Pipeline
 	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // Open opens the history, marks runs a previous process left behind as interrupted,
@@ -70,7 +72,17 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("recover interrupted migrations: %w", err)
 	}
 	r.Start(rctx)
-	return &Engine{Service: svc, Runner: r, Pipeline: pipe, cancel: cancel}, nil
+	e := &Engine{Service: svc, Runner: r, Pipeline: pipe, cancel: cancel}
+	// PHP agents of runs that died are removed now rather than at their Retry; slow or
+	// unreachable hosts must not hold up the start, so in the background.
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := svc.RemoveLeftAgents(rctx); err != nil && rctx.Err() == nil {
+			cfg.Logger.Warn("remove PHP agents left by killed runs", "err", err)
+		}
+	}()
+	return e, nil
 }
 
 // Close stops the runner (runs in progress stay "running" in the history and show as
@@ -78,6 +90,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 func (e *Engine) Close() error {
 	e.cancel()
 	e.Runner.Close()
+	e.wg.Wait()
 	return e.Service.Close()
 }
 

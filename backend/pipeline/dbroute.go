@@ -12,6 +12,7 @@ import (
 
 	"ferry/backend/agent"
 	"ferry/backend/dbroute"
+	"ferry/backend/events"
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/transfer/sftp"
@@ -60,7 +61,7 @@ type AgentFile struct {
 func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migration.Database, name string) (*dbConn, error) {
 	ri, _ := ctx.Value(routeKey{}).(routeInfo)
 	side := "destination"
-	if ri.m.ID != 0 && ep.Host == ri.m.Source.Host && ep.Path == ri.m.Source.Path && ep.Protocol == ri.m.Source.Protocol {
+	if ri.m.ID != 0 && sameEndpoint(ep, ri.m.Source) && db == ri.m.Source.DB {
 		side = "source"
 	}
 	t := dbroute.Target{Host: db.Host, Port: db.Port, User: db.User, Password: db.Password, Name: db.Name}
@@ -173,6 +174,12 @@ func routeFailure(err error) error {
 	return err
 }
 
+// sameEndpoint reports whether a and b are one login on one server's docroot. Two
+// accounts of one shared server often differ only in their user (same host, same path).
+func sameEndpoint(a, b migration.Endpoint) bool {
+	return a.Protocol == b.Protocol && a.Host == b.Host && a.Port == b.Port && a.User == b.User && a.Path == b.Path
+}
+
 // siteURL is where the side's docroot answers: the new URL for the destination; for the
 // source the old URL given, else the one Analyse found, else https:// and the domain.
 func (p *Pipeline) siteURL(ctx context.Context, m migration.Migration, side string) string {
@@ -259,3 +266,19 @@ func (p *Pipeline) removeLeftAgents(ctx context.Context, m migration.Migration, 
 		_ = p.recordAgent(ctx, m.ID, a, false)
 	}
 }
+
+// RemoveLeftAgents removes the PHP agents a run of m that died (Ferry killed, machine
+// off) left in a docroot, logging each through logf. Ferry calls it at start-up for its
+// failed migrations, so an agent does not wait for a Retry to be removed.
+func (p *Pipeline) RemoveLeftAgents(ctx context.Context, m migration.Migration, logf func(level slog.Level, msg string)) {
+	p.removeLeftAgents(ctx, m, funcLog(logf))
+}
+
+// funcLog is a stepLog that only logs.
+type funcLog func(level slog.Level, msg string)
+
+func (f funcLog) Logf(level slog.Level, format string, args ...any) {
+	f(level, fmt.Sprintf(format, args...))
+}
+
+func (funcLog) Progress(events.Progress) {}

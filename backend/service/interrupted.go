@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
@@ -109,4 +110,29 @@ func (s *Service) cleanupPipeline() *pipeline.Pipeline {
 		return p
 	}
 	return &pipeline.Pipeline{DataDir: s.dataDir, HostKeys: s.st.HostKeys(), Results: s.st, Files: s.st}
+}
+
+// RemoveLeftAgents removes the PHP agents that runs killed mid-way left in a docroot (their
+// paths are in the history before each upload), logging each in its migration's log.
+// The window and `ferry migrate` call it at start-up, in the background: an agent also
+// deletes itself after some idle minutes, and a Retry or Clean up removes it too.
+func (s *Service) RemoveLeftAgents(ctx context.Context) error {
+	ids, err := liveStore{runStore{s}}.ListByStatus(ctx, migration.StatusFailed)
+	if err != nil {
+		return fmt.Errorf("list failed migrations: %w", err)
+	}
+	p := s.cleanupPipeline()
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		m, err := runStore{s}.Load(ctx, id)
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		p.RemoveLeftAgents(ctx, m, func(level slog.Level, msg string) {
+			runStore{s}.Log(ctx, id, level, m.CurrentStep, msg)
+		})
+	}
+	return nil
 }
