@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -183,9 +184,18 @@ func fail(err error, format string, args ...any) error {
 		code = CodeNotAllowed
 	}
 	if code != CodeConflict {
-		msg += ": " + err.Error()
+		msg += ": " + unrepeated(msg, err.Error())
 	}
 	return &Error{Code: code, Message: msg, Err: err}
+}
+
+// unrepeated drops from detail a first part msg already says ("retry migration 99" +
+// "migration 99: not found" reads "retry migration 99: not found").
+func unrepeated(msg, detail string) string {
+	if head, rest, ok := strings.Cut(detail, ": "); ok && rest != "" && strings.HasSuffix(strings.ToLower(msg), strings.ToLower(head)) {
+		return rest
+	}
+	return detail
 }
 
 // removeStaging deletes the local staging folder of a migration; a missing folder is fine.

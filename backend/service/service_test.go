@@ -392,3 +392,13 @@ func TestStatusTextRunning(t *testing.T) {
 	require.NotZero(t, got.StartedAt)
 	require.Contains(t, got.Actions, "stop")
 }
+
+// A missing migration is named once: "retry migration 99: not found", not "retry migration
+// 99: migration 99: not found"; other details are kept whole.
+func TestFailSaysWhatIsMissingOnce(t *testing.T) {
+	s, _, _ := newTestService(t)
+	_, err := s.RetryMigration(context.Background(), 99, false)
+	require.Equal(t, CodeNotFound, CodeOf(err))
+	require.Equal(t, "retry migration 99: not found", err.Error())
+	require.Equal(t, "stop: dial tcp: refused", fail(errors.New("dial tcp: refused"), "stop").Error())
+}
