@@ -137,6 +137,13 @@ func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migrati
 			if ri.log != nil {
 				ri.log.Logf(slog.LevelInfo, "Database access (%s): %s", side, msg)
 			}
+			name := c.Route.Name()
+			_ = p.update(ctx, ri.m.ID, func(r *Results) {
+				if r.DatabaseRoutes == nil {
+					r.DatabaseRoutes = map[string]string{}
+				}
+				r.DatabaseRoutes[side] = name
+			})
 		}
 	}
 	if a := c.Agent(); a != nil && ri.log != nil && a.Plain() {

@@ -58,6 +58,9 @@ type Results struct {
 	ValidationWarnings []string `json:"validationWarnings,omitempty"`
 	// Agents are PHP agents uploaded and not removed yet (see dbroute.go).
 	Agents []AgentFile `json:"agents,omitempty"`
+	// DatabaseRoutes is how each side's database was reached ("source", "destination":
+	// "Direct", "SSH command", …), as the log says it.
+	DatabaseRoutes map[string]string `json:"databaseRoutes,omitempty"`
 
 	// Verified fingerprints the attached files of a manual migration as its last
 	// successful Verify saw them: Continue Import refuses files changed since.

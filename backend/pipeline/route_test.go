@@ -50,6 +50,14 @@ func TestMigrationThroughTheSite(t *testing.T) {
 	require.Contains(t, text, "The destination database travels over plain HTTP")
 	require.Empty(t, agentFiles(t, destDir), "the agent must be gone after success")
 	require.Empty(t, h.results(t, d.ID).Agents)
+	// the report says how each database was reached
+	out := filepath.Join(t.TempDir(), "report.json")
+	_, err = h.svc.MigrationReport(context.Background(), d.ID, "json", out)
+	require.NoError(t, err)
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"route": "Through the site (PHP)"`)
+	require.Contains(t, string(raw), `"route": "Direct"`)
 }
 
 // A migration that fails while the agent is in the docroot removes it.

@@ -85,6 +85,8 @@ type jsonDBHost struct {
 	Name         string `json:"name"`
 	SSHTunnel    bool   `json:"sshTunnel"`
 	FromWPConfig bool   `json:"fromWpConfig"`
+	Access       string `json:"access,omitempty"`
+	Route        string `json:"route,omitempty"`
 }
 
 type jsonStep struct {
@@ -211,7 +213,7 @@ func jsonOf(m Migration) jsonMigration {
 func jsonEndpointOf(e Endpoint) jsonEndpoint {
 	return jsonEndpoint{Summary: e.Summary(), Protocol: e.Protocol, Host: e.Host, Port: e.Port, User: e.User, Path: e.Path,
 		Database: jsonDBHost{Host: e.DB.Host, Port: e.DB.Port, User: e.DB.User, Name: e.DB.Name,
-			SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig}}
+			SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig, Access: e.DB.Access, Route: e.DB.Route}}
 }
 
 func jsonTransferOf(t Transfer) jsonTransfer {

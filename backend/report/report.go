@@ -73,6 +73,9 @@ type DatabaseHost struct {
 	Name         string
 	SSHTunnel    bool
 	FromWPConfig bool // the fields were read from the source's wp-config.php
+	// Access is the route the settings ask for ("" Automatic, "Direct", "SSH command",
+	// …) and Route the one the database was reached by ("" when no step reached it).
+	Access, Route string
 }
 
 // Step is one step of a migration as the Steps tab shows it.
@@ -268,6 +271,8 @@ func (e Endpoint) Summary() string {
 // Summary returns "MySQL wp@127.0.0.1:3306/wp", "MySQL from wp-config.php" or "" when unset.
 func (d DatabaseHost) Summary() string {
 	switch {
+	case d.FromWPConfig && d.Route != "":
+		return "MySQL from wp-config.php via " + d.Route
 	case d.FromWPConfig:
 		return "MySQL from wp-config.php"
 	case d.Host == "" && d.Name == "":
@@ -283,7 +288,12 @@ func (d DatabaseHost) Summary() string {
 		fmt.Fprintf(&b, ":%d", d.Port)
 	}
 	b.WriteString("/" + d.Name)
-	if d.SSHTunnel {
+	switch {
+	case d.Route != "":
+		b.WriteString(" via " + d.Route)
+	case d.Access != "":
+		b.WriteString(" via " + d.Access)
+	case d.SSHTunnel:
 		b.WriteString(" via SSH")
 	}
 	return b.String()

@@ -205,6 +205,10 @@ func TestEndpointSummary(t *testing.T) {
 		{Endpoint{Protocol: "sftp", Host: "h", Port: 22, User: "u", Path: "/p", DB: DatabaseHost{Host: "127.0.0.1", Port: 3306, User: "wp", Name: "wp", SSHTunnel: true}},
 			"SFTP u@h:22 /p · MySQL wp@127.0.0.1:3306/wp via SSH"},
 		{Endpoint{Protocol: "local", Path: "/srv", DB: DatabaseHost{FromWPConfig: true}}, "Local /srv · MySQL from wp-config.php"},
+		{Endpoint{Protocol: "ftp", Host: "h", DB: DatabaseHost{Host: "localhost", Name: "wp", Access: "Automatic", Route: "Through the site (PHP)"}},
+			"FTP h · MySQL localhost/wp via Through the site (PHP)"},
+		{Endpoint{Protocol: "sftp", Host: "h", DB: DatabaseHost{Host: "localhost", Name: "wp", Access: "SSH command"}}, "SFTP h · MySQL localhost/wp via SSH command"},
+		{Endpoint{Protocol: "ftp", Host: "h", DB: DatabaseHost{FromWPConfig: true, Route: "Direct"}}, "FTP h · MySQL from wp-config.php via Direct"},
 		{Endpoint{Protocol: "manual"}, "Manual upload (wordpress-files.zip + database.sql)"},
 		{Endpoint{}, "-"},
 	}

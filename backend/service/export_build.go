@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"ferry/backend/dbroute"
 	"ferry/backend/migration"
 	"ferry/backend/pipeline"
 	"ferry/backend/report"
@@ -41,7 +42,7 @@ func (s *Service) reportOf(ctx context.Context, r store.Record) (report.Migratio
 	out := report.Migration{
 		ID: m.ID, Status: string(m.Status), User: report.User{Name: m.User.Name, Email: m.User.Email},
 		Service: m.Service, Domain: m.Domain, Method: string(m.Method), OldURL: m.OldURL, NewURL: m.NewURL,
-		Source: endpointOf(m.Source), Destination: endpointOf(m.Destination),
+		Source: endpointOf(m.Source, res.DatabaseRoutes["source"]), Destination: endpointOf(m.Destination, res.DatabaseRoutes["destination"]),
 		StartedAt: m.StartedAt, CompletedAt: m.CompletedAt,
 		Steps:            reportSteps(m.Method, stored),
 		WordPressVersion: res.WordPressVersion,
@@ -94,10 +95,14 @@ func msDur(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond
 
 // endpointOf copies the parts of an endpoint a report may show: never a password, key
 // or passphrase.
-func endpointOf(e migration.Endpoint) report.Endpoint {
+func endpointOf(e migration.Endpoint, route string) report.Endpoint {
+	access := ""
+	if a, err := dbroute.Parse(e.DB.Access); err == nil && a != dbroute.Automatic {
+		access = a.Name()
+	}
 	return report.Endpoint{Protocol: string(e.Protocol), Host: e.Host, Port: e.Port, User: e.User, Path: e.Path,
 		DB: report.DatabaseHost{Host: e.DB.Host, Port: e.DB.Port, User: e.DB.User, Name: e.DB.Name,
-			SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig}}
+			SSHTunnel: e.DB.SSHTunnel, FromWPConfig: e.DB.FromWPConfig, Access: access, Route: route}}
 }
 
 // reportSteps lists every step of the method in run order, stored or not.
