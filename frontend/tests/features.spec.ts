@@ -8,7 +8,7 @@ import ProcessTab from '../src/components/details/ProcessTab.vue'
 import StepsTab from '../src/components/details/StepsTab.vue'
 import EndpointFields from '../src/components/EndpointFields.vue'
 import UserPanel from '../src/components/UserPanel.vue'
-import { blankEndpoint } from '../src/lib/endpoint'
+import { accessOptions, blankEndpoint, endpointInput } from '../src/lib/endpoint'
 import { useActionsStore } from '../src/stores/actions'
 import { useDetailsStore } from '../src/stores/details'
 import { titleFor, useLiveStore } from '../src/stores/live'
@@ -450,6 +450,55 @@ describe('EndpointFields', () => {
     await w.find('[data-test="source-from-wpconfig"]').trigger('click')
     expect(model.db.fromWpConfig).toBe(false)
     expect(w.find('input[name="source.db.name"]').exists()).toBe(true)
+  })
+})
+
+describe('Database access', () => {
+  it('offers the SSH routes only with an SFTP login, and never sends one without it', () => {
+    expect(accessOptions(true).map((o) => o.label)).toEqual([
+      'Automatic',
+      'Direct',
+      'SSH tunnel',
+      'SSH command',
+      'Through the site (PHP)',
+    ])
+    expect(accessOptions(false).map((o) => o.value)).toEqual(['', 'direct', 'php'])
+    const ftp = blankEndpoint('ftp', false)
+    ftp.db.access = 'ssh-command'
+    expect(endpointInput(ftp).db.access).toBe('')
+    ftp.db.access = 'php'
+    expect(endpointInput(ftp).db.access).toBe('php')
+    const sftp = blankEndpoint('sftp', false)
+    sftp.db.access = 'ssh-command'
+    expect(endpointInput(sftp).db.access).toBe('ssh-command')
+  })
+
+  it('tests the connection on the route chosen', async () => {
+    vi.mocked(api.testConnection).mockResolvedValue({
+      files: { ok: true, message: 'Logged in' },
+      database: { ok: true, message: 'Connected through the site (PHP)' },
+      wordpressVersion: '',
+      siteUrl: '',
+      hostKey: '',
+      encrypted: false,
+    })
+    const model = reactive(blankEndpoint('ftp', false))
+    model.db.access = 'php'
+    const w = mount(EndpointFields, {
+      props: { side: 'destination', model, errors: {}, protocolFixed: true },
+      global: { plugins: [pinia] },
+    })
+    expect(w.find('[data-test="destination-db-access"]').exists()).toBe(true)
+    await w.find('input[name="destination.host"]').setValue('new.example.com')
+    await w.find('[data-test="test-destination"]').trigger('click')
+    await flushPromises()
+    expect(api.testConnection).toHaveBeenCalledWith(
+      'destination',
+      expect.objectContaining({ protocol: 'ftp', db: expect.objectContaining({ access: 'php' }) }),
+    )
+    expect(w.find('[data-test="test-database"]').text()).toContain(
+      'Connected through the site (PHP)',
+    )
   })
 })
 
