@@ -125,6 +125,7 @@ func TestGuardRefuses(t *testing.T) {
 			require.Contains(t, verr.Error(), fmt.Sprintf("Database import refused: statement at line %d (", line))
 			require.Contains(t, verr.Error(), c.want)
 			require.Contains(t, verr.Error(), "remove it from the dump or export the database again without it")
+			t.Logf("verdict: refused at line %d: %s", re.Line, verr)
 
 			// the import refuses the same statement with the same words, before executing anything
 			_, ierr := Import(context.Background(), db, bytes.NewReader([]byte(dump)), ImportOptions{})
@@ -222,6 +223,7 @@ func TestGuardAccepts(t *testing.T) {
 			dc, err := CheckDump(context.Background(), bytes.NewReader(in), cfg.Database)
 			require.NoError(t, err, "Verify (CheckDump) must accept")
 			require.Len(t, dc.Notes, c.notes, "skipped statements are noted: %q", dc.Notes)
+			t.Logf("verdict: accepted, %d statements skipped with a note %q", len(dc.Notes), dc.Notes)
 			var logged []string
 			_, err = Import(context.Background(), db, bytes.NewReader(in), ImportOptions{Log: func(m string) { logged = append(logged, m) }})
 			require.NoError(t, err)

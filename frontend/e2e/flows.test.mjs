@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, afterEach, before, test } from 'node:test'
 import { shot, start } from './harness.mjs'
-import { env, expectText, sleep } from './helpers.mjs'
+import { env, expectText, recordToasts, sleep, toastSeen } from './helpers.mjs'
 
 let app
 let page
@@ -18,6 +18,7 @@ before(async () => {
   page = app.page
   page.setDefaultTimeout(15_000)
   await page.getByText('WordPress migrations').waitFor()
+  await recordToasts(page)
 })
 
 // A failed step must not leave a dialog open over the next test's table.
@@ -127,8 +128,8 @@ async function fillForm({
 async function create(domain) {
   await input('newUrl').press('Enter')
   await dialog().waitFor({ state: 'hidden', timeout: 10_000 })
-  const toast = page.locator('.n-message', { hasText: domain }).last()
-  const text = await expectText(toast, /Migration #\d+ \(.*\) created/)
+  const esc = domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const text = await toastSeen(page, new RegExp(`Migration #\\d+ \\(${esc}\\) created`))
   return Number(/#(\d+)/.exec(text)[1])
 }
 
@@ -275,10 +276,7 @@ test('details of a finished migration: steps, logs with filter and save, source 
   await modal().getByText('Everything', { exact: true }).click()
   await shot(page, '21-details-logs')
   await modal().locator('[data-test="save-log"]').click()
-  await expectText(
-    page.locator('.n-message', { hasText: 'log lines saved' }).last(),
-    /log lines saved to/,
-  )
+  await toastSeen(page, /log lines saved to/)
   const saved = readdirSync(env('E2E_EXPORT_DIR')).find((f) => f.endsWith('.log'))
   assert.ok(saved, 'a saved log')
   assert.match(readFileSync(join(env('E2E_EXPORT_DIR'), saved), 'utf8'), /Migration completed/)
@@ -329,7 +327,10 @@ test('search narrows the table', async () => {
 
 test('export CSV of the selected successful migrations to the path the save dialog gave', async () => {
   await tab('successful')
-  while ((await page.locator('tr[data-test^="row-"]').count()) !== 3) await sleep(150)
+  const until = Date.now() + 15_000
+  while ((await page.locator('tr[data-test^="row-"]').count()) !== 3 && Date.now() < until)
+    await sleep(150)
+  assert.equal(await page.locator('tr[data-test^="row-"]').count(), 3, 'three successful rows')
   await page.locator('.n-data-table-th--selection .n-checkbox').click()
   await page.locator('[data-test="mass-actions"]').click()
   await page.locator('.n-dropdown-option', { hasText: 'Export selected (3)' }).click()
@@ -338,10 +339,7 @@ test('export CSV of the selected successful migrations to the path the save dial
   await dlg.getByText('Start with a byte order mark').click()
   await shot(page, '26-export-dialog')
   await dlg.locator('[data-test="export-save"]').click()
-  await expectText(
-    page.locator('.n-message', { hasText: 'exported to' }).last(),
-    /3 migrations exported to .*\.csv/,
-  )
+  await toastSeen(page, /3 migrations exported to .*\.csv/)
   const csv = readdirSync(env('E2E_EXPORT_DIR')).find((f) => f.endsWith('.csv'))
   const body = readFileSync(join(env('E2E_EXPORT_DIR'), csv), 'utf8')
   assert.ok(body.startsWith('\uFEFF'), 'the CSV starts with a BOM')
@@ -353,7 +351,10 @@ test('export CSV of the selected successful migrations to the path the save dial
 test('bulk delete through the mass-actions menu and its confirmation', async () => {
   await tab('failed') // changing tabs clears the selection the export left
   await tab('successful')
-  while ((await page.locator('tr[data-test^="row-"]').count()) !== 3) await sleep(150)
+  const until = Date.now() + 15_000
+  while ((await page.locator('tr[data-test^="row-"]').count()) !== 3 && Date.now() < until)
+    await sleep(150)
+  assert.equal(await page.locator('tr[data-test^="row-"]').count(), 3, 'three successful rows')
   await page.locator(`tr[data-test="row-${ids.retry}"] .n-checkbox`).click()
   await page.locator(`tr[data-test="row-${ids.manual}"] .n-checkbox`).click()
   await page.locator('[data-test="mass-actions"]').click()
@@ -405,10 +406,7 @@ test('Edit a failed migration: secrets kept, a new password and an extra replace
     )
   }
   await edit.locator('[data-test="save-edit"]').click()
-  await expectText(
-    page.locator('.n-message', { hasText: 'saved' }).last(),
-    /Settings of migration .* saved/,
-  )
+  await toastSeen(page, /Settings of migration .* saved/)
   // Saving offers the Retry the change allows.
   await confirmDialog().waitFor()
   await expectText(confirmDialog(), /migration #\d+ \(edit\.example\.com\)/)
@@ -423,8 +421,8 @@ test('three toasts over the details modal: reports saved in each format, none co
   await modal().locator('[data-test="steps"]').waitFor()
   // Each toast is checked against the modal as it appears; on a loaded machine the first
   // may have gone (5 s) by the time the third report is written.
+  await sleep(400) // the modal's scale-up ends
   const card = await modal().boundingBox()
-  const toasts = page.locator('.n-message', { hasText: 'saved to' })
   for (const format of ['JSON', 'CSV', 'PDF']) {
     await modal().locator('[data-test="details-report"]').click()
     const option = page.locator('.n-dropdown-option-body', { hasText: `${format} report` })
@@ -432,10 +430,20 @@ test('three toasts over the details modal: reports saved in each format, none co
     await option.click()
     const toast = page.locator('.n-message', { hasText: `.${format.toLowerCase()}` }).first()
     await toast.waitFor()
-    const box = await toast.boundingBox()
-    assert.ok(!overlaps(card, box), `the ${format} toast covers the details modal`)
+    await sleep(400) // the toast's slide-in ends
+    // Every toast showing now, not only the newest, stays off the modal.
+    const shown = page.locator('.n-message')
+    for (let i = 0; i < (await shown.count()); i++) {
+      const box = await shown.nth(i).boundingBox()
+      assert.ok(
+        !box || !overlaps(card, box),
+        `after the ${format} report a toast covers the details modal: ${JSON.stringify({ card, box })}`,
+      )
+    }
   }
-  assert.ok((await toasts.count()) >= 2, await page.locator('.n-message').allTextContents())
+  // All three were shown (a loaded machine may have dropped the first before the third came).
+  for (const ext of ['json', 'csv', 'pdf'])
+    await toastSeen(page, new RegExp(`saved to .*\\.${ext}`))
   await shot(page, '32-details-three-toasts')
   await page.keyboard.press('Escape')
   await modal().waitFor({ state: 'hidden' })
@@ -456,10 +464,7 @@ test('Switch to manual, confirmed, turns a failed migration into one waiting for
   await expectText(confirmDialog(), /Turn migration .*switch\.example\.com.* into a manual one/)
   await shot(page, '31-confirm-switch-to-manual')
   await confirmDialog().getByRole('button', { name: 'Switch to manual' }).click()
-  await expectText(
-    page.locator('.n-message', { hasText: 'is now manual' }).last(),
-    /is now manual: attach its files/,
-  )
+  await toastSeen(page, /is now manual: attach its files/)
   await modal().locator('[data-test="process"]').waitFor()
   await shot(page, '33-switched-to-manual')
   await page.keyboard.press('Escape')
