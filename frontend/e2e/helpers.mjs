@@ -59,3 +59,13 @@ export async function toastSeen(page, want, ms = 15_000) {
   }
   assert.fail(`no toast matched ${want}; shown: ${JSON.stringify(all)}`)
 }
+
+/** until polls fn until it returns true, then fails with msg after ms. */
+export async function until(fn, msg, ms = 10_000) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await fn()) return
+    await sleep(150)
+  }
+  assert.fail(msg)
+}
