@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,7 +139,19 @@ func TestUI(t *testing.T) {
 	text, err := exec.Command("pdftotext", "-layout", pdfs[0], "-").Output()
 	require.NoError(t, err)
 	require.Contains(t, string(text), "cdn.old-site.example", "the PDF report lists the extra replacement")
-	out, err := exec.Command("pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", pdfs[0],
+	// The picture is of the page that lists the extra replacement.
+	page := "1"
+	for i := 1; i <= 5; i++ {
+		pt, err := exec.Command("pdftotext", "-f", strconv.Itoa(i), "-l", strconv.Itoa(i), pdfs[0], "-").Output()
+		if err != nil {
+			break
+		}
+		if strings.Contains(string(pt), "cdn.old-site.example") {
+			page = strconv.Itoa(i)
+			break
+		}
+	}
+	out, err := exec.Command("pdftoppm", "-png", "-r", "70", "-f", page, "-l", page, "-singlefile", pdfs[0],
 		filepath.Join(root, "test-artifacts", "34-report-extras")).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	// And the site arrived at the destination of the migration made through the form.
