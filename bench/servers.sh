@@ -79,6 +79,7 @@ bind-address=$BENCH_ADDR
 tmpdir=$dir/tmp
 log-error=$dir/error.log
 local-infile=1
+skip-name-resolve
 innodb_buffer_pool_size=512M
 innodb_log_file_size=256M
 max_allowed_packet=256M
