@@ -14,10 +14,10 @@
 # it); sets DB_PORT, MYSQLD (its PID) and DB_SOCKET (root connects there by socket).
 BENCH_ADDR=${BENCH_ADDR:-127.0.0.1}
 # in_ns CMD...: CMD inside $BENCH_NETNS, or as is. Servers are started as
-# `"${NS[@]}" CMD &` instead (a simple command: $! is the server's own PID, since
-# ip netns exec execs it), with NS set by ns_prefix.
+# `"${NS_EXEC[@]}" CMD &` instead (a simple command: $! is the server's own PID, since
+# ip netns exec execs it), with NS_EXEC set by ns_prefix.
 in_ns() { if [ -n "${BENCH_NETNS:-}" ]; then ip netns exec "$BENCH_NETNS" "$@"; else "$@"; fi; }
-ns_prefix() { NS=(); if [ -n "${BENCH_NETNS:-}" ]; then NS=(ip netns exec "$BENCH_NETNS"); fi; }
+ns_prefix() { NS_EXEC=(); if [ -n "${BENCH_NETNS:-}" ]; then NS_EXEC=(ip netns exec "$BENCH_NETNS"); fi; }
 port() { in_ns python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "$BENCH_ADDR"; }
 start_file_servers() {
   local dir=$1 pasv=$2
@@ -46,7 +46,7 @@ xferlog_enable=NO
 use_localtime=NO
 CONF
   ns_prefix
-  "${NS[@]}" /usr/sbin/vsftpd "$dir/vsftpd.conf" & FTPD=$!
+  "${NS_EXEC[@]}" /usr/sbin/vsftpd "$dir/vsftpd.conf" & FTPD=$!
   ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
   cat > "$dir/sshd_config" <<CONF
 ListenAddress $BENCH_ADDR
@@ -60,7 +60,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 MaxStartups 64
 MaxSessions 64
 CONF
-  "${NS[@]}" /usr/sbin/sshd -f "$dir/sshd_config" -D -e -p "$SSH_PORT" 2>"$dir/sshd.log" & SSHD=$!
+  "${NS_EXEC[@]}" /usr/sbin/sshd -f "$dir/sshd_config" -D -e -p "$SSH_PORT" 2>"$dir/sshd.log" & SSHD=$!
   sleep 1
 }
 
@@ -90,7 +90,7 @@ CNF
       --auth-root-authentication-method=socket > "$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; return 1; }
   fi
   ns_prefix
-  "${NS[@]}" /usr/sbin/mariadbd --defaults-file="$dir/my.cnf" > /dev/null 2>&1 & MYSQLD=$!
+  "${NS_EXEC[@]}" /usr/sbin/mariadbd --defaults-file="$dir/my.cnf" > /dev/null 2>&1 & MYSQLD=$!
   for i in $(seq 150); do
     mariadb-admin --socket="$DB_SOCKET" -uroot ping > /dev/null 2>&1 && return 0
     sleep 0.2

@@ -38,13 +38,14 @@ bench_user() {
 # bench_site makes the site once: WordPress core from Debian's package (links resolved),
 # a plain wp-config.php for the source database, .htaccess files and generated uploads
 # (the same recipe as bench/transfer/run.sh). SITE_SCALE below 1 (bench/wan's short run)
-# keeps only WordPress's top-level files and that share of the uploads.
+# keeps only WordPress's top-level files, wp-includes/version.php and that share of the uploads.
 bench_site() {
   if [ ! -f "$B/site.ready" ]; then
     echo "making the site under $SITE (once) ..."
     rm -rf "$SITE"; mkdir -p "$SITE"
     if awk -v s="${SITE_SCALE:-1}" 'BEGIN {exit !(s < 1)}'; then
       find /usr/share/wordpress -maxdepth 1 -type f -exec cp -L {} "$SITE/" \; 2>/dev/null || true
+      mkdir -p "$SITE/wp-includes"; cp -L /usr/share/wordpress/wp-includes/version.php "$SITE/wp-includes/"
     else
       cp -rL /usr/share/wordpress/. "$SITE/" 2>/dev/null || true
     fi

@@ -41,7 +41,8 @@ R=$REPO/bench/wan/results/$(date -u +%Y%m%d-%H%M%S)-$SIZE
 rm -rf "$W"; mkdir -p "$W" "$R"
 SAMPLER=
 cleanup() {
-  [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+  set +e
+  if [ -n "$SAMPLER" ]; then kill "$SAMPLER" 2>/dev/null; fi
   for p in ${FTPD:-} ${SSHD:-}; do kill "$p" 2>/dev/null; done
   if [ -n "${MYSQLD:-}" ]; then kill "$MYSQLD" 2>/dev/null; for _ in $(seq 100); do kill -0 "$MYSQLD" 2>/dev/null || break; sleep 0.2; done; fi
   "$REPO/bench/wan/net.sh" down "$NS" || true

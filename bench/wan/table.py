@@ -23,7 +23,7 @@ def main():
             if r["rtt_ms"] not in rtts:
                 rtts.append(r["rtt_ms"])
             runs[r["rtt_ms"]][r["route"]].append(r)
-    print("site: %s; link rate %s" % (site, rate))
+    print("%s; link rate %s" % (site, rate))
     head = ("RTT ms", "rounds", "by-hand s", "Ferry s", "Ferry/hand",
             "down s F/lftp", "up s F/lftp", "peak RSS MB F/hand",
             "max conns F ftp/ssh/db", "max conns hand ftp/ssh/db")
