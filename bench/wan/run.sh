@@ -61,6 +61,8 @@ start_file_servers "$W" 42000
 FILE_SERVER_PIDS="$FTPD $SSHD"
 DEST=$B/home/new_html
 echo "site: $NFILES files, $((NBYTES / 1000000)) MB; database $SRC_DB: $SRC_ROWS rows, $SRC_MB MB (data+index)" | tee "$R/site.txt"
+{ echo "ferry commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(date -u)"
+  echo "kernel $(uname -r), $(nproc) cores; RTTs $RTTS ms, $ROUNDS round(s), rate $RATE"; } > "$R/meta.txt"
 
 FERRY=$W/ferry
 go build -o "$FERRY" .
@@ -162,6 +164,6 @@ for rtt in $RTTS; do
   done
   bench/wan/net.sh check "$NS" "$rtt" | tee -a "$R/rtt.txt" # still the wanted RTT after the runs
 done
-cp "$W/results" "$R/timed.txt"; cp "$W/servers.txt" "$R/servers-cpu.txt"
+{ echo "label wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s other_cpu_s"; cat "$W/results"; } > "$R/timed.txt"; cp "$W/servers.txt" "$R/servers-cpu.txt"
 python3 bench/wan/table.py "$R/runs.tsv" "$(cat "$R/site.txt")" "$RATE" | tee "$R/table.txt"
 echo "(results in ${R#"$REPO"/}; logs in $W)"
