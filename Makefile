@@ -24,7 +24,8 @@ WINRES := github.com/tc-hib/go-winres@v0.3.3
 TEST_PKGS := xvfb xdotool imagemagick chromium php-cli php-mysql poppler-utils \
 	zip unzip mariadb-client wordpress openssh-server wine wine64 gcc-mingw-w64-x86-64 nsis
 # The real servers and client the benchmarks compare against; `make test` needs none of them.
-BENCH_PKGS := lftp vsftpd openssh-server mariadb-client
+# bench/wan also needs iptables (the delay) and mariadb-server (a private server in its namespace).
+BENCH_PKGS := lftp vsftpd openssh-server mariadb-client mariadb-server iptables time
 
 ## deps: system packages (apt, when root or with sudo -n) and npm packages (npm ci)
 deps: $(FE)/node_modules/.ferry-stamp
@@ -140,11 +141,14 @@ mutants:
 		FERRY_TEST_MYSQL_DSN="$$(build/scripts/test-mysql.sh)"; export FERRY_TEST_MYSQL_DSN; fi; \
 	$(GO) run ./test/mutants/cmd $(MUTANTS_FLAGS)
 
-## bench: Go benchmarks plus every bench/*/run.sh
+## bench: Go benchmarks plus every bench/*/run.sh; bench/wan at 40 ms RTT, one round
+## (WAN_RTTS="0 40 120" WAN_ROUNDS=3 for the whole comparison)
 bench: test-deps
 	build/scripts/deps.sh $(BENCH_PKGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
-	for s in bench/*/run.sh; do [[ -e "$$s" ]] || continue; echo "== $$s"; bash "$$s"; done
+	for s in bench/*/run.sh; do [[ -e "$$s" ]] || continue; echo "== $$s"; \
+		if [[ "$$s" == bench/wan/run.sh ]]; then RTTS="$${WAN_RTTS:-40}" ROUNDS="$${WAN_ROUNDS:-1}" bash "$$s"; \
+		else bash "$$s"; fi; done
 
 ## screenshot: capture the real desktop window under Xvfb
 screenshot: build

@@ -37,20 +37,26 @@ bench_user() {
 
 # bench_site makes the site once: WordPress core from Debian's package (links resolved),
 # a plain wp-config.php for the source database, .htaccess files and generated uploads
-# (the same recipe as bench/transfer/run.sh).
+# (the same recipe as bench/transfer/run.sh). SITE_SCALE below 1 (bench/wan's short run)
+# keeps only WordPress's top-level files, wp-includes/version.php and that share of the uploads.
 bench_site() {
   if [ ! -f "$B/site.ready" ]; then
     echo "making the site under $SITE (once) ..."
     rm -rf "$SITE"; mkdir -p "$SITE"
-    cp -rL /usr/share/wordpress/. "$SITE/" 2>/dev/null || true
+    if awk -v s="${SITE_SCALE:-1}" 'BEGIN {exit !(s < 1)}'; then
+      find /usr/share/wordpress -maxdepth 1 -type f -exec cp -L {} "$SITE/" \; 2>/dev/null || true
+      mkdir -p "$SITE/wp-includes"; cp -L /usr/share/wordpress/wp-includes/version.php "$SITE/wp-includes/"
+    else
+      cp -rL /usr/share/wordpress/. "$SITE/" 2>/dev/null || true
+    fi
     sed -e "s/database_name_here/$SRC_DB/" -e "s/username_here/$SRC_USER/" \
         -e "s/password_here/$SRC_DB_PASS/" -e "s/'localhost'/'$HOST'/" \
         "$SITE/wp-config-sample.php" > "$SITE/wp-config.php"
     printf 'RewriteEngine On\n' > "$SITE/.htaccess"
-    python3 - "$SITE" <<'PY'
+    python3 - "$SITE" "${SITE_SCALE:-1}" <<'PY'
 import os, random, sys
-root = sys.argv[1]; r = random.Random(7)
-sizes = [2_000]*300 + [30_000]*500 + [150_000]*300 + [600_000]*80 + [3_000_000]*12
+root = sys.argv[1]; r = random.Random(7); k = float(sys.argv[2])
+sizes = [2_000]*round(300*k) + [30_000]*round(500*k) + [150_000]*round(300*k) + [600_000]*round(80*k) + [3_000_000]*round(12*k)
 for i, s in enumerate(sizes):
     d = os.path.join(root, "wp-content/uploads/%d/%02d" % (2015 + i % 10, 1 + i % 12))
     os.makedirs(d, exist_ok=True)

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# A whole WordPress migration over a WAN: FTP source (vsftpd) to SFTP destination (OpenSSH),
+# MariaDB to MariaDB, at several round-trip times. `ferry migrate --spec` against the
+# by-hand route an admin takes (lftp mirror --parallel=4 down over FTP, mysqldump, sed,
+# lftp mirror -R --parallel=4 up over SFTP, mysql), interleaved (hand, ferry, hand, ferry ...).
+#
+# Servers and clients all run inside one network namespace (bench/wan/net.sh) whose
+# loopback delays and rate-limits every packet, so every FTP, SSH and MySQL packet pays the
+# round trip. Every timed run is checked (SHA-256 of every file but wp-config.php, row
+# counts per table, siteurl/home, no old URL in posts) before its time counts.
+#
+#   bench/wan/run.sh                         RTT 0, 40 and 120 ms, 3 rounds, ~3,700-file site
+#   RTTS=40 ROUNDS=1 bench/wan/run.sh        what `make bench` runs
+#   SMALL=1 RTTS=40 ROUNDS=1 bench/wan/run.sh  a short run (~140 files, ~20k rows)
+#
+# Environment: RTTS (ms, space-separated), ROUNDS, RATE (tbf/netem rate, default 200mbit),
+# SMALL=1, FERRY_BENCH_CACHE (the site and the private MariaDB's data are made once and kept
+# there). Results: bench/wan/results/<UTC time>-<full|small>/ (table.txt, runs.tsv, logs and
+# Ferry's report JSON of every run).
+set -euo pipefail
+RTTS=${RTTS:-0 40 120}
+ROUNDS=${ROUNDS:-3}
+RATE=${RATE:-200mbit}
+SMALL=${SMALL:-0}
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+if [ "$SMALL" = 1 ]; then
+  export SITE_SCALE=0.1 SCALE=0.02 FERRY_BENCH_CACHE=${FERRY_BENCH_CACHE:-/var/tmp/ferry-bench-wan-small}
+  SIZE=small
+else
+  export FERRY_BENCH_CACHE=${FERRY_BENCH_CACHE:-/var/tmp/ferry-bench-wan}
+  SIZE=full
+fi
+. bench/migration/lib.sh
+need_root
+need_pkgs vsftpd openssh-server lftp time mariadb-client mariadb-server wordpress iptables iproute2
+
+NS=ferry-wan-$$
+W=$B/wan.run
+R=$REPO/bench/wan/results/$(date -u +%Y%m%d-%H%M%S)-$SIZE
+rm -rf "$W"; mkdir -p "$W" "$R"
+SAMPLER=
+cleanup() {
+  set +e
+  if [ -n "$SAMPLER" ]; then kill "$SAMPLER" 2>/dev/null; fi
+  for p in ${FTPD:-} ${SSHD:-}; do kill "$p" 2>/dev/null; done
+  if [ -n "${MYSQLD:-}" ]; then kill "$MYSQLD" 2>/dev/null; for _ in $(seq 100); do kill -0 "$MYSQLD" 2>/dev/null || break; sleep 0.2; done; fi
+  "$REPO/bench/wan/net.sh" down "$NS" || true
+  rm -rf "$W/hand" "$W/ferry-data/staging"
+}
+trap cleanup EXIT
+
+bench/wan/net.sh up "$NS" "$RATE"
+# Ephemeral ports (and so the servers' free ports) above vsftpd's passive range 42000-42999,
+# so the connection count below can tell each socket's server by its local port alone.
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
+export BENCH_NETNS=$NS
+. bench/servers.sh
+start_mariadb "$B/mysql"
+PORT=$DB_PORT MYSQLD_PID=$MYSQLD
+ROOT_SQL=(mariadb --socket="$DB_SOCKET" -u root)
+bench_secrets; bench_user; bench_site; bench_db
+start_file_servers "$W" 42000
+FILE_SERVER_PIDS="$FTPD $SSHD"
+DEST=$B/home/new_html
+echo "site: $NFILES files, $((NBYTES / 1000000)) MB; database $SRC_DB: $SRC_ROWS rows, $SRC_MB MB (data+index)" | tee "$R/site.txt"
+{ echo "ferry commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(date -u)"
+  echo "kernel $(uname -r), $(nproc) cores; RTTs $RTTS ms, $ROUNDS round(s), rate $RATE"; } > "$R/meta.txt"
+
+FERRY=$W/ferry
+go build -o "$FERRY" .
+FERRY_DATA=$W/ferry-data
+export FERRY_KEYRING=off FERRY_DATA_DIR=$FERRY_DATA
+cat > "$W/job.json" <<JSON
+{
+  "method": "ftp", "userName": "Bench Owner", "userEmail": "owner@example.com", "service": "Business 10GB",
+  "domain": "new.example.com", "oldUrl": "$OLD_URL", "newUrl": "$NEW_URL",
+  "source": {"protocol": "ftp", "host": "$HOST", "port": $FTP_PORT, "user": "$BENCH_USER", "password": "env:BENCH_PASS",
+    "path": "$SITE",
+    "db": {"host": "$HOST", "port": $PORT, "user": "$SRC_USER", "password": "env:SRC_DB_PASS", "name": "$SRC_DB"}},
+  "destination": {"protocol": "sftp", "host": "$HOST", "port": $SSH_PORT, "user": "$BENCH_USER", "password": "env:BENCH_PASS",
+    "path": "$DEST",
+    "db": {"host": "$HOST", "port": $PORT, "user": "$DST_USER", "password": "env:DST_DB_PASS", "name": "$DST_DB"}},
+  "options": {"overwrite": false, "freshSalts": false, "excludes": [], "httpCheck": false, "httpIp": ""}
+}
+JSON
+
+# The by-hand route (as bench/migration's), one shell so /usr/bin/time sees every client.
+cat > "$W/by-hand.sh" <<'SH'
+set -euo pipefail
+t() { local s; s=$(date +%s.%N); "$@"; awk -v a="$s" -v b="$(date +%s.%N)" -v n="$STEP" 'BEGIN {printf "%s %.1fs; ", n, b - a}' >> "$W/hand.steps"; }
+: > "$W/hand.steps"
+LFTP_SET="set ftp:ssl-allow no; set ftp:list-options -a; set sftp:auto-confirm yes; set net:max-retries 1"
+STEP=lftp-down t lftp -u "$BENCH_USER,$BENCH_PASS" -e "$LFTP_SET; mirror --parallel=4 $SITE $W/hand/files; quit" "ftp://$HOST:$FTP_PORT"
+STEP=mysqldump t sh -c 'MYSQL_PWD=$SRC_DB_PASS mysqldump --protocol=tcp -h "$HOST" -P "$PORT" -u "$SRC_USER" --single-transaction "$SRC_DB" > "$W/hand/dump.sql"'
+STEP=sed t sed -i 's#http://old.test#https://new.example.com#g' "$W/hand/dump.sql"
+STEP=lftp-up t lftp -u "$BENCH_USER,$BENCH_PASS" -e "$LFTP_SET; mirror -R --parallel=4 $W/hand/files $DEST; quit" "sftp://$HOST:$SSH_PORT"
+STEP=mysql-import t sh -c 'MYSQL_PWD=$DST_DB_PASS mysql --protocol=tcp -h "$HOST" -P "$PORT" -u "$DST_USER" "$DST_DB" < "$W/hand/dump.sql"'
+SH
+export W HOST PORT FTP_PORT SSH_PORT BENCH_USER SITE DEST SRC_USER SRC_DB DST_USER DST_DB
+
+# Connections: ss samples the namespace's established TCP sockets every 0.1 s while a run
+# goes; the most seen at once per server (FTP control + passive data, SSH, MySQL).
+sample_start() {
+  ip netns exec "$NS" bash -c 'while :; do ss -tnH state established; echo .; sleep 0.1; done' > "$W/ss.txt" 2>/dev/null &
+  SAMPLER=$!
+}
+sample_stop() {
+  kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=
+  awk -v f="$FTP_PORT" -v s="$SSH_PORT" -v d="$PORT" '
+    function flush() { if (a > mf) mf = a; if (b > ms) ms = b; if (c > md) md = c; a = b = c = 0 }
+    $1 == "." { flush(); next }
+    { n = split($3, x, ":"); p = x[n] + 0
+      if (p == d) c++; else if (p == s) b++; else if (p == f || (p >= 42000 && p < 43000)) a++ }
+    END { flush(); printf "%d %d %d", mf, ms, md }' "$W/ss.txt"
+}
+
+fresh_dest() { rm -rf "$DEST" "$W/hand"; mkdir -p "$W/hand"; fresh_dst_db; }
+# record RTT ROUTE ROUND DOWN_S UP_S CONNS STEPS: one line of runs.tsv from timed's last line.
+record() {
+  local wall rss
+  read -r _ wall rss _ < <(tail -1 "$W/results")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$wall" "$rss" "$4" "$5" "$(tr ' ' '\t' <<<"$6")" "$7" >> "$R/runs.tsv"
+}
+run_hand() { # RTT ROUND
+  local conns down up
+  fresh_dest; sample_start
+  timed by-hand ip netns exec "$NS" bash "$W/by-hand.sh"
+  conns=$(sample_stop)
+  echo "  by-hand rtt $1 round $2: $(cat "$W/hand.steps")"
+  check_files "$DEST" "by-hand rtt $1 round $2"; check_db "by-hand rtt $1 round $2"
+  down=$(grep -oP 'lftp-down \K[0-9.]+' "$W/hand.steps"); up=$(grep -oP 'lftp-up \K[0-9.]+' "$W/hand.steps")
+  record "$1" by-hand "$2" "$down" "$up" "$conns" "$(sed 's/; $//' "$W/hand.steps")"
+  rm -rf "$W/hand"
+}
+run_ferry() { # RTT ROUND
+  local conns id rep
+  fresh_dest; sample_start
+  timed ferry ip netns exec "$NS" "$FERRY" migrate --spec "$W/job.json"
+  conns=$(sample_stop)
+  id=$(grep -oP 'Migration \K[0-9]+(?= completed)' "$W/out.txt")
+  cp "$W/out.txt" "$R/ferry-rtt$1-round$2.log"
+  check_files "$DEST" "ferry rtt $1 round $2"; check_db "ferry rtt $1 round $2"
+  [ -z "$(ls -A "$FERRY_DATA/staging/$id" 2>/dev/null)" ] || fail "ferry rtt $1 round $2 left staging files"
+  rep=$R/ferry-rtt$1-round$2.json
+  "$FERRY" export --format json --id "$id" -o "$rep" > /dev/null
+  python3 - "$rep" > "$W/ferry.steps" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d if isinstance(d, dict) and "steps" in d else (d[0] if isinstance(d, list) else (d.get("migrations") or [d])[0])
+f = m.get("files") or {}
+print("%.1f %.1f" % ((f.get("downloaded") or {}).get("durationMs", 0) / 1000, (f.get("uploaded") or {}).get("durationMs", 0) / 1000))
+print("; ".join("%s %.1fs" % (s.get("title") or s.get("id"), (s.get("durationMs") or 0) / 1000) for s in m.get("steps") or []))
+PY
+  echo "  ferry rtt $1 round $2: migration $id; $(sed -n 2p "$W/ferry.steps")"
+  read -r down up < "$W/ferry.steps"
+  record "$1" ferry "$2" "$down" "$up" "$conns" "$(sed -n 2p "$W/ferry.steps")"
+}
+
+printf 'rtt_ms\troute\tround\twall_s\trss_kb\tfiles_down_s\tfiles_up_s\tmax_ftp_conns\tmax_ssh_conns\tmax_mysql_conns\tsteps\n' > "$R/runs.tsv"
+: > "$W/results"; : > "$W/servers.txt"; : > "$R/rtt.txt"
+for rtt in $RTTS; do
+  bench/wan/net.sh delay "$NS" "$rtt" | tee -a "$R/rtt.txt"
+  for i in $(seq "$ROUNDS"); do
+    run_hand "$rtt" "$i"
+    run_ferry "$rtt" "$i"
+  done
+  bench/wan/net.sh check "$NS" "$rtt" | tee -a "$R/rtt.txt" # still the wanted RTT after the runs
+done
+{ echo "label wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s other_cpu_s"; cat "$W/results"; } > "$R/timed.txt"; cp "$W/servers.txt" "$R/servers-cpu.txt"
+python3 bench/wan/table.py "$R/runs.tsv" "$(cat "$R/site.txt")" "$RATE" | tee "$R/table.txt"
+echo "(results in ${R#"$REPO"/}; logs in $W)"
