@@ -171,7 +171,9 @@ func TestDelayAddsRoundTrip(t *testing.T) {
 	d := transfertest.NewDelay(t, 60*time.Millisecond)
 	for _, dial := range []func() (net.Conn, error){
 		func() (net.Conn, error) { return d.Dial(context.Background(), "tcp", l.Addr().String()) },
-		func() (net.Conn, error) { return net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Listen(l.Addr().String())))) },
+		func() (net.Conn, error) {
+			return net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Listen(l.Addr().String()))))
+		},
 	} {
 		c, err := dial()
 		require.NoError(t, err)
