@@ -12,6 +12,7 @@ import (
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
+	"ferry/backend/transfer/sftp"
 	"ferry/backend/transfer/stage"
 )
 
@@ -29,12 +30,14 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return migration.Fail("Cannot create the staging folder", err)
 	}
-	src, err := p.opener(m.Source, "")
+	src, streams, done, err := p.mirrorOpener(m.Source, sftp.DownloadStreams)
 	if err != nil {
 		return err
 	}
+	defer done()
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.downloadManifest(m.ID), m.Options.Excludes)
+	opts.Streams = streams
 	opts.SourceListing = p.takeListing(m.ID)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
@@ -80,12 +83,14 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(down.Bytes()), humanBytes(res.DestinationFree)),
 			errors.New("on the destination"))
 	}
-	dst, err := p.opener(m.Destination, "")
+	dst, streams, done, err := p.mirrorOpener(m.Destination, sftp.UploadStreams)
 	if err != nil {
 		return err
 	}
+	defer done()
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
+	opts.Streams = streams
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, stage.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
 		t, err := dst(ctx)
@@ -109,6 +114,18 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 			r.addWarning(permWarn)
 		}
 	})
+}
+
+// mirrorOpener opens the endpoint's side of a Mirror: over SFTP, streams files in
+// flight on one shared login; otherwise one connection per worker (streams 0). done
+// logs out.
+func (p *Pipeline) mirrorOpener(ep migration.Endpoint, streams int) (transfer.Opener, int, func(), error) {
+	if ep.Protocol == migration.ProtocolSFTP {
+		pool := sftp.NewPool(p.sftpConfig(ep, ep.Path))
+		return pool.Opener(), streams, func() { _ = pool.Close() }, nil
+	}
+	op, err := p.opener(ep, "")
+	return op, 0, func() {}, err
 }
 
 // mirrorOptions are the settings both directions share; an earlier run's manifest at

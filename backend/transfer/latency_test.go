@@ -69,6 +69,8 @@ type remote struct {
 	name   string
 	delay  *transfertest.Delay
 	opener func(root string) transfer.Opener
+	// down and up are the files in flight each way (0: one per connection).
+	down, up int
 }
 
 func slowServers(tb testing.TB, rtt time.Duration, root string) []remote {
@@ -82,9 +84,9 @@ func slowServers(tb testing.TB, rtt time.Duration, root string) []remote {
 			return ftp.Config{Host: ftpSrv.Host, Port: ftpSrv.Port, User: ftpSrv.User, Password: ftpSrv.Password,
 				Root: "/" + dir, DialContext: fd.Dial, Timeout: 20 * time.Second}.Opener()
 		}},
-		{name: "sftp", delay: sd, opener: func(dir string) transfer.Opener {
-			return sftp.Config{Host: sftpSrv.Host, Port: sftpSrv.Port, User: sftpSrv.User, Password: sftpSrv.Password,
-				Root: dir, HostKeys: keys, DialContext: sd.Dial, Timeout: 20 * time.Second}.Opener()
+		{name: "sftp", delay: sd, down: sftp.DownloadStreams, up: sftp.UploadStreams, opener: func(dir string) transfer.Opener {
+			return sftp.NewPool(sftp.Config{Host: sftpSrv.Host, Port: sftpSrv.Port, User: sftpSrv.User, Password: sftpSrv.Password,
+				Root: dir, HostKeys: keys, DialContext: sd.Dial, Timeout: 20 * time.Second}).Opener()
 		}},
 	}
 }
@@ -132,7 +134,7 @@ func BenchmarkMirrorRTT(b *testing.B) {
 				require.NoError(b, os.MkdirAll(out, 0o755))
 				dials := r.delay.Dials()
 				start := time.Now()
-				_, err := transfer.Mirror(context.Background(), r.opener("site"), local.Opener(out), transfer.MirrorOptions{})
+				_, err := transfer.Mirror(context.Background(), r.opener("site"), local.Opener(out), transfer.MirrorOptions{Streams: r.down})
 				require.NoError(b, err)
 				b.Logf("%s download %d files at RTT %s: %.1f s, %d connections", r.name, files, rtt, time.Since(start).Seconds(), r.delay.Dials()-dials)
 				require.Equal(b, want.Files, hashDir(b, out).Files)
@@ -144,7 +146,7 @@ func BenchmarkMirrorRTT(b *testing.B) {
 				require.NoError(b, os.MkdirAll(filepath.Join(root, dir), 0o755))
 				dials := r.delay.Dials()
 				start := time.Now()
-				_, err := transfer.Mirror(context.Background(), local.Opener(filepath.Join(root, "site")), r.opener(dir), transfer.MirrorOptions{})
+				_, err := transfer.Mirror(context.Background(), local.Opener(filepath.Join(root, "site")), r.opener(dir), transfer.MirrorOptions{Streams: r.up})
 				require.NoError(b, err)
 				b.Logf("%s upload %d files at RTT %s: %.1f s, %d connections", r.name, files, rtt, time.Since(start).Seconds(), r.delay.Dials()-dials)
 				require.Equal(b, want.Files, hashDir(b, filepath.Join(root, dir)).Files)

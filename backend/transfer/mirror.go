@@ -21,6 +21,8 @@ import (
 const (
 	DefaultWorkers = 4
 	MaxWorkers     = 16
+	// MaxStreams bounds the files in flight over connections that carry many at once.
+	MaxStreams = 64
 )
 
 // MirrorOptions tunes Mirror. The zero value copies the whole tree with four workers.
@@ -31,6 +33,10 @@ type MirrorOptions struct {
 	// Workers is the number of parallel connections per side: 0 means DefaultWorkers,
 	// more than MaxWorkers is refused.
 	Workers int
+	// Streams is the number of files in flight (0: Workers, at most MaxStreams). Each
+	// stream opens its own Trees through the Openers; an Opener whose Trees share one
+	// connection (sftp.Pool) lets Streams exceed the connections opened.
+	Streams int
 	// Exclude lists glob patterns (see Excluder) left out of the copy.
 	Exclude []string
 	// Previous is the manifest of an earlier, interrupted run into the same DstDir: a
@@ -152,6 +158,10 @@ func newMirror(src, dst Opener, opts MirrorOptions) (*mirror, error) {
 	case opts.Workers < 0 || opts.Workers > MaxWorkers:
 		return nil, fmt.Errorf("mirror: workers must be between 1 and %d, got %d", MaxWorkers, opts.Workers)
 	}
+	if opts.Streams < 0 || opts.Streams > MaxStreams {
+		return nil, fmt.Errorf("mirror: streams must be between 0 and %d, got %d", MaxStreams, opts.Streams)
+	}
+	opts.Workers = max(opts.Workers, opts.Streams) // one stream per worker below
 	if opts.Retries == 0 {
 		opts.Retries = 5
 	} else if opts.Retries < 0 {
