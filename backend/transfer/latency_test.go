@@ -115,15 +115,19 @@ func BenchmarkMirrorRTT(b *testing.B) {
 			for range b.N {
 				start := time.Now()
 				n := 0
-				t, err := r.opener("site")(context.Background())
+				ctx := context.Background()
+				op := r.opener("site")
+				t, err := op(ctx)
 				require.NoError(b, err)
-				require.NoError(b, t.Walk(context.Background(), ".", func(e transfer.Entry) error {
+				more, done := transfer.OpenMore(ctx, op, transfer.ListConnections-1)
+				require.NoError(b, transfer.ListAll(ctx, append([]transfer.Tree{t}, more...), ".", func(e transfer.Entry) error {
 					if !e.IsDir {
 						n++
 					}
 					return nil
 				}))
 				_ = t.Close()
+				done()
 				require.Equal(b, files, n)
 				b.Logf("%s list %d files at RTT %s: %.1f s", r.name, files, rtt, time.Since(start).Seconds())
 			}

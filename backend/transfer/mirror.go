@@ -219,7 +219,7 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 	var jobs []mirrorJob
 	err = m.withRetry(ctx, workers[0], ".", func() error {
 		var err error
-		dirs, jobs, err = m.plan(ctx, workers[0], ex)
+		dirs, jobs, err = m.plan(ctx, workers, ex)
 		return err
 	})
 	if err != nil {
@@ -268,11 +268,19 @@ feed:
 // plan lists the source (and the destination, to find complete and partial files) and
 // returns the directories to create, parents first, and the files to copy, largest
 // first.
-func (m *mirror) plan(ctx context.Context, c *conns, ex *Excluder) ([]string, []mirrorJob, error) {
+func (m *mirror) plan(ctx context.Context, workers []*conns, ex *Excluder) ([]string, []mirrorJob, error) {
 	var dirs []string
 	var jobs []mirrorJob
 	m.skipped = nil
-	walk := c.src.Walk
+	c := workers[0]
+	// Every worker's connection lists folders side by side (ListAll).
+	var srcs, dsts []Tree
+	for _, w := range workers {
+		if w.src != nil && w.dst != nil {
+			srcs, dsts = append(srcs, w.src), append(dsts, w.dst)
+		}
+	}
+	walk := func(ctx context.Context, dir string, fn func(Entry) error) error { return ListAll(ctx, srcs, dir, fn) }
 	if m.opts.SourceListing != nil {
 		walk = func(_ context.Context, _ string, fn func(Entry) error) error {
 			for _, e := range m.opts.SourceListing {
@@ -306,7 +314,7 @@ func (m *mirror) plan(ctx context.Context, c *conns, ex *Excluder) ([]string, []
 	}
 	m.dstSizes = map[string]int64{}
 	existingDirs := map[string]bool{}
-	err = c.dst.Walk(ctx, m.dstDir, func(e Entry) error {
+	err = ListAll(ctx, dsts, m.dstDir, func(e Entry) error {
 		rel := relTo(m.dstDir, e.Path)
 		if e.IsDir {
 			existingDirs[rel] = true

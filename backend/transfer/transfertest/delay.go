@@ -49,7 +49,8 @@ func (d *Delay) DialsTo(addr string) int {
 	return d.byTo[addr]
 }
 
-// Dial connects to addr through the delay; it has the signature of a DialContext.
+// Dial connects to addr through the delay, taking one round trip like TCP's handshake;
+// it has the signature of a DialContext.
 func (d *Delay) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	var nd net.Dialer
 	server, err := nd.DialContext(ctx, network, addr)
@@ -87,6 +88,13 @@ func (d *Delay) Dial(ctx context.Context, network, addr string) (net.Conn, error
 	}
 	d.count(addr, inner, server)
 	d.link(inner, server)
+	// TCP's handshake costs one round trip before the caller may send.
+	select {
+	case <-time.After(d.rtt):
+	case <-ctx.Done():
+		_ = client.Close()
+		return nil, ctx.Err()
+	}
 	return client, nil
 }
 
