@@ -61,6 +61,11 @@ type MirrorOptions struct {
 	// ago (Analyse source lists the site to count it): Mirror plans from it instead of
 	// listing the source a second time.
 	SourceListing []Entry
+	// GrowTo, above Workers, lets Mirror add connections one at a time up to GrowTo
+	// while throughput still rises; a server refusing one more is not an error.
+	GrowTo int
+	// OnNotice, when set, hears what the admin may want to know (once each).
+	OnNotice func(msg string)
 	// ManifestPath, when set, is a file on this machine where the manifest is written
 	// (also after a failure, listing the files completed, so Retry can use it).
 	ManifestPath string
@@ -82,6 +87,7 @@ type mirrorJob struct {
 
 type mirror struct {
 	opts     MirrorOptions
+	base     int // files always allowed in flight (the connections asked for)
 	src, dst Opener
 	srcDir   string
 	dstDir   string
@@ -161,6 +167,7 @@ func newMirror(src, dst Opener, opts MirrorOptions) (*mirror, error) {
 	if opts.Streams < 0 || opts.Streams > MaxStreams {
 		return nil, fmt.Errorf("mirror: streams must be between 0 and %d, got %d", MaxStreams, opts.Streams)
 	}
+	base := opts.Workers
 	opts.Workers = max(opts.Workers, opts.Streams) // one stream per worker below
 	if opts.Retries == 0 {
 		opts.Retries = 5
@@ -181,7 +188,7 @@ func newMirror(src, dst Opener, opts MirrorOptions) (*mirror, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mirror: destination folder: %w", err)
 	}
-	return &mirror{opts: opts, src: src, dst: dst, srcDir: srcDir, dstDir: dstDir}, nil
+	return &mirror{opts: opts, base: base, src: src, dst: dst, srcDir: srcDir, dstDir: dstDir}, nil
 }
 
 func (m *mirror) run(ctx context.Context) (Manifest, error) {
@@ -237,31 +244,13 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 		return m.result(), err
 	}
 
-	queue := make(chan mirrorJob)
-	for _, c := range workers {
-		wg.Add(1)
-		go func(c *conns) {
-			defer wg.Done()
-			for j := range queue {
-				if err := m.copyWithRetry(ctx, c, j); err != nil {
-					m.fail(err)
-				}
-			}
-		}(c)
-	}
-feed:
+	var todo []mirrorJob
 	for _, j := range jobs {
-		if m.skipComplete(j) {
-			continue
-		}
-		select {
-		case queue <- j:
-		case <-ctx.Done():
-			break feed
+		if !m.skipComplete(j) {
+			todo = append(todo, j)
 		}
 	}
-	close(queue)
-	wg.Wait()
+	m.copyAll(ctx, workers, todo)
 	return m.result(), m.firstErr(ctx)
 }
 
