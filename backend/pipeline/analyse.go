@@ -12,6 +12,7 @@ import (
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
 	"ferry/backend/transfer/local"
+	"ferry/backend/transfer/sftp"
 	"ferry/backend/wordpress"
 )
 
@@ -58,7 +59,11 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	winNames := windowsNames(m)
 	// Folders are listed side by side on several connections: on a slow link each
 	// costs a few round trips.
-	more, closeMore := transfer.OpenMore(ctx, open, transfer.ListConnections-1)
+	listers := transfer.ListConnections
+	if src.Protocol == migration.ProtocolSFTP {
+		listers = sftp.DownloadStreams // requests side by side on the one login
+	}
+	more, closeMore := transfer.OpenMore(ctx, open, listers-1)
 	defer closeMore()
 	err = transfer.ListAll(ctx, append([]transfer.Tree{tree}, more...), ".", func(e transfer.Entry) error {
 		if !e.IsDir && !e.IsLink && !ex.Excluded(e.Path) {

@@ -37,7 +37,7 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	defer done()
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.downloadManifest(m.ID), m.Options.Excludes)
-	opts.Streams = streams
+	opts.Streams, opts.GrowTo = streams, p.growTo(m.Source)
 	opts.SourceListing = p.takeListing(m.ID)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
@@ -90,7 +90,7 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	defer done()
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
-	opts.Streams = streams
+	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, stage.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
 		t, err := dst(ctx)
@@ -128,6 +128,20 @@ func (p *Pipeline) mirrorOpener(ep migration.Endpoint, streams int) (transfer.Op
 	return op, 0, func() {}, err
 }
 
+// ftpConnections is how many connections Ferry grows to on an FTP server, from
+// DefaultWorkers, while that still speeds the copy up, unless the admin chose a number.
+const ftpConnections = 8
+
+func (p *Pipeline) growTo(ep migration.Endpoint) int {
+	p.mu.Lock()
+	chosen := p.Connections > 0
+	p.mu.Unlock()
+	if chosen || ep.Protocol != migration.ProtocolFTP && ep.Protocol != migration.ProtocolFTPS {
+		return 0
+	}
+	return ftpConnections
+}
+
 // mirrorOptions are the settings both directions share; an earlier run's manifest at
 // manifestPath makes the copy resume.
 func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []string) transfer.MirrorOptions {
@@ -141,6 +155,7 @@ func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []
 		OnRetry: func(path string, attempt int, err error) {
 			j.Logf(slog.LevelWarn, "Retrying %s (attempt %d): %v", path, attempt, err)
 		},
+		OnNotice: func(msg string) { j.Logf(slog.LevelWarn, "%s", msg) },
 	}
 	// The manifest of an attempt that ended, plus the journal of one that was killed.
 	if prev, err := transfer.ReadResumeManifest(manifestPath); err == nil && len(prev.Files) > 0 {

@@ -69,8 +69,9 @@ type remote struct {
 	name   string
 	delay  *transfertest.Delay
 	opener func(root string) transfer.Opener
-	// down and up are the files in flight each way (0: one per connection).
-	down, up int
+	// down and up are the files in flight each way (0: one per connection); grow the
+	// connections Mirror may grow to; list the Trees ListAll lists with.
+	down, up, grow, list int
 }
 
 func slowServers(tb testing.TB, rtt time.Duration, root string) []remote {
@@ -80,11 +81,11 @@ func slowServers(tb testing.TB, rtt time.Duration, root string) []remote {
 	sd := transfertest.NewDelay(tb, rtt)
 	keys := transfer.NewMemoryHostKeys()
 	return []remote{
-		{name: "ftp", delay: fd, opener: func(dir string) transfer.Opener {
+		{name: "ftp", delay: fd, grow: 8, list: transfer.ListConnections, opener: func(dir string) transfer.Opener {
 			return ftp.Config{Host: ftpSrv.Host, Port: ftpSrv.Port, User: ftpSrv.User, Password: ftpSrv.Password,
 				Root: "/" + dir, DialContext: fd.Dial, Timeout: 20 * time.Second}.Opener()
 		}},
-		{name: "sftp", delay: sd, down: sftp.DownloadStreams, up: sftp.UploadStreams, opener: func(dir string) transfer.Opener {
+		{name: "sftp", delay: sd, down: sftp.DownloadStreams, up: sftp.UploadStreams, list: sftp.DownloadStreams, opener: func(dir string) transfer.Opener {
 			return sftp.NewPool(sftp.Config{Host: sftpSrv.Host, Port: sftpSrv.Port, User: sftpSrv.User, Password: sftpSrv.Password,
 				Root: dir, HostKeys: keys, DialContext: sd.Dial, Timeout: 20 * time.Second}).Opener()
 		}},
@@ -119,7 +120,7 @@ func BenchmarkMirrorRTT(b *testing.B) {
 				op := r.opener("site")
 				t, err := op(ctx)
 				require.NoError(b, err)
-				more, done := transfer.OpenMore(ctx, op, transfer.ListConnections-1)
+				more, done := transfer.OpenMore(ctx, op, r.list-1)
 				require.NoError(b, transfer.ListAll(ctx, append([]transfer.Tree{t}, more...), ".", func(e transfer.Entry) error {
 					if !e.IsDir {
 						n++
@@ -138,7 +139,7 @@ func BenchmarkMirrorRTT(b *testing.B) {
 				require.NoError(b, os.MkdirAll(out, 0o755))
 				dials := r.delay.Dials()
 				start := time.Now()
-				_, err := transfer.Mirror(context.Background(), r.opener("site"), local.Opener(out), transfer.MirrorOptions{Streams: r.down})
+				_, err := transfer.Mirror(context.Background(), r.opener("site"), local.Opener(out), transfer.MirrorOptions{Streams: r.down, GrowTo: r.grow})
 				require.NoError(b, err)
 				b.Logf("%s download %d files at RTT %s: %.1f s, %d connections", r.name, files, rtt, time.Since(start).Seconds(), r.delay.Dials()-dials)
 				require.Equal(b, want.Files, hashDir(b, out).Files)
@@ -150,7 +151,7 @@ func BenchmarkMirrorRTT(b *testing.B) {
 				require.NoError(b, os.MkdirAll(filepath.Join(root, dir), 0o755))
 				dials := r.delay.Dials()
 				start := time.Now()
-				_, err := transfer.Mirror(context.Background(), local.Opener(filepath.Join(root, "site")), r.opener(dir), transfer.MirrorOptions{Streams: r.up})
+				_, err := transfer.Mirror(context.Background(), local.Opener(filepath.Join(root, "site")), r.opener(dir), transfer.MirrorOptions{Streams: r.up, GrowTo: r.grow})
 				require.NoError(b, err)
 				b.Logf("%s upload %d files at RTT %s: %.1f s, %d connections", r.name, files, rtt, time.Since(start).Seconds(), r.delay.Dials()-dials)
 				require.Equal(b, want.Files, hashDir(b, filepath.Join(root, dir)).Files)

@@ -9,8 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ferry/backend/progress"
@@ -95,6 +97,8 @@ type mirror struct {
 	dstSizes map[string]int64 // destination files found before copying, by rel path
 
 	journal *journal // nil without ManifestPath
+	alive   atomic.Int64 // workers still copying
+	notice  sync.Once
 
 	mu      sync.Mutex
 	files   []ManifestFile
@@ -206,21 +210,10 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 			}
 		}
 	}()
-	var wg sync.WaitGroup
-	for i := range workers {
-		workers[i] = &conns{}
-		wg.Add(1)
-		go func(c *conns) {
-			defer wg.Done()
-			if err := m.withRetry(ctx, c, ".", func() error { return nil }); err != nil {
-				m.fail(err)
-			}
-		}(workers[i])
-	}
-	wg.Wait()
-	if err := m.firstErr(ctx); err != nil {
+	if err := m.openWorkers(ctx, workers); err != nil {
 		return Manifest{}, err
 	}
+	workers = slices.DeleteFunc(workers, func(c *conns) bool { return c.src == nil })
 
 	var dirs []string
 	var jobs []mirrorJob
@@ -402,8 +395,8 @@ func (m *mirror) withRetry(ctx context.Context, c *conns, rel string, op func() 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !IsTransient(err) || attempt >= m.opts.Retries {
-			return err
+		if !IsTransient(err) || attempt >= m.opts.Retries || errors.Is(err, ErrTooManyConnections) && m.alive.Load() > 1 {
+			return err // the other workers carry on without this one
 		}
 		if m.opts.OnRetry != nil {
 			m.opts.OnRetry(rel, attempt+1, err)

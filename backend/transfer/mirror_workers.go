@@ -77,6 +77,50 @@ func (q *jobQueue) left() int {
 	return len(q.jobs)
 }
 
+// openWorkers opens every worker's connections in parallel: the handshakes (TLS, SSH)
+// overlap. A worker the server refuses as one too many is left out (its src stays
+// nil) as long as another opened.
+func (m *mirror) openWorkers(ctx context.Context, workers []*conns) error {
+	m.alive.Store(int64(len(workers)))
+	var wg sync.WaitGroup
+	for i := range workers {
+		workers[i] = &conns{}
+		wg.Add(1)
+		go func(c *conns) {
+			defer wg.Done()
+			err := m.withRetry(ctx, c, ".", func() error { return nil })
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrTooManyConnections) && m.alive.Add(-1) > 0:
+				c.close()
+				m.tell(fmt.Sprintf("The server refused one more connection; Ferry goes on with fewer (%s)", Message(err)))
+			default:
+				m.fail(err)
+			}
+		}(workers[i])
+	}
+	wg.Wait()
+	if err := m.firstErr(ctx); err != nil {
+		return err
+	}
+	m.alive.Store(0)
+	for _, c := range workers {
+		if c.src != nil {
+			m.alive.Add(1)
+		}
+	}
+	return nil
+}
+
+// tell passes msg to OnNotice, once per Mirror.
+func (m *mirror) tell(msg string) {
+	m.notice.Do(func() {
+		if m.opts.OnNotice != nil {
+			m.opts.OnNotice(msg)
+		}
+	})
+}
+
 // copyAll copies jobs with one worker per connection in workers, and, with GrowTo,
 // adds connections while that still raises throughput. A worker whose connection the
 // server refuses (too many connections) leaves, giving its file to the others, as long
@@ -85,16 +129,10 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, jobs []mirrorJob
 	q := newJobQueue(jobs, m.base)
 	defer context.AfterFunc(ctx, q.close)()
 	var wg sync.WaitGroup
-	var alive atomic.Int64
+	alive := &m.alive
+	alive.Store(int64(len(workers)))
+	notice := m.tell
 	var copied atomic.Int64 // bytes plus 32 KiB a file: what a round trip is worth
-	var once sync.Once
-	notice := func(msg string) {
-		once.Do(func() {
-			if m.opts.OnNotice != nil {
-				m.opts.OnNotice(msg)
-			}
-		})
-	}
 	work := func(c *conns) {
 		defer wg.Done()
 		for {

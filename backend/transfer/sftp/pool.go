@@ -12,7 +12,7 @@ import (
 // enough to hide a 150 ms round trip behind small files, few enough that a shared host
 // does not see a flood.
 const (
-	DownloadStreams = 16
+	DownloadStreams = 32
 	UploadStreams   = 32
 )
 
