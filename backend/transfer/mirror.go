@@ -96,7 +96,7 @@ type mirror struct {
 	meter    *progress.Meter
 	dstSizes map[string]int64 // destination files found before copying, by rel path
 
-	journal *journal // nil without ManifestPath
+	journal *journal     // nil without ManifestPath
 	alive   atomic.Int64 // workers still copying
 	notice  sync.Once
 
