@@ -25,7 +25,7 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 		j.Logf(slog.LevelWarn, "The source uses plain FTP: passwords and files cross the network unencrypted")
 	}
 	// Over SFTP every Tree below shares one login.
-	open, _, logout, err := p.mirrorOpener(src, 0)
+	open, _, logout, err := p.mirrorOpener(ctx, src, 0)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return migration.Fail("Cannot create the staging folder", err)
 	}
-	src, streams, done, err := p.mirrorOpener(m.Source, sftp.DownloadStreams)
+	src, streams, done, err := p.mirrorOpener(ctx, m.Source, sftp.DownloadStreams)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(down.Bytes()), humanBytes(res.DestinationFree)),
 			errors.New("on the destination"))
 	}
-	dst, streams, done, err := p.mirrorOpener(m.Destination, sftp.UploadStreams)
+	dst, streams, done, err := p.mirrorOpener(ctx, m.Destination, sftp.UploadStreams)
 	if err != nil {
 		return err
 	}
@@ -117,11 +117,16 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 }
 
 // mirrorOpener opens the endpoint's side of a Mirror: over SFTP, streams files in
-// flight on one shared login; otherwise one connection per worker (streams 0). done
-// logs out.
-func (p *Pipeline) mirrorOpener(ep migration.Endpoint, streams int) (transfer.Opener, int, func(), error) {
+// flight on one shared login (the migration's, see sftpPool, when ctx names it);
+// otherwise one connection per worker (streams 0). done logs out of a login that is
+// not the migration's.
+func (p *Pipeline) mirrorOpener(ctx context.Context, ep migration.Endpoint, streams int) (transfer.Opener, int, func(), error) {
 	if ep.Protocol == migration.ProtocolSFTP {
-		pool := sftp.NewPool(p.sftpConfig(ep, ep.Path))
+		cfg := p.sftpConfig(ep, ep.Path)
+		if id, ok := ctx.Value(migrationKey{}).(int64); ok {
+			return p.sftpPool(id, cfg).Opener(), streams, func() {}, nil
+		}
+		pool := sftp.NewPool(cfg)
 		return pool.Opener(), streams, func() { _ = pool.Close() }, nil
 	}
 	op, err := p.opener(ep, "")

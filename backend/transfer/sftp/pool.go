@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"ferry/backend/transfer"
 )
@@ -23,12 +24,13 @@ const (
 // the Trees still holding it fail with transient errors and are reopened by Mirror.
 type Pool struct {
 	cfg    Config
-	keep   bool
+	linger time.Duration // how long an unused login is kept (NewKeptPool)
 	logins atomic.Int64
 
 	mu     sync.Mutex
 	cur    *Client
 	refs   map[*Client]int
+	idle   time.Time // when the current login was last released
 	closed bool
 }
 
@@ -38,11 +40,11 @@ func NewPool(cfg Config) *Pool {
 	return &Pool{cfg: cfg, refs: map[*Client]int{}}
 }
 
-// NewKeptPool returns a Pool whose login outlives its Trees: it is closed by Close
-// only, so the steps of one migration share it.
-func NewKeptPool(cfg Config) *Pool {
+// NewKeptPool returns a Pool whose login outlives its Trees by linger, so the steps of
+// one migration share it; Close ends it at once.
+func NewKeptPool(cfg Config, linger time.Duration) *Pool {
 	p := NewPool(cfg)
-	p.keep = true
+	p.linger = linger
 	return p
 }
 
@@ -96,9 +98,18 @@ func (p *Pool) release(c *Client) {
 	if p.refs[c] > 0 {
 		return
 	}
-	if c != p.cur || !p.keep || p.closed || c.dead() {
+	if c != p.cur || p.linger <= 0 || p.closed || c.dead() {
 		p.drop(c)
+		return
 	}
+	p.idle = time.Now()
+	time.AfterFunc(p.linger, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.refs[c] == 0 && p.cur == c && time.Since(p.idle) >= p.linger {
+			p.drop(c)
+		}
+	})
 }
 
 // Close logs out once no Tree holds the login (at once when none does); Open fails

@@ -247,3 +247,28 @@ func TestPoolContract(t *testing.T) {
 		FreeSpace: true,
 	})
 }
+
+// TestKeptPoolLingers keeps its login between Trees for the linger time, then logs out.
+func TestKeptPoolLingers(t *testing.T) {
+	srv := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{})
+	link := transfertest.NewDelay(t, time.Millisecond)
+	cfg := config(srv, transfer.NewMemoryHostKeys())
+	cfg.DialContext = link.Dial
+	pool := sftp.NewKeptPool(cfg, 300*time.Millisecond)
+	defer pool.Close()
+	ctx := context.Background()
+	for range 3 {
+		tree, err := pool.Open(ctx)
+		require.NoError(t, err)
+		_, err = tree.Stat(ctx, ".")
+		require.NoError(t, err)
+		require.NoError(t, tree.Close())
+	}
+	require.EqualValues(t, 1, pool.Logins(), "one login for three Trees in a row")
+	time.Sleep(700 * time.Millisecond)
+	tree, err := pool.Open(ctx)
+	require.NoError(t, err)
+	require.NoError(t, tree.Close())
+	require.EqualValues(t, 2, pool.Logins(), "an unused login ends after the linger time")
+	require.Equal(t, 2, link.DialsTo(srv.Addr()))
+}
