@@ -185,8 +185,10 @@ func (f *file) Close() error {
 	f.closed = true
 	if f.op == "read" {
 		// Nothing a read handle's close could say matters once the bytes are in:
-		// the close goes out without waiting a round trip for its reply.
-		go func() { defer f.stop(); _ = f.f.Close() }()
+		// the close goes out without waiting a round trip for its reply, and the
+		// end of the caller's ctx no longer concerns the connection.
+		f.stop()
+		go func() { _ = f.f.Close() }()
 		return nil
 	}
 	defer f.stop()
