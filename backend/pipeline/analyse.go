@@ -12,6 +12,7 @@ import (
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
 	"ferry/backend/transfer/local"
+	"ferry/backend/transfer/sftp"
 	"ferry/backend/wordpress"
 )
 
@@ -23,9 +24,15 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	if src.Protocol == migration.ProtocolFTP {
 		j.Logf(slog.LevelWarn, "The source uses plain FTP: passwords and files cross the network unencrypted")
 	}
-	tree, err := p.openTree(ctx, src)
+	// Over SFTP every Tree below shares one login.
+	open, _, logout, err := p.mirrorOpener(ctx, src, 0)
 	if err != nil {
 		return err
+	}
+	defer logout()
+	tree, err := open(ctx)
+	if err != nil {
+		return fileFailure(src, err)
 	}
 	defer tree.Close()
 	site, err := wordpress.DetectFiles(ctx, tree, ".")
@@ -50,7 +57,15 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	var listing []transfer.Entry
 	keep := true // false once the listing is too big to keep in memory
 	winNames := windowsNames(m)
-	err = tree.Walk(ctx, ".", func(e transfer.Entry) error {
+	// Folders are listed side by side on several connections: on a slow link each
+	// costs a few round trips.
+	listers := transfer.ListConnections
+	if src.Protocol == migration.ProtocolSFTP {
+		listers = sftp.DownloadStreams // requests side by side on the one login
+	}
+	more, closeMore := transfer.OpenMore(ctx, open, listers-1)
+	defer closeMore()
+	err = transfer.ListAll(ctx, append([]transfer.Tree{tree}, more...), ".", func(e transfer.Entry) error {
 		if !e.IsDir && !e.IsLink && !ex.Excluded(e.Path) {
 			files++
 			bytes += e.Size
@@ -65,6 +80,7 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 		}
 		return nil
 	})
+	closeMore()
 	if err != nil {
 		return fileFailure(src, err)
 	}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -43,9 +44,56 @@ func (p *Pipeline) opener(ep migration.Endpoint, root string) (transfer.Opener, 
 	case migration.ProtocolFTP, migration.ProtocolFTPS:
 		return p.ftpConfig(ep, root).Opener(), nil
 	case migration.ProtocolSFTP:
-		return p.sftpConfig(ep, root).Opener(), nil
+		cfg := p.sftpConfig(ep, root)
+		return func(ctx context.Context) (transfer.Tree, error) {
+			if id, ok := ctx.Value(migrationKey{}).(int64); ok {
+				return p.sftpPool(id, cfg).Open(ctx)
+			}
+			return sftp.Dial(ctx, cfg)
+		}, nil
 	}
 	return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
+}
+
+// migrationKey carries the ID of the migration a step runs for in its ctx.
+type migrationKey struct{}
+
+// sftpLinger is how long a migration's SFTP login waits unused for its next step.
+const sftpLinger = 2 * time.Minute
+
+// sftpPool is the migration's shared login to the SFTP server and folder in cfg: the
+// steps of one migration (Check destination, Upload files, Configure WordPress ...) log
+// in once per server instead of once each. A changed password or key is another login;
+// MakeRoot is not part of the key (the first step's login, Check destination's, may
+// create the docroot, which later steps need anyway).
+func (p *Pipeline) sftpPool(id int64, cfg sftp.Config) *sftp.Pool {
+	sum := sha256.Sum256([]byte(cfg.Password + "\x00" + string(cfg.PrivateKey) + "\x00" + cfg.Passphrase))
+	key := fmt.Sprintf("%d\x00%s\x00%d\x00%s\x00%s\x00%x", id, cfg.Host, cfg.Port, cfg.User, cfg.Root, sum)
+	p.tmu.Lock()
+	defer p.tmu.Unlock()
+	if p.pools == nil {
+		p.pools = map[int64]map[string]*sftp.Pool{}
+	}
+	if p.pools[id] == nil {
+		p.pools[id] = map[string]*sftp.Pool{}
+	}
+	pool := p.pools[id][key]
+	if pool == nil {
+		pool = sftp.NewKeptPool(cfg, sftpLinger)
+		p.pools[id][key] = pool
+	}
+	return pool
+}
+
+// closePools logs out of the migration's SFTP servers (its run ended or stopped).
+func (p *Pipeline) closePools(id int64) {
+	p.tmu.Lock()
+	pools := p.pools[id]
+	delete(p.pools, id)
+	p.tmu.Unlock()
+	for _, pool := range pools {
+		_ = pool.Close()
+	}
 }
 
 func (p *Pipeline) ftpConfig(ep migration.Endpoint, root string) ftp.Config {
@@ -102,6 +150,10 @@ func (p *Pipeline) ensureDocroot(ctx context.Context, ep migration.Endpoint) (tr
 		cfg := p.sftpConfig(ep, ep.Path)
 		cfg.MakeRoot = true
 		op = cfg.Opener()
+		if id, ok := ctx.Value(migrationKey{}).(int64); ok {
+			// The migration's login from here on: later steps reuse it.
+			op = p.sftpPool(id, cfg).Opener()
+		}
 	default:
 		return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
 	}

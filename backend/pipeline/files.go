@@ -12,6 +12,7 @@ import (
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
+	"ferry/backend/transfer/sftp"
 	"ferry/backend/transfer/stage"
 )
 
@@ -29,12 +30,14 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return migration.Fail("Cannot create the staging folder", err)
 	}
-	src, err := p.opener(m.Source, "")
+	src, streams, done, err := p.mirrorOpener(ctx, m.Source, sftp.DownloadStreams)
 	if err != nil {
 		return err
 	}
+	defer done()
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.downloadManifest(m.ID), m.Options.Excludes)
+	opts.Streams, opts.GrowTo = streams, p.growTo(m.Source)
 	opts.SourceListing = p.takeListing(m.ID)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
@@ -80,12 +83,14 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(down.Bytes()), humanBytes(res.DestinationFree)),
 			errors.New("on the destination"))
 	}
-	dst, err := p.opener(m.Destination, "")
+	dst, streams, done, err := p.mirrorOpener(ctx, m.Destination, sftp.UploadStreams)
 	if err != nil {
 		return err
 	}
+	defer done()
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
+	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, stage.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
 		t, err := dst(ctx)
@@ -111,6 +116,37 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	})
 }
 
+// mirrorOpener opens the endpoint's side of a Mirror: over SFTP, streams files in
+// flight on one shared login (the migration's, see sftpPool, when ctx names it);
+// otherwise one connection per worker (streams 0). done logs out of a login that is
+// not the migration's.
+func (p *Pipeline) mirrorOpener(ctx context.Context, ep migration.Endpoint, streams int) (transfer.Opener, int, func(), error) {
+	if ep.Protocol == migration.ProtocolSFTP {
+		cfg := p.sftpConfig(ep, ep.Path)
+		if id, ok := ctx.Value(migrationKey{}).(int64); ok {
+			return p.sftpPool(id, cfg).Opener(), streams, func() {}, nil
+		}
+		pool := sftp.NewPool(cfg)
+		return pool.Opener(), streams, func() { _ = pool.Close() }, nil
+	}
+	op, err := p.opener(ep, "")
+	return op, 0, func() {}, err
+}
+
+// ftpConnections is how many connections Ferry grows to on an FTP server, from
+// DefaultWorkers, while that still speeds the copy up, unless the admin chose a number.
+const ftpConnections = 8
+
+func (p *Pipeline) growTo(ep migration.Endpoint) int {
+	p.mu.Lock()
+	chosen := p.Connections > 0
+	p.mu.Unlock()
+	if chosen || ep.Protocol != migration.ProtocolFTP && ep.Protocol != migration.ProtocolFTPS {
+		return 0
+	}
+	return ftpConnections
+}
+
 // mirrorOptions are the settings both directions share; an earlier run's manifest at
 // manifestPath makes the copy resume.
 func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []string) transfer.MirrorOptions {
@@ -124,6 +160,7 @@ func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []
 		OnRetry: func(path string, attempt int, err error) {
 			j.Logf(slog.LevelWarn, "Retrying %s (attempt %d): %v", path, attempt, err)
 		},
+		OnNotice: func(msg string) { j.Logf(slog.LevelWarn, "%s", msg) },
 	}
 	// The manifest of an attempt that ended, plus the journal of one that was killed.
 	if prev, err := transfer.ReadResumeManifest(manifestPath); err == nil && len(prev.Files) > 0 {

@@ -26,6 +26,7 @@ import (
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
 	"ferry/backend/transfer/local"
+	"ferry/backend/transfer/sftp"
 	"ferry/backend/wordpress"
 )
 
@@ -65,6 +66,7 @@ type Pipeline struct {
 	agentsOpen map[int64]int
 	sites      map[int64]wordpress.Site
 	listings   map[int64][]transfer.Entry
+	pools      map[int64]map[string]*sftp.Pool // by migration, see sftpPool
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)
@@ -82,12 +84,17 @@ func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFu
 			j.Migration.Options.Excludes = append(slices.Clip(j.Migration.Options.Excludes), agent.ExcludePattern)
 		}
 		ctx = withRoute(ctx, j.Migration, j)
+		ctx = context.WithValue(ctx, migrationKey{}, j.Migration.ID)
 		p.removeLeftAgents(ctx, j.Migration, j)
 		err := fn(ctx, j)
 		// A step that succeeds on a stopped run (its work was already done) still ends
 		// the track: a Retry must not wait on the stopped run's import.
 		if err != nil || ctx.Err() != nil {
 			p.stopTrack(j.Migration.ID)
+		}
+		// The migration's SFTP logins end with its run (or wait for its next step).
+		if err != nil || ctx.Err() != nil || s == migration.StepCleanUp {
+			p.closePools(j.Migration.ID)
 		}
 		return err
 	}

@@ -18,8 +18,14 @@ import (
 
 // TestMirrorSurvivesFaults downloads a 2,000-file site over SFTP through a proxy that
 // drops, resets and stalls connections twenty times, and checks the copy is complete
-// and byte-identical.
+// and byte-identical: once with one login per stream, once with 32 streams sharing
+// one login (sftp.Pool), which must log in again after each fault.
 func TestMirrorSurvivesFaults(t *testing.T) {
+	t.Run("login per stream", func(t *testing.T) { mirrorSurvivesFaults(t, false) })
+	t.Run("shared login", func(t *testing.T) { mirrorSurvivesFaults(t, true) })
+}
+
+func mirrorSurvivesFaults(t *testing.T, shared bool) {
 	src, dst := t.TempDir(), t.TempDir()
 	want := makeSite(t, src, 2000, 4)
 	srv := transfertest.StartSFTP(t, src, transfertest.SFTPOptions{})
@@ -62,8 +68,17 @@ func TestMirrorSurvivesFaults(t *testing.T) {
 		}
 	}()
 	var retries atomic.Int64
-	man, err := transfer.Mirror(ctx, cfg.Opener(), local.Opener(dst), transfer.MirrorOptions{
-		Retries:    10,
+	open, streams, attempts := cfg.Opener(), 0, 10
+	var pool *sftp.Pool
+	if shared {
+		// Every fault hits every file in flight on the one login, so a big file may
+		// live through all twenty.
+		pool = sftp.NewPool(cfg)
+		open, streams, attempts = pool.Opener(), 32, 25
+	}
+	man, err := transfer.Mirror(ctx, open, local.Opener(dst), transfer.MirrorOptions{
+		Streams:    streams,
+		Retries:    attempts,
 		RetryDelay: 20 * time.Millisecond,
 		OnRetry:    func(string, int, error) { retries.Add(1) },
 		Progress: func(s progress.Snapshot) {
@@ -80,4 +95,8 @@ func TestMirrorSurvivesFaults(t *testing.T) {
 	require.Len(t, man.Files, 2000)
 	require.Empty(t, want.Diff(man), "manifest identical to the source's")
 	require.Empty(t, want.Diff(manifestOf(t, dst)), "the copy holds the source's bytes")
+	if shared {
+		require.Greater(t, pool.Logins(), int64(1), "a dead login is replaced")
+		require.LessOrEqual(t, pool.Logins(), int64(21), "one login per fault at most, not one per stream")
+	}
 }

@@ -9,8 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ferry/backend/progress"
@@ -21,6 +23,8 @@ import (
 const (
 	DefaultWorkers = 4
 	MaxWorkers     = 16
+	// MaxStreams bounds the files in flight over connections that carry many at once.
+	MaxStreams = 64
 )
 
 // MirrorOptions tunes Mirror. The zero value copies the whole tree with four workers.
@@ -31,6 +35,10 @@ type MirrorOptions struct {
 	// Workers is the number of parallel connections per side: 0 means DefaultWorkers,
 	// more than MaxWorkers is refused.
 	Workers int
+	// Streams is the number of files in flight (0: Workers, at most MaxStreams). Each
+	// stream opens its own Trees through the Openers; an Opener whose Trees share one
+	// connection (sftp.Pool) lets Streams exceed the connections opened.
+	Streams int
 	// Exclude lists glob patterns (see Excluder) left out of the copy.
 	Exclude []string
 	// Previous is the manifest of an earlier, interrupted run into the same DstDir: a
@@ -55,6 +63,11 @@ type MirrorOptions struct {
 	// ago (Analyse source lists the site to count it): Mirror plans from it instead of
 	// listing the source a second time.
 	SourceListing []Entry
+	// GrowTo, above Workers, lets Mirror add connections one at a time up to GrowTo
+	// while throughput still rises; a server refusing one more is not an error.
+	GrowTo int
+	// OnNotice, when set, hears what the admin may want to know (once each).
+	OnNotice func(msg string)
 	// ManifestPath, when set, is a file on this machine where the manifest is written
 	// (also after a failure, listing the files completed, so Retry can use it).
 	ManifestPath string
@@ -76,13 +89,16 @@ type mirrorJob struct {
 
 type mirror struct {
 	opts     MirrorOptions
+	base     int // files always allowed in flight (the connections asked for)
 	src, dst Opener
 	srcDir   string
 	dstDir   string
 	meter    *progress.Meter
 	dstSizes map[string]int64 // destination files found before copying, by rel path
 
-	journal *journal // nil without ManifestPath
+	journal *journal     // nil without ManifestPath
+	alive   atomic.Int64 // workers still copying
+	notice  sync.Once
 
 	mu      sync.Mutex
 	files   []ManifestFile
@@ -152,6 +168,11 @@ func newMirror(src, dst Opener, opts MirrorOptions) (*mirror, error) {
 	case opts.Workers < 0 || opts.Workers > MaxWorkers:
 		return nil, fmt.Errorf("mirror: workers must be between 1 and %d, got %d", MaxWorkers, opts.Workers)
 	}
+	if opts.Streams < 0 || opts.Streams > MaxStreams {
+		return nil, fmt.Errorf("mirror: streams must be between 0 and %d, got %d", MaxStreams, opts.Streams)
+	}
+	base := opts.Workers
+	opts.Workers = max(opts.Workers, opts.Streams) // one stream per worker below
 	if opts.Retries == 0 {
 		opts.Retries = 5
 	} else if opts.Retries < 0 {
@@ -171,7 +192,7 @@ func newMirror(src, dst Opener, opts MirrorOptions) (*mirror, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mirror: destination folder: %w", err)
 	}
-	return &mirror{opts: opts, src: src, dst: dst, srcDir: srcDir, dstDir: dstDir}, nil
+	return &mirror{opts: opts, base: base, src: src, dst: dst, srcDir: srcDir, dstDir: dstDir}, nil
 }
 
 func (m *mirror) run(ctx context.Context) (Manifest, error) {
@@ -189,27 +210,16 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 			}
 		}
 	}()
-	var wg sync.WaitGroup
-	for i := range workers {
-		workers[i] = &conns{}
-		wg.Add(1)
-		go func(c *conns) {
-			defer wg.Done()
-			if err := m.withRetry(ctx, c, ".", func() error { return nil }); err != nil {
-				m.fail(err)
-			}
-		}(workers[i])
-	}
-	wg.Wait()
-	if err := m.firstErr(ctx); err != nil {
+	if err := m.openWorkers(ctx, workers); err != nil {
 		return Manifest{}, err
 	}
+	workers = slices.DeleteFunc(workers, func(c *conns) bool { return c.src == nil })
 
 	var dirs []string
 	var jobs []mirrorJob
 	err = m.withRetry(ctx, workers[0], ".", func() error {
 		var err error
-		dirs, jobs, err = m.plan(ctx, workers[0], ex)
+		dirs, jobs, err = m.plan(ctx, workers, ex)
 		return err
 	})
 	if err != nil {
@@ -227,42 +237,32 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 		return m.result(), err
 	}
 
-	queue := make(chan mirrorJob)
-	for _, c := range workers {
-		wg.Add(1)
-		go func(c *conns) {
-			defer wg.Done()
-			for j := range queue {
-				if err := m.copyWithRetry(ctx, c, j); err != nil {
-					m.fail(err)
-				}
-			}
-		}(c)
-	}
-feed:
+	var todo []mirrorJob
 	for _, j := range jobs {
-		if m.skipComplete(j) {
-			continue
-		}
-		select {
-		case queue <- j:
-		case <-ctx.Done():
-			break feed
+		if !m.skipComplete(j) {
+			todo = append(todo, j)
 		}
 	}
-	close(queue)
-	wg.Wait()
+	m.copyAll(ctx, workers, todo)
 	return m.result(), m.firstErr(ctx)
 }
 
 // plan lists the source (and the destination, to find complete and partial files) and
 // returns the directories to create, parents first, and the files to copy, largest
 // first.
-func (m *mirror) plan(ctx context.Context, c *conns, ex *Excluder) ([]string, []mirrorJob, error) {
+func (m *mirror) plan(ctx context.Context, workers []*conns, ex *Excluder) ([]string, []mirrorJob, error) {
 	var dirs []string
 	var jobs []mirrorJob
 	m.skipped = nil
-	walk := c.src.Walk
+	c := workers[0]
+	// Every worker's connection lists folders side by side (ListAll).
+	var srcs, dsts []Tree
+	for _, w := range workers {
+		if w.src != nil && w.dst != nil {
+			srcs, dsts = append(srcs, w.src), append(dsts, w.dst)
+		}
+	}
+	walk := func(ctx context.Context, dir string, fn func(Entry) error) error { return ListAll(ctx, srcs, dir, fn) }
 	if m.opts.SourceListing != nil {
 		walk = func(_ context.Context, _ string, fn func(Entry) error) error {
 			for _, e := range m.opts.SourceListing {
@@ -296,7 +296,7 @@ func (m *mirror) plan(ctx context.Context, c *conns, ex *Excluder) ([]string, []
 	}
 	m.dstSizes = map[string]int64{}
 	existingDirs := map[string]bool{}
-	err = c.dst.Walk(ctx, m.dstDir, func(e Entry) error {
+	err = ListAll(ctx, dsts, m.dstDir, func(e Entry) error {
 		rel := relTo(m.dstDir, e.Path)
 		if e.IsDir {
 			existingDirs[rel] = true
@@ -395,8 +395,8 @@ func (m *mirror) withRetry(ctx context.Context, c *conns, rel string, op func() 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !IsTransient(err) || attempt >= m.opts.Retries {
-			return err
+		if !IsTransient(err) || attempt >= m.opts.Retries || errors.Is(err, ErrTooManyConnections) && m.alive.Load() > 1 {
+			return err // the other workers carry on without this one
 		}
 		if m.opts.OnRetry != nil {
 			m.opts.OnRetry(rel, attempt+1, err)

@@ -74,4 +74,7 @@ var (
 	ErrHostKey     = errors.New("host key changed")
 	ErrUnsupported = errors.New("not supported by this protocol")
 	ErrInvalidPath = errors.New("invalid path")
+	// ErrTooManyConnections is a server refusing one more login from the same
+	// account (FTP 421, or a 530 that says so); it is also transient.
+	ErrTooManyConnections = errors.New("too many connections")
 )

@@ -141,8 +141,11 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		if isNetErr(err) || isTLSErr(err) || ctx.Err() != nil {
 			return nil, cerr(c.connectErr(ctx, err))
 		}
-		// Any refusal at USER or PASS is a rejected login; the reply text can carry
-		// the user name but never the password.
+		if tooMany(err) {
+			return nil, cerr(fmt.Errorf("%w: %w", transfer.ErrTooManyConnections, transfer.Transient(err)))
+		}
+		// Any other refusal at USER or PASS is a rejected login; the reply text can
+		// carry the user name but never the password.
 		return nil, cerr(fmt.Errorf("%w: %w", transfer.ErrAuth, err))
 	}
 	c.mlsd = conn.IsTimePreciseInList() // true exactly when MLSD is in use
@@ -391,11 +394,23 @@ func (c *Client) connectErr(ctx context.Context, err error) error {
 	case isTLSErr(err):
 		return fmt.Errorf("certificate of %s is not trusted (pin its SHA-256 fingerprint to accept a self-signed one): %w", c.cfg.Host, err)
 	}
-	var te *textproto.Error
-	if errors.As(err, &te) && te.Code == ftp.StatusNotAvailable {
-		return transfer.Transient(err) // 421: too many connections, try again later
+	if tooMany(err) {
+		return fmt.Errorf("%w: %w", transfer.ErrTooManyConnections, transfer.Transient(err))
 	}
 	return transfer.Transient(err)
+}
+
+// tooMany reports a server refusing one more connection from this account: a 421
+// (service not available, which is what servers answer at their limit), or a 530
+// whose text says so (Pure-FTPd, ProFTPD: "Sorry, the maximum number of clients ...").
+func tooMany(err error) bool {
+	var te *textproto.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	msg := strings.ToLower(te.Msg)
+	return te.Code == ftp.StatusNotAvailable ||
+		te.Code == ftp.StatusNotLoggedIn && (strings.Contains(msg, "too many") || strings.Contains(msg, "maximum") || strings.Contains(msg, "connections"))
 }
 
 func isTimeout(err error) bool {

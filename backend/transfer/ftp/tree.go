@@ -119,31 +119,52 @@ func (c *Client) Walk(ctx context.Context, dir string, fn func(transfer.Entry) e
 }
 
 func (c *Client) walk(ctx context.Context, rel, abs string, fn func(transfer.Entry) error) error {
-	entries, err := c.list(abs)
+	entries, err := c.listDir(ctx, rel, abs)
 	if err != nil {
-		return c.refusal(ctx, "list", rel, abs, err)
+		return err
 	}
-	if len(entries) == 1 && entries[0].Type == ftp.EntryTypeFile && (entries[0].Name == abs || entries[0].Name == path.Base(abs)) && !c.mlsd {
-		// LIST of a file lists the file itself: dir is not a folder.
-		return &transfer.PathError{Op: "list", Path: abs, Err: fmt.Errorf("not a folder: %w", transfer.ErrNotFound)}
-	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
-	for _, fe := range entries {
-		if fe.Name == "." || fe.Name == ".." || fe.Name == "" {
-			continue
-		}
-		name := path.Base(fe.Name)
-		e := toEntry(transfer.JoinRoot(rel, name), fe)
+	for _, e := range entries {
 		if err := fn(e); err != nil {
 			return err
 		}
 		if e.IsDir {
-			if err := c.walk(ctx, e.Path, path.Join(abs, name), fn); err != nil {
+			if err := c.walk(ctx, e.Path, path.Join(abs, path.Base(e.Path)), fn); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// List returns the entries of dir itself, sorted by name, with one listing (see
+// transfer.ListAll).
+func (c *Client) List(ctx context.Context, dir string) ([]transfer.Entry, error) {
+	clean, abs, err := c.abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer c.guard(ctx)()
+	return c.listDir(ctx, clean, abs)
+}
+
+func (c *Client) listDir(ctx context.Context, rel, abs string) ([]transfer.Entry, error) {
+	entries, err := c.list(abs)
+	if err != nil {
+		return nil, c.refusal(ctx, "list", rel, abs, err)
+	}
+	if len(entries) == 1 && entries[0].Type == ftp.EntryTypeFile && (entries[0].Name == abs || entries[0].Name == path.Base(abs)) && !c.mlsd {
+		// LIST of a file lists the file itself: dir is not a folder.
+		return nil, &transfer.PathError{Op: "list", Path: abs, Err: fmt.Errorf("not a folder: %w", transfer.ErrNotFound)}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	out := make([]transfer.Entry, 0, len(entries))
+	for _, fe := range entries {
+		if fe.Name == "." || fe.Name == ".." || fe.Name == "" {
+			continue
+		}
+		out = append(out, toEntry(transfer.JoinRoot(rel, path.Base(fe.Name)), fe))
+	}
+	return out, nil
 }
 
 // Stat describes one path: with MLST where the server has it, else from a listing of

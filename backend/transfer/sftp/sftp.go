@@ -76,8 +76,9 @@ func (c Config) Opener() transfer.Opener {
 	return func(ctx context.Context) (transfer.Tree, error) { return Dial(ctx, c) }
 }
 
-// Client is one SFTP connection rooted at Config.Root. Use it from one goroutine at a
-// time; cancelling the ctx of a call closes the connection.
+// Client is one SFTP connection rooted at Config.Root. Many goroutines may use it at
+// once (each call is its own requests on the shared session, see Pool); cancelling the
+// ctx of a call closes the connection.
 type Client struct {
 	cfg         Config
 	conn        net.Conn

@@ -1,9 +1,13 @@
 package sftp_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,4 +161,114 @@ func TestNoHostKeyPolicyRefused(t *testing.T) {
 	cfg := config(srv, nil)
 	_, err := sftp.Dial(context.Background(), cfg)
 	require.ErrorContains(t, err, "no host key store")
+}
+
+// TestPoolSharesOneLogin writes 40 files from 40 goroutines at once through Trees of
+// one Pool and checks the server saw a single connection and every file's bytes.
+func TestPoolSharesOneLogin(t *testing.T) {
+	dir := t.TempDir()
+	srv := transfertest.StartSFTP(t, dir, transfertest.SFTPOptions{})
+	link := transfertest.NewDelay(t, 10*time.Millisecond)
+	cfg := config(srv, transfer.NewMemoryHostKeys())
+	cfg.DialContext = link.Dial
+	pool := sftp.NewPool(cfg)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tree, err := pool.Open(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer tree.Close()
+			w, err := tree.Create(ctx, fmt.Sprintf("f%02d.txt", i), 0)
+			if err == nil {
+				_, err = w.Write(bytes.Repeat([]byte{byte(i)}, 100_000+i))
+				err = errors.Join(err, w.Close())
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.EqualValues(t, 1, pool.Logins())
+	require.Equal(t, 1, link.DialsTo(srv.Addr()))
+	for i := range 40 {
+		got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("f%02d.txt", i)))
+		require.NoError(t, err)
+		require.Equal(t, bytes.Repeat([]byte{byte(i)}, 100_000+i), got)
+	}
+	// The last Tree closed logs out; the next Open logs in again.
+	tree, err := pool.Open(ctx)
+	require.NoError(t, err)
+	_, err = tree.Stat(ctx, "f00.txt")
+	require.NoError(t, err)
+	require.NoError(t, tree.Close())
+	require.EqualValues(t, 2, pool.Logins())
+	require.NoError(t, pool.Close())
+	_, err = pool.Open(ctx)
+	require.Error(t, err, "a closed Pool opens nothing")
+}
+
+// TestPoolContract runs the Tree contract on Trees from a Pool.
+func TestPoolContract(t *testing.T) {
+	pooled := func(t *testing.T, srv *transfertest.SFTPServer) transfer.Tree {
+		pool := sftp.NewPool(config(srv, transfer.NewMemoryHostKeys()))
+		c, err := pool.Open(context.Background())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close(); _ = pool.Close() })
+		return c
+	}
+	transfertest.RunContract(t, transfertest.Harness{
+		New: func(t *testing.T) (transfer.Tree, string) {
+			dir := t.TempDir()
+			return pooled(t, transfertest.StartSFTP(t, dir, transfertest.SFTPOptions{})), dir
+		},
+		ReadOnly: func(t *testing.T, dir string) transfer.Tree {
+			return pooled(t, transfertest.StartSFTP(t, dir, transfertest.SFTPOptions{ReadOnly: true}))
+		},
+		Connect: func(ctx context.Context, host string, port int, timeout time.Duration) (transfer.Tree, error) {
+			return sftp.NewPool(sftp.Config{Host: host, Port: port, User: "ferry", Password: "x", HostKeys: transfer.NewMemoryHostKeys(), Timeout: timeout}).Open(ctx)
+		},
+		BadLogin: func(ctx context.Context, t *testing.T) error {
+			srv := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{})
+			cfg := config(srv, transfer.NewMemoryHostKeys())
+			cfg.Password = "wrong-password"
+			_, err := sftp.NewPool(cfg).Open(ctx)
+			return err
+		},
+		FreeSpace: true,
+	})
+}
+
+// TestKeptPoolLingers keeps its login between Trees for the linger time, then logs out.
+func TestKeptPoolLingers(t *testing.T) {
+	srv := transfertest.StartSFTP(t, t.TempDir(), transfertest.SFTPOptions{})
+	link := transfertest.NewDelay(t, time.Millisecond)
+	cfg := config(srv, transfer.NewMemoryHostKeys())
+	cfg.DialContext = link.Dial
+	pool := sftp.NewKeptPool(cfg, 300*time.Millisecond)
+	defer pool.Close()
+	ctx := context.Background()
+	for range 3 {
+		tree, err := pool.Open(ctx)
+		require.NoError(t, err)
+		_, err = tree.Stat(ctx, ".")
+		require.NoError(t, err)
+		require.NoError(t, tree.Close())
+	}
+	require.EqualValues(t, 1, pool.Logins(), "one login for three Trees in a row")
+	time.Sleep(700 * time.Millisecond)
+	tree, err := pool.Open(ctx)
+	require.NoError(t, err)
+	require.NoError(t, tree.Close())
+	require.EqualValues(t, 2, pool.Logins(), "an unused login ends after the linger time")
+	require.Equal(t, 2, link.DialsTo(srv.Addr()))
 }

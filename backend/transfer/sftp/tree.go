@@ -34,26 +34,48 @@ func (c *Client) Walk(ctx context.Context, dir string, fn func(transfer.Entry) e
 }
 
 func (c *Client) walk(ctx context.Context, rel, abs string, fn func(transfer.Entry) error) error {
-	list, err := c.sftp.ReadDirContext(ctx, abs)
+	entries, err := c.listDir(ctx, rel, abs)
 	if err != nil {
-		return c.mapErr(ctx, "list", abs, err)
+		return err
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Name() < list[j].Name() })
-	for _, fi := range list {
-		if fi.Name() == "." || fi.Name() == ".." {
-			continue
-		}
-		e := entry(transfer.JoinRoot(rel, fi.Name()), fi)
+	for _, e := range entries {
 		if err := fn(e); err != nil {
 			return err
 		}
 		if e.IsDir {
-			if err := c.walk(ctx, e.Path, path.Join(abs, fi.Name()), fn); err != nil {
+			if err := c.walk(ctx, e.Path, path.Join(abs, path.Base(e.Path)), fn); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// List returns the entries of dir itself, sorted by name, with one READDIR exchange;
+// many may run at once on one connection (see transfer.ListAll).
+func (c *Client) List(ctx context.Context, dir string) ([]transfer.Entry, error) {
+	clean, abs, err := c.abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer c.guard(ctx)()
+	return c.listDir(ctx, clean, abs)
+}
+
+func (c *Client) listDir(ctx context.Context, rel, abs string) ([]transfer.Entry, error) {
+	list, err := c.sftp.ReadDirContext(ctx, abs)
+	if err != nil {
+		return nil, c.mapErr(ctx, "list", abs, err)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Name() < list[j].Name() })
+	out := make([]transfer.Entry, 0, len(list))
+	for _, fi := range list {
+		if fi.Name() == "." || fi.Name() == ".." {
+			continue
+		}
+		out = append(out, entry(transfer.JoinRoot(rel, fi.Name()), fi))
+	}
+	return out, nil
 }
 
 // Stat describes one path without following a final symbolic link.
@@ -161,6 +183,14 @@ func (f *file) Close() error {
 		return nil
 	}
 	f.closed = true
+	if f.op == "read" {
+		// Nothing a read handle's close could say matters once the bytes are in:
+		// the close goes out without waiting a round trip for its reply, and the
+		// end of the caller's ctx no longer concerns the connection.
+		f.stop()
+		go func() { _ = f.f.Close() }()
+		return nil
+	}
 	defer f.stop()
 	if err := f.f.Close(); err != nil {
 		return f.c.mapErr(f.ctx, f.op, f.path, err)

@@ -50,6 +50,9 @@ type FTPOptions struct {
 	DisableMLSD bool
 	// ReadOnly refuses every write with a permission error.
 	ReadOnly bool
+	// MaxLogins, when set, refuses a login beyond that many at once with "530 ... too
+	// many connections", the way shared hosts cap an account.
+	MaxLogins int
 }
 
 // FTPServer is a running in-process FTP server.
@@ -62,6 +65,8 @@ type FTPServer struct {
 	CertFingerprint string
 	// CertPool trusts the certificate, for tests of chain verification.
 	CertPool *x509.CertPool
+	// PeakLogins is the most logins the server held at once.
+	PeakLogins *atomic.Int64
 }
 
 // Addr is host:port.
@@ -71,6 +76,10 @@ type ftpDriver struct {
 	root string
 	opts FTPOptions
 	tls  *tls.Config
+
+	mu     sync.Mutex
+	authed map[uint32]bool
+	peak   *atomic.Int64
 }
 
 func (d *ftpDriver) GetSettings() (*ftpserver.Settings, error) {
@@ -93,12 +102,26 @@ func (d *ftpDriver) ClientConnected(ftpserver.ClientContext) (string, error) {
 	return "Ferry test FTP server", nil
 }
 
-func (d *ftpDriver) ClientDisconnected(ftpserver.ClientContext) {}
+func (d *ftpDriver) ClientDisconnected(cc ftpserver.ClientContext) {
+	d.mu.Lock()
+	delete(d.authed, cc.ID())
+	d.mu.Unlock()
+}
 
-func (d *ftpDriver) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
+func (d *ftpDriver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
 	if user != User || pass != Password {
 		return nil, errors.New("login incorrect")
 	}
+	d.mu.Lock()
+	if d.opts.MaxLogins > 0 && len(d.authed) >= d.opts.MaxLogins {
+		d.mu.Unlock()
+		return nil, errors.New("too many connections for this account")
+	}
+	d.authed[cc.ID()] = true
+	if n := int64(len(d.authed)); n > d.peak.Load() {
+		d.peak.Store(n)
+	}
+	d.mu.Unlock()
 	var fs afero.Fs = afero.NewBasePathFs(afero.NewOsFs(), d.root)
 	if d.opts.ReadOnly {
 		fs = afero.NewReadOnlyFs(fs)
@@ -116,8 +139,8 @@ func (d *ftpDriver) GetTLSConfig() (*tls.Config, error) {
 // StartFTP serves rootDir over FTP (or FTPS) on 127.0.0.1 until the test ends.
 func StartFTP(t testing.TB, rootDir string, opts FTPOptions) *FTPServer {
 	t.Helper()
-	d := &ftpDriver{root: rootDir, opts: opts}
-	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password}
+	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}}
+	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak}
 	if opts.TLS {
 		cert, leaf := selfSignedCert(t)
 		d.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}

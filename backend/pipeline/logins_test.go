@@ -1,0 +1,53 @@
+package pipeline_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/transfer/transfertest"
+)
+
+// TestSFTPMigrationLogsInOncePerServer migrates SFTP to SFTP and counts the SSH
+// connections each server saw: the source's steps (Analyse source, Download files) share
+// one login, and so do the destination's (Check destination, Upload files, keeping
+// modes, Configure WordPress); each logged in on its own before.
+func TestSFTPMigrationLogsInOncePerServer(t *testing.T) {
+	h := newHarness(t)
+	in, s, _, _ := sftpToFTP(t)
+	destDir := t.TempDir()
+	dst := transfertest.StartSFTP(t, destDir, transfertest.SFTPOptions{})
+	link := transfertest.NewDelay(t, time.Millisecond)
+	srcAddr := in.Source.Host + ":" + itoa(in.Source.Port)
+	in.Source.Port = link.Listen(srcAddr)
+	in.Destination.Protocol, in.Destination.Host, in.Destination.Port = "sftp", dst.Host, link.Listen(dst.Addr())
+	in.Destination.User, in.Destination.Password, in.Destination.Path = dst.User, dst.Password, "."
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	start := time.Now()
+	d = h.waitDone(t, d.ID)
+	t.Logf("migration took %s", time.Since(start))
+	require.Equal(t, "successful", d.Status, "reason: %s", d.FailureReason)
+	require.NoError(t, filepath.WalkDir(s.Dir, func(p string, e os.DirEntry, err error) error {
+		require.NoError(t, err)
+		if e.IsDir() || e.Name() == "wp-config.php" {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.Dir, p)
+		want, _ := os.ReadFile(p)
+		got, err := os.ReadFile(filepath.Join(destDir, rel))
+		require.NoError(t, err, rel)
+		require.Equal(t, want, got, rel)
+		return nil
+	}))
+	t.Logf("SSH logins: source %d, destination %d", link.DialsTo(srcAddr), link.DialsTo(dst.Addr()))
+	require.Equal(t, 1, link.DialsTo(srcAddr), "source logins")
+	require.Equal(t, 1, link.DialsTo(dst.Addr()), "destination logins")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,89 @@
+package transfer_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/transfer"
+	"ferry/backend/transfer/ftp"
+	"ferry/backend/transfer/local"
+	"ferry/backend/transfer/transfertest"
+)
+
+type notices struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (n *notices) add(msg string) {
+	n.mu.Lock()
+	n.got = append(n.got, msg)
+	n.mu.Unlock()
+}
+
+func (n *notices) list() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.got...)
+}
+
+// TestMirrorGoesOnWhenServerCapsLogins uploads to an FTP server that takes two logins
+// of the account at once while Mirror asks for four: the copy completes on two, and the
+// admin hears once that the server refused more.
+func TestMirrorGoesOnWhenServerCapsLogins(t *testing.T) {
+	src := t.TempDir()
+	want := makeFolders(t, src, 200, 20)
+	dst := t.TempDir()
+	srv := transfertest.StartFTP(t, dst, transfertest.FTPOptions{MaxLogins: 2})
+	var heard notices
+	_, err := transfer.Mirror(context.Background(), local.Opener(src),
+		ftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Timeout: 5 * time.Second}.Opener(),
+		transfer.MirrorOptions{Workers: 4, OnNotice: heard.add, RetryDelay: 10 * time.Millisecond})
+	require.NoError(t, err)
+	require.Equal(t, want.Files, hashDir(t, dst).Files)
+	require.LessOrEqual(t, srv.PeakLogins.Load(), int64(2))
+	require.Len(t, heard.list(), 1)
+	require.Contains(t, heard.list()[0], "refused")
+}
+
+// TestMirrorGrowsConnections downloads over a 20 ms link from four connections with
+// room to grow to eight: Mirror adds connections while the copy goes on.
+func TestMirrorGrowsConnections(t *testing.T) {
+	defer transfer.SetGrowEvery(150 * time.Millisecond)()
+	src := t.TempDir()
+	want := makeFolders(t, src, 300, 10)
+	srv := transfertest.StartFTP(t, src, transfertest.FTPOptions{})
+	link := transfertest.NewDelay(t, 20*time.Millisecond)
+	dst := t.TempDir()
+	_, err := transfer.Mirror(context.Background(),
+		ftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Timeout: 5 * time.Second, DialContext: link.Dial}.Opener(),
+		local.Opener(dst), transfer.MirrorOptions{Workers: 4, GrowTo: 8})
+	require.NoError(t, err)
+	require.Equal(t, want.Files, hashDir(t, dst).Files)
+	require.Greater(t, srv.PeakLogins.Load(), int64(4))
+	require.LessOrEqual(t, srv.PeakLogins.Load(), int64(8))
+}
+
+// TestMirrorGrowthStopsAtServerLimit: a server at its limit refuses the connection
+// Mirror tries to add; the copy goes on with the four it has.
+func TestMirrorGrowthStopsAtServerLimit(t *testing.T) {
+	defer transfer.SetGrowEvery(100 * time.Millisecond)()
+	src := t.TempDir()
+	want := makeFolders(t, src, 200, 10)
+	srv := transfertest.StartFTP(t, src, transfertest.FTPOptions{MaxLogins: 4})
+	link := transfertest.NewDelay(t, 20*time.Millisecond)
+	dst := t.TempDir()
+	var heard notices
+	_, err := transfer.Mirror(context.Background(),
+		ftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Timeout: 5 * time.Second, DialContext: link.Dial}.Opener(),
+		local.Opener(dst), transfer.MirrorOptions{Workers: 4, GrowTo: 8, OnNotice: heard.add})
+	require.NoError(t, err)
+	require.Equal(t, want.Files, hashDir(t, dst).Files)
+	require.EqualValues(t, 4, srv.PeakLogins.Load())
+	require.Len(t, heard.list(), 1)
+	require.Contains(t, heard.list()[0], "refused connection 5")
+}

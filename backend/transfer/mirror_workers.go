@@ -1,0 +1,205 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// growEvery is how often Mirror weighs adding a connection (MirrorOptions.GrowTo).
+var growEvery = 2 * time.Second
+
+// streamBytes bounds the bytes of the files in flight beyond the first few: many
+// streams are for small files, whose round trips they hide; big files gain nothing
+// from more of them at once, and an interrupted run would leave them all partial.
+const streamBytes = 2 << 20
+
+// jobQueue hands files to workers, largest first; a worker that has to leave gives
+// its file back, and the others only stop once no file is left or in hand. Up to base
+// files are always in flight, more only while their bytes stay within streamBytes.
+type jobQueue struct {
+	mu        sync.Mutex
+	cond      *sync.Cond
+	jobs      []mirrorJob
+	base      int
+	busy      int
+	busyBytes int64
+	closed    bool
+}
+
+func newJobQueue(jobs []mirrorJob, base int) *jobQueue {
+	q := &jobQueue{jobs: jobs, base: base}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *jobQueue) take() (mirrorJob, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for !q.closed && q.busy > 0 && (len(q.jobs) == 0 || q.busy >= q.base && q.busyBytes+q.jobs[0].size > streamBytes) {
+		q.cond.Wait()
+	}
+	if len(q.jobs) == 0 || q.closed {
+		return mirrorJob{}, false
+	}
+	j := q.jobs[0]
+	q.jobs = q.jobs[1:]
+	q.busy++
+	q.busyBytes += j.size
+	return j, true
+}
+
+// done ends the file j taken; back returns it for another worker.
+func (q *jobQueue) done(j mirrorJob, back bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if back {
+		q.jobs = append([]mirrorJob{j}, q.jobs...)
+	}
+	q.busy--
+	q.busyBytes -= j.size
+	q.cond.Broadcast()
+}
+
+func (q *jobQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+func (q *jobQueue) left() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.jobs)
+}
+
+// openWorkers opens every worker's connections in parallel: the handshakes (TLS, SSH)
+// overlap. A worker the server refuses as one too many is left out (its src stays
+// nil) as long as another opened.
+func (m *mirror) openWorkers(ctx context.Context, workers []*conns) error {
+	m.alive.Store(int64(len(workers)))
+	var wg sync.WaitGroup
+	for i := range workers {
+		workers[i] = &conns{}
+		wg.Add(1)
+		go func(c *conns) {
+			defer wg.Done()
+			err := m.withRetry(ctx, c, ".", func() error { return nil })
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrTooManyConnections) && m.alive.Add(-1) > 0:
+				c.close()
+				m.tell(fmt.Sprintf("The server refused one more connection; Ferry goes on with fewer (%s)", Message(err)))
+			default:
+				m.fail(err)
+			}
+		}(workers[i])
+	}
+	wg.Wait()
+	if err := m.firstErr(ctx); err != nil {
+		return err
+	}
+	m.alive.Store(0)
+	for _, c := range workers {
+		if c.src != nil {
+			m.alive.Add(1)
+		}
+	}
+	return nil
+}
+
+// tell passes msg to OnNotice, once per Mirror.
+func (m *mirror) tell(msg string) {
+	m.notice.Do(func() {
+		if m.opts.OnNotice != nil {
+			m.opts.OnNotice(msg)
+		}
+	})
+}
+
+// copyAll copies jobs with one worker per connection in workers, and, with GrowTo,
+// adds connections while that still raises throughput. A worker whose connection the
+// server refuses (too many connections) leaves, giving its file to the others, as long
+// as one worker remains.
+func (m *mirror) copyAll(ctx context.Context, workers []*conns, jobs []mirrorJob) {
+	q := newJobQueue(jobs, m.base)
+	defer context.AfterFunc(ctx, q.close)()
+	var wg sync.WaitGroup
+	alive := &m.alive
+	alive.Store(int64(len(workers)))
+	notice := m.tell
+	var copied atomic.Int64 // bytes plus 32 KiB a file: what a round trip is worth
+	work := func(c *conns) {
+		defer wg.Done()
+		for {
+			j, ok := q.take()
+			if !ok {
+				return
+			}
+			err := m.copyWithRetry(ctx, c, j)
+			if errors.Is(err, ErrTooManyConnections) && ctx.Err() == nil && alive.Add(-1) > 0 {
+				q.done(j, true)
+				c.close()
+				notice(fmt.Sprintf("The server refused one more connection; Ferry goes on with %d", alive.Load()))
+				return
+			}
+			q.done(j, false)
+			if err != nil {
+				m.fail(err)
+				return
+			}
+			copied.Add(j.size + 32<<10)
+		}
+	}
+	for _, c := range workers {
+		alive.Add(1)
+		wg.Add(1)
+		go work(c)
+	}
+	var grown []*conns
+	defer func() {
+		for _, c := range grown {
+			c.close()
+		}
+	}()
+	if m.opts.GrowTo > len(workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(growEvery)
+			defer t.Stop()
+			var prev, last int64 = -1, 0
+			for n := len(workers); n < m.opts.GrowTo; n++ {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				now := copied.Load()
+				rate := now - last
+				last = now
+				if q.left() == 0 || prev >= 0 && rate*20 < prev*21 {
+					return // nothing left to share, or the last connection added did not pay
+				}
+				prev = rate
+				c := &conns{}
+				if err := m.reopen(ctx, c); err != nil {
+					c.close()
+					if ctx.Err() == nil {
+						notice(fmt.Sprintf("The server refused connection %d; Ferry goes on with %d (%s)", n+1, n, Message(err)))
+					}
+					return
+				}
+				grown = append(grown, c)
+				alive.Add(1)
+				wg.Add(1)
+				go work(c)
+			}
+		}()
+	}
+	wg.Wait()
+}
