@@ -41,9 +41,9 @@ func (p *Pipeline) opener(ep migration.Endpoint, root string) (transfer.Opener, 
 	case migration.ProtocolLocal:
 		return local.Opener(root), nil
 	case migration.ProtocolFTP, migration.ProtocolFTPS:
-		return p.ftpConfig(ep, root).Opener(), nil
+		return limited(ep, p.ftpConfig(ep, root).Opener()), nil
 	case migration.ProtocolSFTP:
-		return p.sftpConfig(ep, root).Opener(), nil
+		return limited(ep, p.sftpConfig(ep, root).Opener()), nil
 	}
 	return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
 }
@@ -105,7 +105,7 @@ func (p *Pipeline) ensureDocroot(ctx context.Context, ep migration.Endpoint) (tr
 	default:
 		return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
 	}
-	t, err := op(ctx)
+	t, err := limited(ep, op)(ctx)
 	var pe *transfer.PathError
 	if errors.As(err, &pe) && pe.Op == "mkdir" {
 		return nil, migration.Fail("Cannot create destination folder "+ep.Path, err)
