@@ -123,7 +123,6 @@ func newLimits(ctx context.Context, svc *service.Service, lg *slog.Logger) *host
 			return hostlimit.Hosts{Source: rec.Migration.Source.Host, Destination: rec.Migration.Destination.Host}, true
 		},
 		Notify: func(id int64, msg string) {
-			lg.Warn(msg, "migration", id)
 			if _, err := svc.AppendLog(context.Background(), id, store.LevelWarn, "", msg); err != nil {
 				lg.Warn("write log line", "id", id, "err", err)
 			}
