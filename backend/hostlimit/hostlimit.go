@@ -69,6 +69,7 @@ type member struct {
 
 type server struct {
 	limit, inUse int
+	open         int // connections that got through (inUse also counts dials in flight)
 	lowered      bool
 	lastRelease  time.Time
 	changed      chan struct{} // closed and replaced whenever a slot frees or the limit changes
@@ -232,17 +233,30 @@ func (l *Limits) release(addr string) {
 	s.changed = make(chan struct{})
 }
 
-// refused records that addr refused a connection as too many while the caller held no
-// slot of it: the budget is lowered once to the connections open at that moment.
+// opened counts a connection that got through. After a lowering, connections that were
+// already being dialled may still get through: the server then allows that many, and the
+// budget rises back to it.
+func (l *Limits) opened(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.server(addr)
+	s.open++
+	if s.lowered && s.open > s.limit {
+		s.limit = min(s.open, l.cfg.Connections)
+	}
+}
+
+// refused records that addr refused a connection as too many: the budget is lowered,
+// once, to the connections open at that moment (dials still in flight do not count).
 func (l *Limits) refused(id int64, addr, name string) {
 	l.mu.Lock()
 	s := l.server(addr)
-	if s.lowered || s.inUse >= s.limit {
+	if s.lowered || s.open >= s.limit {
 		l.mu.Unlock()
 		return
 	}
 	from := s.limit
-	s.limit = max(1, s.inUse)
+	s.limit = max(1, s.open)
 	s.lowered = true
 	to := s.limit
 	close(s.changed)
@@ -265,15 +279,24 @@ func Connect[T any](ctx context.Context, addr, name string, dial func(context.Co
 	l := b.l
 	wait := l.cfg.Backoff
 	for attempt := 1; ; attempt++ {
-		release, err = l.acquire(ctx, addr)
+		slot, err := l.acquire(ctx, addr)
 		if err != nil {
 			return conn, nil, err
 		}
 		conn, err = dial(ctx)
 		if err == nil {
-			return conn, release, nil
+			l.opened(addr)
+			var once sync.Once
+			return conn, func() {
+				once.Do(func() {
+					l.mu.Lock()
+					l.server(addr).open--
+					l.mu.Unlock()
+					slot()
+				})
+			}, nil
 		}
-		release()
+		slot()
 		if !TooMany(err) || ctx.Err() != nil || attempt >= l.cfg.Attempts {
 			return conn, nil, err
 		}

@@ -2,6 +2,7 @@ package hostlimit
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/textproto"
 	"strings"
@@ -23,6 +24,9 @@ const mysqlTooManyConnections = 1040
 func TooMany(err error) bool {
 	if err == nil {
 		return false
+	}
+	if errors.Is(err, errFull) {
+		return true
 	}
 	var te *textproto.Error
 	if errors.As(err, &te) {
@@ -47,4 +51,15 @@ func TooMany(err error) bool {
 		return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
 	}
 	return false
+}
+
+var errFull = errors.New("too many connections")
+
+// Full marks err as a server refusing a connection for having too many, for callers that
+// know it from the circumstances (a second login of an account whose first one worked).
+func Full(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", errFull, err)
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"net"
 	"strconv"
@@ -39,6 +40,16 @@ func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
 		_, site := t.(*ftp.Client) // opens a second control connection for modes
 		return &limitedTree{Tree: t, release: release, ctx: ctx, addr: addr, name: name, site: site}, nil
 	}
+}
+
+// modeWorkers is how many connections set file modes at once. Within a batch's
+// connection budget it is one: an FTP connection setting modes holds a second control
+// connection, and several such pairs waiting for each other's slots would stall.
+func modeWorkers(ctx context.Context, n int) int {
+	if hostlimit.Limited(ctx) {
+		return 1
+	}
+	return n
 }
 
 // limitedTree gives its budget slot back on Close. An FTP client's Mode and Chmod open a
@@ -113,7 +124,16 @@ func (t *limitedTree) withSite(ctx context.Context, op func() error) error {
 	if t.siteRelease != nil {
 		return op()
 	}
-	_, release, err := hostlimit.Connect(t.ctx, t.addr, t.name, func(context.Context) (struct{}, error) { return struct{}{}, op() })
+	_, release, err := hostlimit.Connect(t.ctx, t.addr, t.name, func(context.Context) (struct{}, error) {
+		err := op()
+		var pe *transfer.PathError
+		if errors.As(err, &pe) && errors.Is(err, transfer.ErrAuth) {
+			// The first login with the same account succeeded: a refused second one
+			// means the server is full.
+			err = hostlimit.Full(err)
+		}
+		return struct{}{}, err
+	})
 	if err == nil {
 		t.siteRelease = release
 	}
