@@ -70,6 +70,11 @@ type member struct {
 type server struct {
 	limit, inUse int
 	open         int // connections that got through (inUse also counts dials in flight)
+	// held counts each migration's open connections; active its Connect calls under way.
+	// A migration holding none may start connecting only while no other one is: two
+	// migrations each holding part of what their steps need and waiting for the rest
+	// would wait for ever (a file copy opens all its connections before it starts).
+	held, active map[int64]int
 	lowered      bool
 	lastRelease  time.Time
 	changed      chan struct{} // closed and replaced whenever a slot frees or the limit changes
@@ -188,19 +193,77 @@ func (l *Limits) Limit(addr string) int {
 func (l *Limits) server(addr string) *server {
 	s := l.servers[addr]
 	if s == nil {
-		s = &server{limit: l.cfg.Connections, changed: make(chan struct{}), lastRelease: time.Now()}
+		s = &server{limit: l.cfg.Connections, changed: make(chan struct{}), lastRelease: time.Now(),
+			held: map[int64]int{}, active: map[int64]int{}}
 		l.servers[addr] = s
 	}
 	return s
 }
 
-// acquire takes one connection slot of addr, waiting while the budget is spent.
-func (l *Limits) acquire(ctx context.Context, addr string) (func(), error) {
+// enter waits until migration id may connect to addr (see server.held) and counts its
+// Connect call as under way; leave ends it.
+func (l *Limits) enter(ctx context.Context, addr string, id int64) error {
 	for {
 		l.mu.Lock()
 		s := l.server(addr)
+		ok := s.held[id] > 0 || s.active[id] > 0
+		if !ok {
+			ok = true
+			for other, n := range s.active {
+				if other != id && n > 0 {
+					ok = false
+					break
+				}
+			}
+		}
+		if ok {
+			s.active[id]++
+			l.mu.Unlock()
+			return nil
+		}
+		wait := s.changed
+		l.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (l *Limits) leave(addr string, id int64, opened bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.server(addr)
+	s.active[id]--
+	if s.active[id] <= 0 {
+		delete(s.active, id)
+	}
+	if opened {
+		s.held[id]++
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// acquire takes one connection slot of addr for migration id, waiting while the budget
+// is spent. Unless extra, it leaves one slot free for every other migration holding
+// connections: each may need one more connection to finish what it holds them for (an
+// FTP connection setting modes opens a second one), and must get it.
+func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool) (func(), error) {
+	for {
+		l.mu.Lock()
+		s := l.server(addr)
+		reserve := 0
+		if !extra {
+			for other, n := range s.held {
+				if other != id && n > 0 {
+					reserve++
+				}
+			}
+		}
 		stalled := time.Since(s.lastRelease) >= l.cfg.StallAfter
-		if s.inUse < s.limit || stalled {
+		if s.inUse+reserve < s.limit || stalled {
 			s.inUse++
 			if stalled {
 				s.lastRelease = time.Now() // one connection past the budget per stall period
@@ -231,6 +294,43 @@ func (l *Limits) release(addr string) {
 	s.lastRelease = time.Now()
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// settle waits (briefly) for the dials to addr still in flight to end, so a refusal
+// lowers the budget to what the server really accepted.
+func (l *Limits) settle(ctx context.Context, addr string) {
+	deadline := time.NewTimer(2 * time.Second)
+	defer deadline.Stop()
+	for {
+		l.mu.Lock()
+		s := l.server(addr)
+		done := s.inUse <= s.open || s.lowered
+		wait := s.changed
+		l.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-wait:
+		case <-deadline.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Workers is how many connections one file copy of a batch migration opens: a share of
+// the budget (of the default budget, before any server lowered it) that leaves a
+// connection for the second control connection FTP opens to set modes. Outside batches
+// it is n.
+func Workers(ctx context.Context, n int) int {
+	b, ok := ctx.Value(ctxKey{}).(budget)
+	if !ok {
+		return n
+	}
+	per := max(b.l.cfg.PerSource, b.l.cfg.PerDestination)
+	return min(n, max(1, b.l.cfg.Connections/per-1))
 }
 
 // opened counts a connection that got through. After a lowering, connections that were
@@ -271,26 +371,47 @@ func (l *Limits) refused(id int64, addr, name string) {
 // the server. release gives the slot back; call it when the connection is closed. Without
 // a budget in ctx Connect just dials.
 func Connect[T any](ctx context.Context, addr, name string, dial func(context.Context) (T, error)) (conn T, release func(), err error) {
+	return connect(ctx, addr, name, false, dial)
+}
+
+// ConnectExtra is Connect for a connection opened to finish work on connections already
+// held (an FTP client's second control connection): it may take the slots Connect leaves
+// free for that.
+func ConnectExtra[T any](ctx context.Context, addr, name string, dial func(context.Context) (T, error)) (conn T, release func(), err error) {
+	return connect(ctx, addr, name, true, dial)
+}
+
+func connect[T any](ctx context.Context, addr, name string, extra bool, dial func(context.Context) (T, error)) (conn T, release func(), err error) {
 	b, ok := ctx.Value(ctxKey{}).(budget)
 	if !ok {
 		conn, err = dial(ctx)
 		return conn, func() {}, err
 	}
-	l := b.l
+	l, id := b.l, b.id
+	if err := l.enter(ctx, addr, id); err != nil {
+		return conn, nil, err
+	}
+	opened := false
+	defer func() { l.leave(addr, id, opened) }()
 	wait := l.cfg.Backoff
 	for attempt := 1; ; attempt++ {
-		slot, err := l.acquire(ctx, addr)
+		slot, err := l.acquire(ctx, addr, id, extra)
 		if err != nil {
 			return conn, nil, err
 		}
 		conn, err = dial(ctx)
 		if err == nil {
 			l.opened(addr)
+			opened = true
 			var once sync.Once
 			return conn, func() {
 				once.Do(func() {
 					l.mu.Lock()
-					l.server(addr).open--
+					s := l.server(addr)
+					s.open--
+					if s.held[id]--; s.held[id] <= 0 {
+						delete(s.held, id)
+					}
 					l.mu.Unlock()
 					slot()
 				})
@@ -300,7 +421,8 @@ func Connect[T any](ctx context.Context, addr, name string, dial func(context.Co
 		if !TooMany(err) || ctx.Err() != nil || attempt >= l.cfg.Attempts {
 			return conn, nil, err
 		}
-		l.refused(b.id, addr, name)
+		l.settle(ctx, addr)
+		l.refused(id, addr, name)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

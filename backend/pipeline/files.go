@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
 	"ferry/backend/progress"
 	"ferry/backend/runner"
@@ -35,6 +36,7 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	}
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.downloadManifest(m.ID), m.Options.Excludes)
+	opts.Workers = hostlimit.Workers(ctx, opts.Workers)
 	opts.SourceListing = p.takeListing(m.ID)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
@@ -86,6 +88,7 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	}
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
+	opts.Workers = hostlimit.Workers(ctx, opts.Workers)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, stage.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
 		t, err := dst(ctx)

@@ -124,7 +124,7 @@ func (t *limitedTree) withSite(ctx context.Context, op func() error) error {
 	if t.siteRelease != nil {
 		return op()
 	}
-	_, release, err := hostlimit.Connect(t.ctx, t.addr, t.name, func(context.Context) (struct{}, error) {
+	_, release, err := hostlimit.ConnectExtra(t.ctx, t.addr, t.name, func(context.Context) (struct{}, error) {
 		err := op()
 		var pe *transfer.PathError
 		if errors.As(err, &pe) && errors.Is(err, transfer.ErrAuth) {
