@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
 	"database/sql"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +21,7 @@ import (
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/require"
+	gossh "golang.org/x/crypto/ssh"
 
 	"ferry/backend/mysqldb/mysqltest"
 	"ferry/backend/pipeline/oracle"
@@ -248,4 +252,74 @@ func TestBatchUnderAConnectionLimit(t *testing.T) {
 	var page service.ListResult
 	require.NoError(t, json.Unmarshal([]byte(out), &page))
 	require.Equal(t, 12, page.Total)
+}
+
+// TestBatchRowsAreCheckedFirst gives a sites file with three bad rows: each is named with
+// its line and column, the exit code is a usage error, and no migration is created; with
+// --check a good file prints its preview and starts nothing either.
+func TestBatchRowsAreCheckedFirst(t *testing.T) {
+	historyDir(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "id_ed25519")
+	require.NoError(t, os.WriteFile(key, newKeyPEM(t), 0o600))
+	spec := filepath.Join(dir, "batch.json")
+	require.NoError(t, os.WriteFile(spec, []byte(`{
+  "method": "sftp",
+  "source": {"protocol": "sftp", "host": "old-host.example.net", "user": "reseller", "privateKey": "file:`+key+`",
+             "db": {"host": "127.0.0.1", "user": "reseller", "password": "env:FERRY_T_BATCH_PW"}},
+  "destination": {"protocol": "ftp", "host": "new-host.example.com", "user": "deploy", "password": "env:FERRY_T_BATCH_PW",
+                  "db": {"host": "127.0.0.1", "user": "deploy", "password": "env:FERRY_T_BATCH_PW"}}
+}`), 0o600))
+	t.Setenv("FERRY_T_BATCH_PW", "Pw-not-a-real-one")
+	sites := filepath.Join(dir, "sites.csv")
+	require.NoError(t, os.WriteFile(sites, []byte(
+		"domain,new_url,source_path,source_db,dest_path,dest_db,owner,service\n"+
+			"a.example.org,https://a.example.org,/home/r/a,a_db,/a,a_wp,Ann <ann@example.org>,Starter\n"+
+			"b.example.org,ftp://b.example.org,/home/r/b,,/b,b_wp,bob@example.org,Starter\n"+
+			"c.example.org,https://c.example.org,/home/r/c,c_db,/a,c_wp,carol@example.org,Starter\n"+
+			"d.example.org,https://d.example.org,/home/r/d,d_db,/d,d-wp!,not-an-email,Starter\n"), 0o600))
+	code, out, errOut := run("batch", "--spec", spec, "--sites", sites)
+	require.Equal(t, ExitUsage, code, errOut)
+	require.Empty(t, out)
+	require.Contains(t, errOut, sites+":3: column new_url: ")
+	require.Contains(t, errOut, sites+`:4: column dest_path: "/a" is also on line 2`)
+	require.Contains(t, errOut, sites+":5: column dest_db: ")
+	require.Contains(t, errOut, sites+":5: column owner: ")
+	require.NotContains(t, errOut, sites+":2:", "line 2 is fine")
+	require.Contains(t, errOut, "4 problems; nothing was started")
+	require.NotContains(t, errOut, "Pw-not-a-real-one")
+	for _, tab := range []string{"in_progress", "failed", "successful"} {
+		code, out, _ = run("list", "--tab", tab, "--json")
+		require.Equal(t, ExitOK, code)
+		require.Contains(t, out, `"total": 0`, "nothing was created")
+	}
+
+	// --check on a file of good rows prints each site and starts nothing.
+	require.NoError(t, os.WriteFile(sites, []byte(
+		"domain,new_url,source_path,source_db,dest_path,dest_db,owner,service\n"+
+			"a.example.org,https://a.example.org,/home/r/a,a_db,/a,a_wp,Ann <ann@example.org>,Starter\n"+
+			"b.example.org,https://b.example.org,/home/r/b,,/b,b_wp,bob@example.org,Starter\n"), 0o600))
+	code, out, errOut = run("batch", "--spec", spec, "--sites", sites, "--check")
+	require.Equal(t, ExitOK, code, errOut)
+	require.Contains(t, out, "a.example.org")
+	require.Contains(t, out, "(wp-config.php)", "an empty source_db is read from wp-config.php")
+	require.Contains(t, out, "2 sites are valid; nothing was started")
+	code, out, _ = run("list", "--tab", "in_progress", "--json")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, `"total": 0`)
+
+	// A header that misses a column is named before any row is read.
+	require.NoError(t, os.WriteFile(sites, []byte("domain,new_url\na.example.org,https://a.example.org\n"), 0o600))
+	code, _, errOut = run("batch", "--spec", spec, "--sites", sites)
+	require.Equal(t, ExitUsage, code)
+	require.Contains(t, errOut, sites+":1: column source_path: missing from the header row")
+}
+
+func newKeyPEM(t *testing.T) []byte {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	block, err := gossh.MarshalPrivateKey(priv, "")
+	require.NoError(t, err)
+	return pem.EncodeToMemory(block)
 }
