@@ -323,3 +323,61 @@ func newKeyPEM(t *testing.T) []byte {
 	require.NoError(t, err)
 	return pem.EncodeToMemory(block)
 }
+
+// TestBatchResumesAfterKill9 kills `ferry batch` once its first site is done, then runs
+// `ferry batch --resume`: every site ends Successful, and the sites finished before the
+// kill are not run again.
+func TestBatchResumesAfterKill9(t *testing.T) {
+	dataDir := t.TempDir()
+	t.Setenv("FERRY_KEYRING", "off")
+	b := newBatchSites(t, 8, 4)
+	c := startFerry(t, dataDir, "batch", "--spec", b.spec, "--sites", b.sites)
+	select {
+	case <-c.seen("): completed"):
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("no site completed; log:\n%s", c.log())
+	}
+	c.kill9(t)
+
+	type finished struct{ completedAt, updatedAt int64 }
+	done := map[int64]finished{}
+	st, err := store.Open(t.Context(), dataDir)
+	require.NoError(t, err)
+	sites, err := st.BatchSites(t.Context(), 1)
+	require.NoError(t, err)
+	require.Len(t, sites, 8)
+	for _, s := range sites {
+		if s.MigrationID == 0 {
+			continue
+		}
+		rec, err := st.Get(t.Context(), s.MigrationID)
+		require.NoError(t, err)
+		if rec.Status == "successful" {
+			done[rec.ID] = finished{rec.CompletedAt.UnixMilli(), rec.UpdatedAt.UnixMilli()}
+		}
+	}
+	require.NoError(t, st.Close())
+	require.NotEmpty(t, done)
+	require.Less(t, len(done), 8, "the kill came after the whole batch; nothing left to resume")
+	t.Logf("%d of 8 sites were Successful at the kill", len(done))
+
+	code, out, errOut := runFerry(t, dataDir, "batch", "--resume", "old-host-move")
+	require.Equal(t, ExitOK, code, errOut)
+	require.Equal(t, "1\n", out)
+	for _, l := range strings.Split(errOut, "\n") {
+		if strings.Contains(l, "resumed:") {
+			t.Log(l)
+		}
+	}
+	require.Contains(t, errOut, "Batch 1 (old-host-move): 8 successful, 0 failed of 8 sites")
+	b.requireMigrated(t)
+
+	st, err = store.Open(t.Context(), dataDir)
+	require.NoError(t, err)
+	defer st.Close()
+	for id, f := range done {
+		rec, err := st.Get(t.Context(), id)
+		require.NoError(t, err)
+		require.Equal(t, f, finished{rec.CompletedAt.UnixMilli(), rec.UpdatedAt.UnixMilli()}, "migration %d was finished before the kill and ran again", id)
+	}
+}
