@@ -384,8 +384,10 @@ func ConnectExtra[T any](ctx context.Context, addr, name string, dial func(conte
 func connect[T any](ctx context.Context, addr, name string, extra bool, dial func(context.Context) (T, error)) (conn T, release func(), err error) {
 	b, ok := ctx.Value(ctxKey{}).(budget)
 	if !ok {
-		conn, err = dial(ctx)
-		return conn, func() {}, err
+		if conn, err = dial(ctx); err != nil {
+			return conn, nil, err
+		}
+		return conn, func() {}, nil
 	}
 	l, id := b.l, b.id
 	if err := l.enter(ctx, addr, id); err != nil {
