@@ -7,7 +7,9 @@
 // failing the migration.
 //
 // Only migrations of a batch are limited: Limits.Context puts the budget in the context of
-// their runs, and Connect does nothing more than dial for a context without one.
+// their runs, and Connect does nothing more than dial for a context without one. File
+// connections (FTP, FTPS, SFTP) go through Connect; database connections do not yet,
+// although TooMany already recognises MySQL's refusal.
 package hostlimit
 
 import (
