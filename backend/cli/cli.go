@@ -34,10 +34,12 @@ type command struct {
 var commands map[string]command
 
 func init() {
-	commands = map[string]command{
-		"list": {"List migrations of one tab as a table or JSON", runList},
-		"help": {"Show this help", runHelp},
+	// Other files add their commands in their own init, which may run before this one.
+	if commands == nil {
+		commands = map[string]command{}
 	}
+	commands["list"] = command{"List migrations of one tab as a table or JSON", runList}
+	commands["help"] = command{"Show this help", runHelp}
 }
 
 // IsCommand reports whether name is a headless subcommand (main.go then calls Run instead
@@ -103,13 +105,14 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	tab := fs.String("tab", "in_progress", "tab to list: in_progress, failed or successful")
 	search := fs.String("search", "", "show only rows whose ID, user, email, domain or service contains this")
+	batch := fs.String("batch", "", "show only the migrations of this batch (its ID or name)")
 	sort := fs.String("sort", "id", "column to sort on: id, user, email, service, domain, method, status, createdAt, startedAt, completedAt, updatedAt")
 	desc := fs.Bool("desc", false, "sort descending")
 	page := fs.Int("page", 1, "page number, from 1")
 	size := fs.Int("page-size", 50, "rows per page, 1..500")
 	asJSON := fs.Bool("json", false, "print the page as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: ferry list [--tab in_progress|failed|successful] [--search S] [--json]")
+		fmt.Fprintln(stderr, "Usage: ferry list [--tab in_progress|failed|successful] [--search S] [--batch NAME] [--json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -128,7 +131,7 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	defer svc.Close()
-	res, err := svc.ListMigrations(ctx, service.ListQuery{Tab: *tab, Search: *search, Sort: *sort, Desc: *desc, Page: *page, PageSize: *size})
+	res, err := svc.ListMigrations(ctx, service.ListQuery{Tab: *tab, Search: *search, Batch: *batch, Sort: *sort, Desc: *desc, Page: *page, PageSize: *size})
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry list: %s\n", describe(err))
 		if service.CodeOf(err) == service.CodeInvalid {

@@ -60,6 +60,12 @@ func readSpecOnto(path string, sp *Spec) error {
 	if err := dec.Decode(sp); err != nil {
 		return jsonError(path, b, err)
 	}
+	return resolveSecrets(path, &sp.CreateInput)
+}
+
+// resolveSecrets replaces env:NAME secrets with the environment variable NAME and
+// file:PATH private keys with the file's text.
+func resolveSecrets(path string, sp *service.CreateInput) error {
 	for _, p := range []*string{&sp.Source.Password, &sp.Source.PrivateKey, &sp.Source.Passphrase, &sp.Source.DB.Password,
 		&sp.Destination.Password, &sp.Destination.PrivateKey, &sp.Destination.Passphrase, &sp.Destination.DB.Password} {
 		if name, ok := strings.CutPrefix(*p, "env:"); ok {

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"ferry/backend/events"
+	"ferry/backend/hostlimit"
 	"ferry/backend/pipeline"
 	"ferry/backend/runner"
 	"ferry/backend/service"
@@ -21,6 +22,10 @@ import (
 const (
 	SettingConcurrency = "concurrent_migrations" // migrations at once, 1..8 (default 2)
 	SettingConnections = "transfer_connections"  // connections per file transfer, 1..16 (default 4)
+	// Per-host limits of batch migrations (see hostlimit).
+	SettingBatchPerSource      = "batch_per_source_host"      // migrations at once per source host, 1..8 (default 2)
+	SettingBatchPerDestination = "batch_per_destination_host" // migrations at once per destination host, 1..8 (default 2)
+	SettingBatchConnections    = "batch_host_connections"     // connections per server, 1..64 (default 8)
 )
 
 // Config configures Open.
@@ -36,8 +41,10 @@ type Engine struct {
 	Service  *service.Service
 	Runner   *runner.Runner
 	Pipeline *pipeline.Pipeline
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	// Limits holds the per-host limits of batch migrations.
+	Limits *hostlimit.Limits
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // Open opens the history, marks runs a previous process left behind as interrupted,
@@ -59,9 +66,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		Connections: intSetting(ctx, st, SettingConnections, 4, 1, 16),
 	}
 	leases := svc.Leases()
+	limits := newLimits(ctx, svc, cfg.Logger)
 	r := runner.New(runner.Config{
 		Store: svc.RunnerStore(), Pipeline: pipe, Emitter: cfg.Emitter, Logger: cfg.Logger,
-		Concurrency: intSetting(ctx, st, SettingConcurrency, 2, 1, 8), Leases: leases,
+		Concurrency: intSetting(ctx, st, SettingConcurrency, 2, 1, 8), Leases: leases, Gate: limits,
 	})
 	svc.AttachRunner(r)
 	svc.AttachPipeline(pipe)
@@ -72,7 +80,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("recover interrupted migrations: %w", err)
 	}
 	r.Start(rctx)
-	e := &Engine{Service: svc, Runner: r, Pipeline: pipe, cancel: cancel}
+	e := &Engine{Service: svc, Runner: r, Pipeline: pipe, Limits: limits, cancel: cancel}
 	// PHP agents of runs that died are removed now rather than at their Retry; slow or
 	// unreachable hosts must not hold up the start, so in the background.
 	e.wg.Add(1)
@@ -92,6 +100,34 @@ func (e *Engine) Close() error {
 	e.Runner.Close()
 	e.wg.Wait()
 	return e.Service.Close()
+}
+
+// newLimits sets up the per-host limits of batch migrations from the settings. A lowered
+// connection budget is said once, in the log of the migration whose connection was refused.
+func newLimits(ctx context.Context, svc *service.Service, lg *slog.Logger) *hostlimit.Limits {
+	st := svc.Store()
+	return hostlimit.New(hostlimit.Config{
+		PerSource:      intSetting(ctx, st, SettingBatchPerSource, hostlimit.DefaultPerHost, 1, 8),
+		PerDestination: intSetting(ctx, st, SettingBatchPerDestination, hostlimit.DefaultPerHost, 1, 8),
+		Connections:    intSetting(ctx, st, SettingBatchConnections, hostlimit.DefaultConnections, 1, 64),
+		Lookup: func(id int64) (hostlimit.Hosts, bool) {
+			bctx := context.WithoutCancel(ctx)
+			b, err := st.BatchOf(bctx, id)
+			if err != nil || b == 0 {
+				return hostlimit.Hosts{}, false
+			}
+			rec, err := st.Get(bctx, id)
+			if err != nil {
+				return hostlimit.Hosts{}, false
+			}
+			return hostlimit.Hosts{Source: rec.Migration.Source.Host, Destination: rec.Migration.Destination.Host}, true
+		},
+		Notify: func(id int64, msg string) {
+			if _, err := svc.AppendLog(context.Background(), id, store.LevelWarn, "", msg); err != nil {
+				lg.Warn("write log line", "id", id, "err", err)
+			}
+		},
+	})
 }
 
 func intSetting(ctx context.Context, st *store.Store, key string, def, lo, hi int) int {

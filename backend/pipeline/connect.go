@@ -42,15 +42,15 @@ func (p *Pipeline) opener(ep migration.Endpoint, root string) (transfer.Opener, 
 	case migration.ProtocolLocal:
 		return local.Opener(root), nil
 	case migration.ProtocolFTP, migration.ProtocolFTPS:
-		return p.ftpConfig(ep, root).Opener(), nil
+		return limited(ep, p.ftpConfig(ep, root).Opener()), nil
 	case migration.ProtocolSFTP:
 		cfg := p.sftpConfig(ep, root)
-		return func(ctx context.Context) (transfer.Tree, error) {
+		return limited(ep, func(ctx context.Context) (transfer.Tree, error) {
 			if id, ok := ctx.Value(migrationKey{}).(int64); ok {
 				return p.sftpPool(id, cfg).Open(ctx)
 			}
 			return sftp.Dial(ctx, cfg)
-		}, nil
+		}), nil
 	}
 	return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
 }
@@ -157,7 +157,7 @@ func (p *Pipeline) ensureDocroot(ctx context.Context, ep migration.Endpoint) (tr
 	default:
 		return nil, fmt.Errorf("unknown protocol %q", ep.Protocol)
 	}
-	t, err := op(ctx)
+	t, err := limited(ep, op)(ctx)
 	var pe *transfer.PathError
 	if errors.As(err, &pe) && pe.Op == "mkdir" {
 		return nil, migration.Fail("Cannot create destination folder "+ep.Path, err)

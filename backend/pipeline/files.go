@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
 	"ferry/backend/progress"
 	"ferry/backend/runner"
@@ -38,6 +39,10 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.downloadManifest(m.ID), m.Options.Excludes)
 	opts.Streams, opts.GrowTo = streams, p.growTo(m.Source)
+	// A batch migration copies within its share of the host's connection budget: no growth.
+	if hostlimit.Budgeted(ctx) {
+		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
+	}
 	opts.SourceListing = p.takeListing(m.ID)
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
@@ -91,6 +96,10 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
 	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
+	// A batch migration copies within its share of the host's connection budget: no growth.
+	if hostlimit.Budgeted(ctx) {
+		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
+	}
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, stage.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
 		t, err := dst(ctx)

@@ -109,7 +109,7 @@ func (p *Pipeline) keepModes(ctx context.Context, j stepLog, m migration.Migrati
 	var res transfer.KeepModesResult
 	open, err := p.opener(m.Destination, "")
 	if err == nil {
-		res, err = transfer.KeepModes(ctx, open, "", files, map[string]bool{"wp-config.php": true}, p.connections())
+		res, err = transfer.KeepModes(ctx, open, "", files, map[string]bool{"wp-config.php": true}, modeWorkers(ctx, p.connections()))
 	}
 	switch {
 	case err == nil && res.Changed > 0:

@@ -108,6 +108,21 @@ type Config struct {
 	// WatchEvery is how often a run checks that the history still says "running", so a
 	// Stop or Mark as Failed made by another Ferry process stops it too (default 1 s).
 	WatchEvery time.Duration
+	// Gate, when set, may hold queued migrations back (per-host limits of batches) and
+	// gives each run the context its steps see.
+	Gate Gate
+}
+
+// Gate holds queued migrations back beyond the runner's own concurrency.
+//
+// Contract: Admit is called by the dispatcher without the runner's lock held and must
+// not block for long; when it returns ok, release is called exactly once when that run
+// ends. A migration Admit refuses stays in the queue, in order, and is asked again after
+// any run ends. Context returns the context a run's steps get (ctx itself when the gate
+// has nothing to add).
+type Gate interface {
+	Admit(id int64) (release func(), ok bool)
+	Context(ctx context.Context, id int64) context.Context
 }
 
 // Runner queues and runs migrations.
@@ -119,6 +134,7 @@ type Runner struct {
 	stopTO time.Duration
 	leases *Leases
 	watch  time.Duration
+	gate   Gate
 
 	mu      sync.Mutex
 	slots   chan struct{}
@@ -161,7 +177,7 @@ func New(cfg Config) *Runner {
 	}
 	return &Runner{
 		store: cfg.Store, pipe: cfg.Pipeline, em: cfg.Emitter, log: cfg.Logger, stopTO: cfg.StopTimeout,
-		leases: cfg.Leases, watch: cfg.WatchEvery,
+		leases: cfg.Leases, watch: cfg.WatchEvery, gate: cfg.Gate,
 		slots: make(chan struct{}, n), queued: map[int64]bool{}, running: map[int64]*run{},
 		wake: make(chan struct{}, 1),
 	}
@@ -238,14 +254,9 @@ func (r *Runner) dispatch(ctx context.Context) {
 			return
 		}
 		var id int64
+		var release func()
 		for {
-			r.mu.Lock()
-			if len(r.queue) > 0 {
-				id = r.queue[0]
-				r.queue = r.queue[1:]
-				delete(r.queued, id)
-			}
-			r.mu.Unlock()
+			id, release = r.next()
 			if id != 0 {
 				break
 			}
@@ -266,6 +277,7 @@ func (r *Runner) dispatch(ctx context.Context) {
 			defer r.wg.Done()
 			defer func() { <-slots }()
 			defer func() {
+				release()
 				r.mu.Lock()
 				delete(r.running, id)
 				r.mu.Unlock()
@@ -273,9 +285,45 @@ func (r *Runner) dispatch(ctx context.Context) {
 				close(entry.done)
 				r.poke()
 			}()
+			if r.gate != nil {
+				rctx = r.gate.Context(rctx, id)
+			}
 			r.execute(rctx, id)
 		}(id)
 	}
+}
+
+// next takes the first queued migration the gate admits off the queue; 0 when none.
+func (r *Runner) next() (int64, func()) {
+	r.mu.Lock()
+	queue := append([]int64(nil), r.queue...)
+	r.mu.Unlock()
+	for _, id := range queue {
+		release, ok := func() { /* no gate: everything is admitted */ }, true
+		if r.gate != nil {
+			release, ok = r.gate.Admit(id)
+		}
+		if !ok {
+			continue
+		}
+		r.mu.Lock()
+		taken := r.queued[id]
+		if taken {
+			delete(r.queued, id)
+			for i, q := range r.queue {
+				if q == id {
+					r.queue = append(r.queue[:i], r.queue[i+1:]...)
+					break
+				}
+			}
+		}
+		r.mu.Unlock()
+		if taken {
+			return id, release
+		}
+		release() // dequeued meanwhile (Stop, Delete)
+	}
+	return 0, nil
 }
 
 // Running reports whether id is executing now.

@@ -15,6 +15,12 @@ import (
 // must attach its files first; the runner runs Check destination before the import
 // continues, so that step is left not started here.
 func (s *Service) CreateMigration(ctx context.Context, in CreateInput) (MigrationDetail, error) {
+	return s.createMigration(ctx, in, nil)
+}
+
+// createMigration is CreateMigration with stored, when not nil, called once the migration
+// is in the history and before the runner may see it (a batch tags its migrations there).
+func (s *Service) createMigration(ctx context.Context, in CreateInput, stored func(id int64) error) (MigrationDetail, error) {
 	fe := validateCreate(&in)
 	if in.UserID > 0 {
 		if _, err := s.st.User(ctx, in.UserID); errors.Is(err, store.ErrNotFound) {
@@ -51,6 +57,11 @@ func (s *Service) CreateMigration(ctx context.Context, in CreateInput) (Migratio
 	}
 	if err := s.st.Create(ctx, m); err != nil {
 		return MigrationDetail{}, fail(err, "create migration")
+	}
+	if stored != nil {
+		if err := stored(m.ID); err != nil {
+			return MigrationDetail{}, fail(err, "create migration")
+		}
 	}
 	msg := fmt.Sprintf("Migration of %s created (%s method)", m.Domain, m.Method)
 	if method == migration.MethodManual {

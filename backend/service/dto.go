@@ -8,6 +8,8 @@ package service
 type ListQuery struct {
 	Tab    string `json:"tab"`    // in_progress | failed | successful
 	Search string `json:"search"` // matches ID, user name, email, domain, service
+	// Batch limits the rows to one batch's migrations (its ID or name); "" lists all.
+	Batch string `json:"batch,omitempty"`
 	// Sort is one of id, user, service, domain, status, createdAt, completedAt.
 	Sort     string `json:"sort"`
 	Desc     bool   `json:"desc"`

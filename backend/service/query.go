@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -50,10 +51,20 @@ func (s *Service) ListMigrations(ctx context.Context, q ListQuery) (ListResult, 
 	if q.PageSize < 1 || q.PageSize > 500 {
 		fields["pageSize"] = "Page size must be between 1 and 500."
 	}
+	var batchID int64
+	if q.Batch != "" {
+		b, err := s.st.BatchByRef(ctx, q.Batch)
+		if errors.Is(err, store.ErrNotFound) {
+			fields["batch"] = fmt.Sprintf("No batch is named %q.", q.Batch)
+		} else if err != nil {
+			return ListResult{}, fail(err, "list migrations")
+		}
+		batchID = b.ID
+	}
 	if len(fields) > 0 {
 		return ListResult{}, &Error{Code: CodeInvalid, Message: "invalid list query", Fields: fields}
 	}
-	page, err := s.st.List(ctx, store.Query{Tab: tab, Search: q.Search, Sort: sort, Desc: q.Desc,
+	page, err := s.st.List(ctx, store.Query{Tab: tab, Search: q.Search, BatchID: batchID, Sort: sort, Desc: q.Desc,
 		Limit: q.PageSize, Offset: (q.Page - 1) * q.PageSize})
 	if err != nil {
 		return ListResult{}, fail(err, "list migrations")

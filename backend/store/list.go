@@ -60,10 +60,12 @@ type Query struct {
 	Search string
 	// UserID limits the rows to one owner (the user side panel); 0 means everyone.
 	UserID int64
-	Sort   Sort // "" sorts by ID
-	Desc   bool
-	Limit  int // rows per page; 0 means 50
-	Offset int
+	// BatchID limits the rows to the migrations of one batch; 0 means all.
+	BatchID int64
+	Sort    Sort // "" sorts by ID
+	Desc    bool
+	Limit   int // rows per page; 0 means 50
+	Offset  int
 }
 
 // Page is one page of rows and how many rows match in total.
@@ -190,6 +192,10 @@ func filter(q Query) (string, []any, error) {
 	if q.UserID != 0 {
 		conds = append(conds, "m.user_id = ?")
 		args = append(args, q.UserID)
+	}
+	if q.BatchID != 0 {
+		conds = append(conds, "m.id IN (SELECT migration_id FROM batch_sites WHERE batch_id = ?)")
+		args = append(args, q.BatchID)
 	}
 	if term := strings.TrimSpace(q.Search); term != "" {
 		// An all-digit term also finds the migration with that ID Number exactly.

@@ -1,0 +1,141 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"strconv"
+	"sync"
+
+	"ferry/backend/hostlimit"
+	"ferry/backend/migration"
+	"ferry/backend/transfer"
+	"ferry/backend/transfer/ftp"
+)
+
+// limited makes op's connections count against the connection budget of the endpoint's
+// server when the run belongs to a batch (see hostlimit); for any other run it is op.
+func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
+	port := ep.Port
+	if port == 0 {
+		port = 21
+		if ep.Protocol == migration.ProtocolSFTP {
+			port = 22
+		}
+	}
+	addr := net.JoinHostPort(ep.Host, strconv.Itoa(port))
+	name := ep.Host
+	if ep.Port != 0 && ep.Port != 21 && ep.Port != 22 {
+		name = addr
+	}
+	return func(ctx context.Context) (transfer.Tree, error) {
+		if !hostlimit.Limited(ctx) {
+			return op(ctx)
+		}
+		t, release, err := hostlimit.Connect(ctx, addr, name, func(ctx context.Context) (transfer.Tree, error) { return op(ctx) })
+		if err != nil {
+			return nil, err
+		}
+		_, site := t.(*ftp.Client) // opens a second control connection for modes
+		return &limitedTree{Tree: t, release: release, ctx: ctx, addr: addr, name: name, site: site}, nil
+	}
+}
+
+// modeWorkers is how many connections set file modes at once. Within a batch's
+// connection budget it is one: an FTP connection setting modes holds a second control
+// connection, and several such pairs waiting for each other's slots would stall.
+func modeWorkers(ctx context.Context, n int) int {
+	if hostlimit.Limited(ctx) {
+		return 1
+	}
+	return n
+}
+
+// limitedTree gives its budget slot back on Close. An FTP client's Mode and Chmod open a
+// second control connection at their first call: that one takes a slot of its own.
+type limitedTree struct {
+	transfer.Tree
+	release func()
+
+	ctx        context.Context // the run's, which carries the budget
+	addr, name string
+	site       bool
+
+	mu          sync.Mutex
+	siteRelease func()
+}
+
+var (
+	_ transfer.Permissions   = (*limitedTree)(nil)
+	_ transfer.OrderedWriter = (*limitedTree)(nil)
+)
+
+func (t *limitedTree) Close() error {
+	err := t.Tree.Close()
+	t.release()
+	t.mu.Lock()
+	if t.siteRelease != nil {
+		t.siteRelease()
+		t.siteRelease = nil
+	}
+	t.mu.Unlock()
+	return err
+}
+
+// WritesInOrder passes the wrapped tree's answer on.
+func (t *limitedTree) WritesInOrder() bool {
+	ow, ok := t.Tree.(transfer.OrderedWriter)
+	return ok && ow.WritesInOrder()
+}
+
+// Mode passes on to the wrapped tree (transfer.ErrUnsupported when it cannot say modes).
+func (t *limitedTree) Mode(ctx context.Context, p string) (fs.FileMode, error) {
+	pt, ok := t.Tree.(transfer.Permissions)
+	if !ok {
+		return 0, transfer.ErrUnsupported
+	}
+	var mode fs.FileMode
+	err := t.withSite(ctx, func() error {
+		var err error
+		mode, err = pt.Mode(ctx, p)
+		return err
+	})
+	return mode, err
+}
+
+// Chmod passes on to the wrapped tree (transfer.ErrUnsupported when it cannot set modes).
+func (t *limitedTree) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
+	pt, ok := t.Tree.(transfer.Permissions)
+	if !ok {
+		return transfer.ErrUnsupported
+	}
+	return t.withSite(ctx, func() error { return pt.Chmod(ctx, p, mode) })
+}
+
+// withSite runs op, the first time within a budget slot for the second control
+// connection it opens.
+func (t *limitedTree) withSite(ctx context.Context, op func() error) error {
+	if !t.site {
+		return op()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.siteRelease != nil {
+		return op()
+	}
+	_, release, err := hostlimit.ConnectExtra(t.ctx, t.addr, t.name, func(context.Context) (struct{}, error) {
+		err := op()
+		var pe *transfer.PathError
+		if errors.As(err, &pe) && errors.Is(err, transfer.ErrAuth) {
+			// The first login with the same account succeeded: a refused second one
+			// means the server is full.
+			err = hostlimit.Full(err)
+		}
+		return struct{}{}, err
+	})
+	if err == nil {
+		t.siteRelease = release
+	}
+	return err
+}
