@@ -235,12 +235,21 @@ describe('NewBatchDialog', () => {
       }),
     )
     expect(startButton().disabled).toBe(true)
+    const dbHost = q<HTMLInputElement>('input[name="source.db.host"]')!
+    dbHost.value = 'db.old.example'
+    dbHost.dispatchEvent(new Event('input'))
+    await nextTick()
     q<HTMLButtonElement>('[data-test="choose-sites"]')!.click()
     await flushPromises()
     await nextTick()
     const [shared, path] = vi.mocked(api.previewBatch).mock.calls[0]
     expect(path).toBe('/tmp/bad.csv')
-    expect(shared).toMatchObject({ method: 'sftp', domain: '', source: { protocol: 'sftp' } })
+    // The shared source database settings go along; each row names its database.
+    expect(shared).toMatchObject({
+      method: 'sftp',
+      domain: '',
+      source: { protocol: 'sftp', db: { host: 'db.old.example', fromWpConfig: false } },
+    })
     expect(q('[data-line="3"] [data-col="new_url"]')?.classList).toContain('cell--bad')
     // A shared-setting problem shows under its field.
     expect(q('[data-field="source.host"]')?.textContent).toContain("Enter the server's host name.")
