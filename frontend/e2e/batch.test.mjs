@@ -77,7 +77,8 @@ test('the shared settings once, Choose file…, a clean preview, Start: the summ
   await page.locator('[data-test="new-batch"]').click()
   await dialog().waitFor()
   await input('source.host').fill(env('E2E_SFTP_HOST'))
-  await input('source.port').fill(env('E2E_SFTP_PORT'))
+  // Through the throttled proxy, so the batch runs long enough to be watched.
+  await input('source.port').fill(env('E2E_SLOW_PORT'))
   await input('source.user').fill(env('E2E_SFTP_USER'))
   await input('source.password').fill(env('E2E_SFTP_PASS'))
   await input('source.db.host').fill(env('E2E_DB_HOST'))
@@ -125,6 +126,7 @@ test('the shared settings once, Choose file…, a clean preview, Start: the summ
   await until(
     async () => (await page.locator('[data-test="batch-tag"]').count()) >= 1,
     'rows tagged with the batch',
+    30_000,
   )
   await until(
     async () => (await chip('running')) + (await chip('done')) > 0,
@@ -133,7 +135,16 @@ test('the shared settings once, Choose file…, a clean preview, Start: the summ
   )
   await shot(page, '40-batch-running')
 
-  await until(async () => (await chip('done')) === 3, 'all 3 sites done', 240_000)
+  // The time left is estimated once a site is done, while others still run.
+  await until(async () => (await chip('done')) >= 1, 'a first site done', 240_000)
+  if ((await chip('running')) + (await chip('waiting')) > 0) {
+    await expectText(
+      bar().locator('[data-test="batch-eta"]'),
+      /ETA\s+(less than a minute|\d+ (min|h)).* left/,
+    )
+    await shot(page, '40-batch-running-eta')
+  }
+  await until(async () => (await chip('done')) === 3, 'all 3 sites done', 300_000)
   assert.equal(await chip('failed'), 0)
   assert.equal(await chip('waiting'), 0)
   await expectText(bar().locator('[data-test="batch-eta"]'), /nothing left to run/)
