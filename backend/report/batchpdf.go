@@ -114,8 +114,12 @@ func (p *pdfDoc) batchCover(b Batch, title string, opt PDFOptions) {
 	rows := make([][]string, 0, len(b.Sites))
 	for _, s := range b.Sites {
 		m := s.Migration
+		dur := humanDuration(m.Duration)
+		if m.Duration <= 0 {
+			dur = "—" // not started, or still running: no duration to show yet
+		}
 		rows = append(rows, []string{strconv.Itoa(s.Line), m.Domain, batchStatus(m.Status), thousands(m.Upload.Files),
-			humanBytes(m.BytesMoved()), thousands(m.Import.Rows), humanDuration(m.Duration), s.FailureReason})
+			humanBytes(m.BytesMoved()), thousands(m.Import.Rows), dur, s.FailureReason})
 	}
 	rows = append(rows, []string{"Total", plural(t.Sites, "site", "sites"), fmt.Sprintf("%d ok", t.Successful),
 		thousands(t.Files), humanBytes(t.Bytes), thousands(t.Rows), humanDuration(t.TotalDuration), plural(t.Failed, "failure", "failures")})
