@@ -3,8 +3,11 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,5 +165,40 @@ func TestBatchETA(t *testing.T) {
 		{90 * time.Second, 3, 1, 30},
 	} {
 		require.Equal(t, c.want, batchETA(c.elapsed, c.done, c.left), "%+v", c)
+	}
+}
+
+// BenchmarkListBatches measures what the window pays on each refresh of the Batch filter:
+// 5 batches of 100 sites, each site with stored results.
+func BenchmarkListBatches(b *testing.B) {
+	b.Setenv("FERRY_KEYRING", "off")
+	ctx := context.Background()
+	s, err := Open(ctx, Config{DataDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(b, err)
+	defer s.Close()
+	raw, err := json.Marshal(pipeline.Results{Upload: &pipeline.TransferStats{Files: 10, Bytes: 1000},
+		Import: &pipeline.DatabaseStats{Rows: 5, Bytes: 100}})
+	require.NoError(b, err)
+	dir := b.TempDir()
+	for n := range 5 {
+		var sb strings.Builder
+		sb.WriteString("domain,new_url,source_path,source_db,dest_path,dest_db,owner,service\n")
+		for i := range 100 {
+			fmt.Fprintf(&sb, "s%d-%d.example.org,https://s%d-%d.example.org,/s%d,,/s%d-%d,db%d_%d,o%d@example.org,Plan\n", n, i, n, i, i, n, i, n, i, i)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("batch%d.csv", n))
+		require.NoError(b, os.WriteFile(p, []byte(sb.String()), 0o600))
+		bt, err := s.StartBatch(ctx, BatchStart{Shared: sftpInput(), SitesPath: p})
+		require.NoError(b, err)
+		for _, id := range bt.Migrations {
+			require.NoError(b, s.Store().SetResults(ctx, id, raw))
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		bs, err := s.ListBatches(ctx)
+		if err != nil || len(bs) != 5 || bs[0].Bytes != 100*1100 {
+			b.Fatalf("list batches: %v (%d batches)", err, len(bs))
+		}
 	}
 }

@@ -122,6 +122,24 @@ describe('batches store', () => {
     expect(b.summary).toBeNull()
   })
 
+  it('change events re-read the summary, and the whole list only now and then', async () => {
+    vi.useFakeTimers()
+    const b = useBatchesStore()
+    await b.select('old-host')
+    const lists = vi.mocked(api.listBatches).mock.calls.length
+    const sums = vi.mocked(api.batchSummary).mock.calls.length
+    b.scheduleRefresh()
+    b.scheduleRefresh()
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(vi.mocked(api.batchSummary).mock.calls.length).toBe(sums + 1)
+    expect(vi.mocked(api.listBatches).mock.calls.length).toBe(lists)
+    await vi.advanceTimersByTimeAsync(10_000)
+    b.scheduleRefresh()
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(vi.mocked(api.listBatches).mock.calls.length).toBe(lists + 1)
+    vi.useRealTimers()
+  })
+
   it('asks before Stop all and stops nothing when cancelled', async () => {
     const b = useBatchesStore()
     const ui = useUiStore()
