@@ -51,7 +51,7 @@ func TestUI(t *testing.T) {
 
 	// Destination: one FTP server; each migration lands in its own empty folder and database.
 	destRoot := t.TempDir()
-	for _, d := range []string{"ok", "retry", "stop", "manual", "spare1", "spare2"} {
+	for _, d := range []string{"ok", "retry", "stop", "manual", "spare1", "spare2", "batch1", "batch2", "batch3"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(destRoot, d), 0o755))
 	}
 	ftpSrv := transfertest.StartFTP(t, destRoot, transfertest.FTPOptions{DisableMLSD: true})
@@ -72,7 +72,7 @@ func TestUI(t *testing.T) {
 		"E2E_SRC_DB":     srcCfg.DBName,
 	}
 	dbHost, dbPort := "", 0
-	for _, name := range []string{"ok", "retry", "stop", "manual", "spare1", "spare2"} {
+	for _, name := range []string{"ok", "retry", "stop", "manual", "spare1", "spare2", "batch1", "batch2", "batch3"} {
 		dsn, db := mysqltest.NewDatabase(t)
 		cfg := mysqltest.Config(t, dsn)
 		dbHost, dbPort = splitAddr(t, cfg.Addr)
@@ -80,6 +80,10 @@ func TestUI(t *testing.T) {
 		env["E2E_DB_"+name] = db
 	}
 	env["E2E_DB_HOST"], env["E2E_DB_PORT"] = dbHost, strconv.Itoa(dbPort)
+
+	// Batch: three sites from the one SFTP source to their own FTP folders and databases
+	// (batch.test.mjs), and a file with two bad rows the preview must name.
+	writeBatchFiles(t, env)
 
 	// Manual: the same site as wordpress-files.zip and a mysqldump of its database.
 	env["E2E_ZIP"] = sitetest.Zip(t, site)
@@ -157,4 +161,28 @@ func TestUI(t *testing.T) {
 	// And the site arrived at the destination of the migration made through the form.
 	_, err = os.Stat(filepath.Join(destRoot, "ok", "wp-includes", "version.php"))
 	require.NoError(t, err, "the SFTP migration's files at the FTP destination")
+}
+
+// writeBatchFiles writes the sites files of batch.test.mjs: E2E_BATCH_SITES (three good
+// rows, also the answer of the Choose file… dialog) and E2E_BATCH_BAD (line 3 has a bad
+// new_url, line 4 reuses line 2's destination database).
+func writeBatchFiles(t *testing.T, env map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	header := "domain,new_url,source_path,source_db,dest_path,dest_db,owner,service\n"
+	row := func(n int, url, db string) string {
+		return fmt.Sprintf("site%d.example.org,%s,.,%s,/batch%d,%s,Owner %d <owner%d@example.org>,Batch plan\n",
+			n, url, env["E2E_SRC_DB"], n, db, n, n)
+	}
+	good := header
+	for n := 1; n <= 3; n++ {
+		good += row(n, fmt.Sprintf("https://site%d.example.org", n), env[fmt.Sprintf("E2E_DB_batch%d", n)])
+	}
+	bad := header + row(1, "https://site1.example.org", env["E2E_DB_batch1"]) +
+		row(2, "not a url", env["E2E_DB_batch2"]) + row(3, "https://site3.example.org", env["E2E_DB_batch1"])
+	env["E2E_BATCH_SITES"] = filepath.Join(dir, "old-host.csv")
+	env["E2E_BATCH_BAD"] = filepath.Join(dir, "old-host-bad.csv")
+	require.NoError(t, os.WriteFile(env["E2E_BATCH_SITES"], []byte(good), 0o600))
+	require.NoError(t, os.WriteFile(env["E2E_BATCH_BAD"], []byte(bad), 0o600))
+	env["FERRY_E2E_SITES_FILE"] = env["E2E_BATCH_SITES"]
 }

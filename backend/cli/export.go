@@ -64,8 +64,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Var(&ids, "id", "export this migration (repeat, or list IDs with commas); without it every successful migration matching --search/--since/--until")
 	bom := fs.Bool("bom", false, "start a CSV file with a byte order mark, for Excel")
 	anon := fs.Bool("anonymise", false, "replace owners' names and e-mail addresses with pseudonyms")
+	batch := fs.String("batch", "", "export the report of this batch (its ID or name): one line per site, whatever its status, plus totals")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: ferry export --format csv|json|pdf [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--id N ...] [--search S] [--bom] [--anonymise] -o FILE")
+		fmt.Fprintln(stderr, "       ferry export --batch NAME|ID [--format csv|json|pdf] -o FILE")
 		fmt.Fprintln(stderr, "Writes a report of the Successful tab. Passwords, keys and passphrases never appear in it.")
 		fs.PrintDefaults()
 	}
@@ -103,13 +105,23 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 
+	if *batch != "" && (len(ids) > 0 || *search != "" || *since != "" || *until != "" || *anon) {
+		fmt.Fprintln(stderr, "ferry export: --batch exports a whole batch: leave out --id, --search, --since, --until and --anonymise")
+		return ExitUsage
+	}
+
 	svc, err := openService(ctx, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry export: %v\n", err)
 		return ExitError
 	}
 	defer svc.Close()
-	res, err := svc.ExportReport(ctx, in)
+	var res service.ExportResult
+	if *batch != "" {
+		res, err = svc.BatchReport(ctx, *batch, in.Format, in.Path)
+	} else {
+		res, err = svc.ExportReport(ctx, in)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ferry export: %s\n", describe(err))
 		if service.CodeOf(err) == service.CodeInvalid {
@@ -118,7 +130,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return ExitError
 	}
 	noun := "migrations"
-	if res.Count == 1 {
+	switch {
+	case *batch != "" && res.Count == 1:
+		noun = "site"
+	case *batch != "":
+		noun = "sites"
+	case res.Count == 1:
 		noun = "migration"
 	}
 	fmt.Fprintf(stdout, "Exported %d %s to %s (%s, %d bytes)\n", res.Count, noun, res.Path, strings.ToUpper(res.Format), res.Bytes)

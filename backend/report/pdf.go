@@ -72,35 +72,14 @@ type pdfDoc struct {
 // replacements per table, the validation checks and the warnings. Text in any Latin,
 // Greek, Cyrillic or CJK script renders with the embedded fonts.
 func WritePDF(w io.Writer, ms []Migration, opt PDFOptions) error {
-	fs, err := embeddedFonts()
-	if err != nil {
-		return fmt.Errorf("write pdf: %w", err)
-	}
-	p := &pdfDoc{fs: fs, loc: opt.Location, size: 9}
-	if p.loc == nil {
-		p.loc = time.UTC
-	}
-	p.f = newFpdf()
-	p.m = newFpdf()
 	title := opt.Title
 	if title == "" {
 		title = "Migration report"
 	}
-	p.f.SetTitle(title, true)
-	p.f.SetCreator("Ferry", true)
-	p.f.SetProducer("Ferry", true)
-	if !opt.GeneratedAt.IsZero() {
-		p.f.SetCreationDate(opt.GeneratedAt)
-		p.f.SetModificationDate(opt.GeneratedAt)
+	p, err := newPDFDoc(title, opt)
+	if err != nil {
+		return err
 	}
-	p.f.AliasNbPages("{nb}")
-	p.f.SetFooterFunc(func() {
-		p.f.SetFont(famLatin, "", 7.5)
-		p.f.SetTextColor(colMuted[0], colMuted[1], colMuted[2])
-		p.f.SetXY(margin, pageH-margin+2)
-		p.f.CellFormat(contentW/2, 4, "Ferry · "+latinSafe(title), "", 0, "L", false, 0, "")
-		p.f.CellFormat(contentW/2, 4, fmt.Sprintf("Page %d of {nb}", p.f.PageNo()), "", 0, "R", false, 0, "")
-	})
 	if p.needsCJK(ms, title) {
 		p.addCJK()
 	}
@@ -118,6 +97,36 @@ func WritePDF(w io.Writer, ms []Migration, opt PDFOptions) error {
 	return nil
 }
 
+// newPDFDoc starts a document titled title, with the footer every page carries.
+func newPDFDoc(title string, opt PDFOptions) (*pdfDoc, error) {
+	fs, err := embeddedFonts()
+	if err != nil {
+		return nil, fmt.Errorf("write pdf: %w", err)
+	}
+	p := &pdfDoc{fs: fs, loc: opt.Location, size: 9}
+	if p.loc == nil {
+		p.loc = time.UTC
+	}
+	p.f = newFpdf()
+	p.m = newFpdf()
+	p.f.SetTitle(title, true)
+	p.f.SetCreator("Ferry", true)
+	p.f.SetProducer("Ferry", true)
+	if !opt.GeneratedAt.IsZero() {
+		p.f.SetCreationDate(opt.GeneratedAt)
+		p.f.SetModificationDate(opt.GeneratedAt)
+	}
+	p.f.AliasNbPages("{nb}")
+	p.f.SetFooterFunc(func() {
+		p.f.SetFont(famLatin, "", 7.5)
+		p.f.SetTextColor(colMuted[0], colMuted[1], colMuted[2])
+		p.f.SetXY(margin, pageH-margin+2)
+		p.f.CellFormat(contentW/2, 4, "Ferry · "+latinSafe(title), "", 0, "L", false, 0, "")
+		p.f.CellFormat(contentW/2, 4, fmt.Sprintf("Page %d of {nb}", p.f.PageNo()), "", 0, "R", false, 0, "")
+	})
+	return p, nil
+}
+
 func newFpdf() *fpdf.Fpdf {
 	f := fpdf.New("P", "mm", "A4", "")
 	f.SetMargins(margin, margin, margin)
@@ -132,17 +141,7 @@ func newFpdf() *fpdf.Fpdf {
 
 // needsCJK reports whether any text will need the CJK font; the 4 MB font is parsed only then.
 func (p *pdfDoc) needsCJK(ms []Migration, title string) bool {
-	cjk := func(s string) bool {
-		if p.fs.latinOnly(s) {
-			return false
-		}
-		for _, r := range p.fs.runs(s) {
-			if r.font == fontCJK {
-				return true
-			}
-		}
-		return false
-	}
+	cjk := p.hasCJK
 	if cjk(title) {
 		return true
 	}
@@ -167,6 +166,19 @@ func (p *pdfDoc) needsCJK(ms []Migration, title string) bool {
 			if cjk(c.Table + c.Column) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// hasCJK reports whether s needs the CJK font.
+func (p *pdfDoc) hasCJK(s string) bool {
+	if p.fs.latinOnly(s) {
+		return false
+	}
+	for _, r := range p.fs.runs(s) {
+		if r.font == fontCJK {
+			return true
 		}
 	}
 	return false

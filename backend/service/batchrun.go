@@ -25,16 +25,6 @@ type BatchDTO struct {
 	Retried int `json:"retried"`
 }
 
-// BatchSummary counts a batch's migrations by where they stand.
-type BatchSummary struct {
-	BatchDTO
-	Done    int            `json:"done"` // Successful
-	Running int            `json:"running"`
-	Failed  int            `json:"failed"`
-	Waiting int            `json:"waiting"` // queued, or waiting for the admin
-	Rows    []MigrationRow `json:"rows"`
-}
-
 // CheckBatch validates a batch without creating anything: it returns each site's form, or
 // a *BatchError listing every problem with its line and column.
 func (s *Service) CheckBatch(ctx context.Context, in BatchInput) ([]CreateInput, error) {
@@ -163,46 +153,6 @@ func (s *Service) ResumeBatch(ctx context.Context, ref string) (BatchDTO, error)
 		}
 	}
 	return out, nil
-}
-
-// BatchSummary reports where every migration of a batch stands.
-func (s *Service) BatchSummary(ctx context.Context, ref string) (BatchSummary, error) {
-	b, err := s.st.BatchByRef(ctx, ref)
-	if err != nil {
-		return BatchSummary{}, fail(err, "batch summary")
-	}
-	sites, err := s.st.BatchSites(ctx, b.ID)
-	if err != nil {
-		return BatchSummary{}, fail(err, "batch summary")
-	}
-	sum := BatchSummary{BatchDTO: BatchDTO{ID: b.ID, Name: b.Name, CreatedAt: b.CreatedAt, Sites: len(sites)}, Rows: []MigrationRow{}}
-	for _, site := range sites {
-		sum.Migrations = append(sum.Migrations, site.MigrationID)
-		if site.MigrationID == 0 {
-			sum.Waiting++
-			continue
-		}
-		rec, err := s.st.Get(ctx, site.MigrationID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return BatchSummary{}, fail(err, "batch summary")
-		}
-		row := rowOf(rec)
-		sum.Rows = append(sum.Rows, row)
-		switch rec.Status {
-		case migration.StatusSuccessful:
-			sum.Done++
-		case migration.StatusRunning:
-			sum.Running++
-		case migration.StatusFailed:
-			sum.Failed++
-		default:
-			sum.Waiting++
-		}
-	}
-	return sum, nil
 }
 
 // BatchID finds a batch by ID or name, for filters (ferry list --batch).

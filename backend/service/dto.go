@@ -46,8 +46,10 @@ type MigrationRow struct {
 	Service string  `json:"service"`
 	Domain  string  `json:"domain"`
 	Method  string  `json:"method"`
-	Status  string  `json:"status"` // queued | running | waiting | failed | successful
-	Tab     string  `json:"tab"`
+	// Batch names the batch the migration belongs to, "" when it was made on its own.
+	Batch  string `json:"batch"`
+	Status string `json:"status"` // queued | running | waiting | failed | successful
+	Tab    string `json:"tab"`
 	// StatusText is what the Status cell says: "Downloading files… 42%", the failure reason, "Completed".
 	StatusText    string `json:"statusText"`
 	FailureReason string `json:"failureReason"`

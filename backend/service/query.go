@@ -74,8 +74,17 @@ func (s *Service) ListMigrations(ctx context.Context, q ListQuery) (ListResult, 
 		return ListResult{}, err
 	}
 	out := ListResult{Rows: make([]MigrationRow, 0, len(page.Records)), Total: page.Total, Page: q.Page, PageSize: q.PageSize, Counts: counts}
+	ids := make([]int64, 0, len(page.Records))
 	for _, r := range page.Records {
 		out.Rows = append(out.Rows, rowOf(r))
+		ids = append(ids, r.ID)
+	}
+	names, err := s.st.BatchNames(ctx, ids)
+	if err != nil {
+		return ListResult{}, fail(err, "list migrations")
+	}
+	for i := range out.Rows {
+		out.Rows[i].Batch = names[out.Rows[i].ID]
 	}
 	return out, nil
 }

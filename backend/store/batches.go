@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Batch is one list of sites moved together, with the settings its sites share.
@@ -132,4 +133,33 @@ func (s *Store) BatchOf(ctx context.Context, migrationID int64) (int64, error) {
 		return 0, fmt.Errorf("batch of migration %d: %w", migrationID, err)
 	}
 	return id, nil
+}
+
+// BatchNames maps each of ids that belongs to a batch to the batch's name, so a page of
+// the table can tag its rows in one query instead of one per row.
+func (s *Store) BatchNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q := `SELECT bs.migration_id, b.name FROM batch_sites bs JOIN batches b ON b.id = bs.batch_id WHERE bs.migration_id IN (?` +
+		strings.Repeat(",?", len(ids)-1) + `)`
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("batch names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("batch names: %w", err)
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
 }

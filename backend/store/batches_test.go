@@ -49,4 +49,8 @@ func TestBatchesTagTheirMigrations(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, page.Total)
 	require.ElementsMatch(t, []int64{ids[0], ids[2]}, []int64{page.Records[0].ID, page.Records[1].ID})
+
+	names, err := s.BatchNames(ctx, []int64{ids[0], ids[1], ids[2]})
+	require.NoError(t, err)
+	require.Equal(t, map[int64]string{ids[0]: "december", ids[2]: "december"}, names)
 }

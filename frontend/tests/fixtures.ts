@@ -7,6 +7,7 @@ export function row(over: Partial<MigrationRow> = {}): MigrationRow {
     service: 'Business 10GB',
     domain: 'example.com',
     method: 'manual',
+    batch: '',
     status: 'waiting',
     tab: 'in_progress',
     statusText: 'Waiting for files',

@@ -31,6 +31,7 @@ describe('migrations store', () => {
     expect(list).toHaveBeenLastCalledWith({
       tab: 'in_progress',
       search: 'jane',
+      batch: '',
       sort: 'id',
       desc: true,
       page: 1,

@@ -6,6 +6,10 @@ import { service } from '../../wailsjs/go/models'
 import { EventsOn, WindowSetTitle } from '../../wailsjs/runtime/runtime'
 import type {
   Action,
+  BatchDTO,
+  BatchPreview,
+  BatchStart,
+  BatchSummary,
   BulkResult,
   ChangedEvent,
   ConnectionReport,
@@ -148,6 +152,23 @@ export const chooseKeyFile = (): Promise<string> => call(() => App.ChooseKeyFile
 /** chooseSavePath opens the native save dialog; '' when cancelled. */
 export const chooseSavePath = (title: string, defaultName: string): Promise<string> =>
   call(() => App.ChooseSavePath(title, defaultName))
+
+export const listBatches = (): Promise<BatchSummary[]> =>
+  call(async () => (await App.ListBatches()) ?? [])
+export const batchSummary = (ref: string): Promise<BatchSummary> =>
+  call(() => App.BatchSummary(ref))
+/** previewBatch reads and checks a sites file against the shared settings; nothing starts. */
+export const previewBatch = (shared: CreateInput, sitesPath: string): Promise<BatchPreview> =>
+  call(() => App.PreviewBatch(service.CreateInput.createFrom(shared), sitesPath))
+export const startBatch = (input: BatchStart): Promise<BatchDTO> =>
+  call(() => App.StartBatch(service.BatchStart.createFrom(input)))
+export const retryFailedInBatch = (ref: string): Promise<BulkResult> =>
+  call(() => App.RetryFailedInBatch(ref))
+export const stopBatch = (ref: string): Promise<BulkResult> => call(() => App.StopBatch(ref))
+export const batchReport = (ref: string, format: string, path: string): Promise<ExportResult> =>
+  call(() => App.BatchReport(ref, format, path))
+/** chooseSitesFile opens the native dialog for a batch's sites file; '' when cancelled. */
+export const chooseSitesFile = (): Promise<string> => call(() => App.ChooseSitesFile())
 
 /** setWindowTitle names the desktop window (and the page, when served to a browser). */
 export function setWindowTitle(title: string) {

@@ -46,6 +46,12 @@ export type Settings = Plain<service.Settings>
 export type ExportInput = Plain<service.ExportInput>
 export type ExportResult = Plain<service.ExportResult>
 export type AttachedFileDTO = Plain<service.AttachedFileDTO>
+export type BatchSummary = Plain<service.BatchSummary>
+export type BatchPreview = Plain<service.BatchPreview>
+export type BatchProblem = Plain<service.BatchProblem>
+export type BatchSite = Plain<service.BatchSite>
+export type BatchStart = Plain<service.BatchStart>
+export type BatchDTO = Plain<service.BatchDTO>
 export type ConnectionReport = Plain<pipeline.ConnectionReport>
 export type ConnectionCheck = Plain<pipeline.ConnectionCheck>
 

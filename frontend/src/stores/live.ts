@@ -6,6 +6,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import * as api from '../api'
+import { useBatchesStore } from './batches'
 import { useDetailsStore } from './details'
 import { useMigrationsStore } from './migrations'
 import { useUiStore } from './ui'
@@ -38,6 +39,7 @@ export const useLiveStore = defineStore('live', () => {
     const details = useDetailsStore()
     const ui = useUiStore()
     migrations.scheduleRefresh()
+    useBatchesStore().scheduleRefresh()
     if (details.id === e.id) {
       if (e.deleted) details.close()
       else void details.refresh()
@@ -62,6 +64,7 @@ export const useLiveStore = defineStore('live', () => {
     const migrations = useMigrationsStore()
     const details = useDetailsStore()
     void migrations.load()
+    void useBatchesStore().load()
     if (details.id !== null) {
       void details.refresh()
       void details.fetchLogs()
@@ -110,6 +113,7 @@ export const useLiveStore = defineStore('live', () => {
     for (const off of offs) off()
     offs = []
     useMigrationsStore().cancelRefresh()
+    useBatchesStore().cancelRefresh()
   }
 
   function isActive() {

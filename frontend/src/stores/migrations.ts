@@ -26,6 +26,8 @@ export const REFRESH_DELAY_MS = 150
 export const useMigrationsStore = defineStore('migrations', () => {
   const tab = ref<Tab>('in_progress')
   const search = ref('')
+  /** batch limits the table to one batch's migrations (its name); '' shows all. */
+  const batch = ref('')
   const sort = ref<SortKey>('id')
   const desc = ref(true)
   const page = ref(1)
@@ -45,6 +47,7 @@ export const useMigrationsStore = defineStore('migrations', () => {
   const query = computed<ListQuery>(() => ({
     tab: tab.value,
     search: search.value.trim(),
+    batch: batch.value,
     sort: sort.value,
     desc: desc.value,
     page: page.value,
@@ -112,6 +115,14 @@ export const useMigrationsStore = defineStore('migrations', () => {
     if (s === search.value) return
     search.value = s
     page.value = 1
+    return load()
+  }
+
+  function setBatch(name: string) {
+    if (name === batch.value) return
+    batch.value = name
+    page.value = 1
+    checked.value = []
     return load()
   }
 
@@ -263,6 +274,7 @@ export const useMigrationsStore = defineStore('migrations', () => {
   return {
     tab,
     search,
+    batch,
     sort,
     desc,
     page,
@@ -280,6 +292,7 @@ export const useMigrationsStore = defineStore('migrations', () => {
     cancelRefresh,
     setTab,
     setSearch,
+    setBatch,
     setSort,
     setPage,
     setPageSize,

@@ -36,6 +36,7 @@ export interface Notice {
 
 export const useUiStore = defineStore('ui', () => {
   const newMigrationOpen = ref(false)
+  const newBatchOpen = ref(false)
   /** editId is the migration the Edit dialog is open on, or null. */
   const editId = ref<number | null>(null)
   const settingsOpen = ref(false)
@@ -54,6 +55,12 @@ export const useUiStore = defineStore('ui', () => {
   }
   function closeNewMigration() {
     newMigrationOpen.value = false
+  }
+  function openNewBatch() {
+    newBatchOpen.value = true
+  }
+  function closeNewBatch() {
+    newBatchOpen.value = false
   }
   function openEdit(id: number) {
     editId.value = id
@@ -122,6 +129,7 @@ export const useUiStore = defineStore('ui', () => {
   function anyOpen() {
     return (
       newMigrationOpen.value ||
+      newBatchOpen.value ||
       editId.value !== null ||
       settingsOpen.value ||
       exportRequest.value !== null ||
@@ -132,6 +140,7 @@ export const useUiStore = defineStore('ui', () => {
 
   return {
     newMigrationOpen,
+    newBatchOpen,
     editId,
     settingsOpen,
     exportRequest,
@@ -143,6 +152,8 @@ export const useUiStore = defineStore('ui', () => {
     notices,
     openNewMigration,
     closeNewMigration,
+    openNewBatch,
+    closeNewBatch,
     openEdit,
     closeEdit,
     openSettings,

@@ -1,24 +1,5 @@
 export namespace migration {
 	
-	export enum Method {
-	    FTP = "ftp",
-	    MANUAL = "manual",
-	    SFTP = "sftp",
-	}
-	export enum Action {
-	    ATTACH = "attach",
-	    CONTINUE_IMPORT = "continue_import",
-	    DELETE = "delete",
-	    EDIT = "edit",
-	    MARK_FAILED = "mark_failed",
-	    MARK_SUCCESSFUL = "mark_successful",
-	    RETRY = "retry",
-	    RETRY_FROM_START = "retry_from_start",
-	    SHOW = "show",
-	    STOP = "stop",
-	    SWITCH_TO_MANUAL = "switch_to_manual",
-	    VERIFY = "verify",
-	}
 	export enum StepState {
 	    ACTION_REQUIRED = "action_required",
 	    COMPLETED = "completed",
@@ -37,6 +18,25 @@ export namespace migration {
 	    RUNNING = "running",
 	    SUCCESSFUL = "successful",
 	    WAITING = "waiting",
+	}
+	export enum Method {
+	    FTP = "ftp",
+	    MANUAL = "manual",
+	    SFTP = "sftp",
+	}
+	export enum Action {
+	    ATTACH = "attach",
+	    CONTINUE_IMPORT = "continue_import",
+	    DELETE = "delete",
+	    EDIT = "edit",
+	    MARK_FAILED = "mark_failed",
+	    MARK_SUCCESSFUL = "mark_successful",
+	    RETRY = "retry",
+	    RETRY_FROM_START = "retry_from_start",
+	    SHOW = "show",
+	    STOP = "stop",
+	    SWITCH_TO_MANUAL = "switch_to_manual",
+	    VERIFY = "verify",
 	}
 
 }
@@ -118,36 +118,114 @@ export namespace service {
 	        this.size = source["size"];
 	    }
 	}
-	export class BulkResult {
-	    done: number[];
-	    failed: Record<number, string>;
+	export class BatchDTO {
+	    id: number;
+	    name: string;
+	    createdAt: number;
+	    sites: number;
+	    migrations: number[];
+	    created: number;
+	    retried: number;
 	
 	    static createFrom(source: any = {}) {
-	        return new BulkResult(source);
+	        return new BatchDTO(source);
 	    }
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.done = source["done"];
-	        this.failed = source["failed"];
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.createdAt = source["createdAt"];
+	        this.sites = source["sites"];
+	        this.migrations = source["migrations"];
+	        this.created = source["created"];
+	        this.retried = source["retried"];
 	    }
 	}
-	export class CheckDTO {
-	    name: string;
-	    ok: boolean;
+	export class BatchProblem {
+	    line: number;
+	    column: string;
 	    message: string;
 	
 	    static createFrom(source: any = {}) {
-	        return new CheckDTO(source);
+	        return new BatchProblem(source);
 	    }
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.name = source["name"];
-	        this.ok = source["ok"];
+	        this.line = source["line"];
+	        this.column = source["column"];
 	        this.message = source["message"];
 	    }
 	}
+	export class BatchSite {
+	    line: number;
+	    domain: string;
+	    newUrl: string;
+	    sourcePath: string;
+	    sourceDb: string;
+	    destPath: string;
+	    destDb: string;
+	    owner: string;
+	    service: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new BatchSite(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.line = source["line"];
+	        this.domain = source["domain"];
+	        this.newUrl = source["newUrl"];
+	        this.sourcePath = source["sourcePath"];
+	        this.sourceDb = source["sourceDb"];
+	        this.destPath = source["destPath"];
+	        this.destDb = source["destDb"];
+	        this.owner = source["owner"];
+	        this.service = source["service"];
+	    }
+	}
+	export class BatchPreview {
+	    file: string;
+	    name: string;
+	    columns: string[];
+	    sites: BatchSite[];
+	    problems: BatchProblem[];
+	
+	    static createFrom(source: any = {}) {
+	        return new BatchPreview(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.file = source["file"];
+	        this.name = source["name"];
+	        this.columns = source["columns"];
+	        this.sites = this.convertValues(source["sites"], BatchSite);
+	        this.problems = this.convertValues(source["problems"], BatchProblem);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	
 	export class ReplacementDTO {
 	    find: string;
 	    replace: string;
@@ -328,6 +406,235 @@ export namespace service {
 		    return a;
 		}
 	}
+	export class BatchStart {
+	    name: string;
+	    shared: CreateInput;
+	    sitesPath: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new BatchStart(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.shared = this.convertValues(source["shared"], CreateInput);
+	        this.sitesPath = source["sitesPath"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class ProgressDTO {
+	    percent: number;
+	    speed: number;
+	    etaSeconds: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ProgressDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.percent = source["percent"];
+	        this.speed = source["speed"];
+	        this.etaSeconds = source["etaSeconds"];
+	    }
+	}
+	export class UserDTO {
+	    id: number;
+	    name: string;
+	    email: string;
+	    status: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new UserDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.email = source["email"];
+	        this.status = source["status"];
+	    }
+	}
+	export class MigrationRow {
+	    id: number;
+	    user: UserDTO;
+	    service: string;
+	    domain: string;
+	    method: string;
+	    batch: string;
+	    status: string;
+	    tab: string;
+	    statusText: string;
+	    failureReason: string;
+	    currentStep: string;
+	    failedStep: string;
+	    actionRequired: boolean;
+	    progress?: ProgressDTO;
+	    actions: string[];
+	    sourceSummary: string;
+	    destinationSummary: string;
+	    createdAt: number;
+	    startedAt: number;
+	    completedAt: number;
+	    updatedAt: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new MigrationRow(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.user = this.convertValues(source["user"], UserDTO);
+	        this.service = source["service"];
+	        this.domain = source["domain"];
+	        this.method = source["method"];
+	        this.batch = source["batch"];
+	        this.status = source["status"];
+	        this.tab = source["tab"];
+	        this.statusText = source["statusText"];
+	        this.failureReason = source["failureReason"];
+	        this.currentStep = source["currentStep"];
+	        this.failedStep = source["failedStep"];
+	        this.actionRequired = source["actionRequired"];
+	        this.progress = this.convertValues(source["progress"], ProgressDTO);
+	        this.actions = source["actions"];
+	        this.sourceSummary = source["sourceSummary"];
+	        this.destinationSummary = source["destinationSummary"];
+	        this.createdAt = source["createdAt"];
+	        this.startedAt = source["startedAt"];
+	        this.completedAt = source["completedAt"];
+	        this.updatedAt = source["updatedAt"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class BatchSummary {
+	    id: number;
+	    name: string;
+	    createdAt: number;
+	    sites: number;
+	    migrations: number[];
+	    created: number;
+	    retried: number;
+	    done: number;
+	    running: number;
+	    failed: number;
+	    waiting: number;
+	    bytes: number;
+	    sourceBytes: number;
+	    etaSeconds: number;
+	    eta: string;
+	    rows: MigrationRow[];
+	
+	    static createFrom(source: any = {}) {
+	        return new BatchSummary(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.createdAt = source["createdAt"];
+	        this.sites = source["sites"];
+	        this.migrations = source["migrations"];
+	        this.created = source["created"];
+	        this.retried = source["retried"];
+	        this.done = source["done"];
+	        this.running = source["running"];
+	        this.failed = source["failed"];
+	        this.waiting = source["waiting"];
+	        this.bytes = source["bytes"];
+	        this.sourceBytes = source["sourceBytes"];
+	        this.etaSeconds = source["etaSeconds"];
+	        this.eta = source["eta"];
+	        this.rows = this.convertValues(source["rows"], MigrationRow);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class BulkResult {
+	    done: number[];
+	    failed: Record<number, string>;
+	
+	    static createFrom(source: any = {}) {
+	        return new BulkResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.done = source["done"];
+	        this.failed = source["failed"];
+	    }
+	}
+	export class CheckDTO {
+	    name: string;
+	    ok: boolean;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new CheckDTO(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.ok = source["ok"];
+	        this.message = source["message"];
+	    }
+	}
+	
 	export class DatabaseDTO {
 	    host: string;
 	    port: number;
@@ -457,46 +764,13 @@ export namespace service {
 		    return a;
 		}
 	}
-	export class ProgressDTO {
-	    percent: number;
-	    speed: number;
-	    etaSeconds: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new ProgressDTO(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.percent = source["percent"];
-	        this.speed = source["speed"];
-	        this.etaSeconds = source["etaSeconds"];
-	    }
-	}
-	export class UserDTO {
-	    id: number;
-	    name: string;
-	    email: string;
-	    status: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new UserDTO(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.name = source["name"];
-	        this.email = source["email"];
-	        this.status = source["status"];
-	    }
-	}
 	export class MigrationDetail {
 	    id: number;
 	    user: UserDTO;
 	    service: string;
 	    domain: string;
 	    method: string;
+	    batch: string;
 	    status: string;
 	    tab: string;
 	    statusText: string;
@@ -536,6 +810,7 @@ export namespace service {
 	        this.service = source["service"];
 	        this.domain = source["domain"];
 	        this.method = source["method"];
+	        this.batch = source["batch"];
 	        this.status = source["status"];
 	        this.tab = source["tab"];
 	        this.statusText = source["statusText"];
@@ -666,6 +941,7 @@ export namespace service {
 	export class ListQuery {
 	    tab: string;
 	    search: string;
+	    batch?: string;
 	    sort: string;
 	    desc: boolean;
 	    page: number;
@@ -679,6 +955,7 @@ export namespace service {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.tab = source["tab"];
 	        this.search = source["search"];
+	        this.batch = source["batch"];
 	        this.sort = source["sort"];
 	        this.desc = source["desc"];
 	        this.page = source["page"];
@@ -700,74 +977,6 @@ export namespace service {
 	        this.failed = source["failed"];
 	        this.successful = source["successful"];
 	    }
-	}
-	export class MigrationRow {
-	    id: number;
-	    user: UserDTO;
-	    service: string;
-	    domain: string;
-	    method: string;
-	    status: string;
-	    tab: string;
-	    statusText: string;
-	    failureReason: string;
-	    currentStep: string;
-	    failedStep: string;
-	    actionRequired: boolean;
-	    progress?: ProgressDTO;
-	    actions: string[];
-	    sourceSummary: string;
-	    destinationSummary: string;
-	    createdAt: number;
-	    startedAt: number;
-	    completedAt: number;
-	    updatedAt: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new MigrationRow(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.user = this.convertValues(source["user"], UserDTO);
-	        this.service = source["service"];
-	        this.domain = source["domain"];
-	        this.method = source["method"];
-	        this.status = source["status"];
-	        this.tab = source["tab"];
-	        this.statusText = source["statusText"];
-	        this.failureReason = source["failureReason"];
-	        this.currentStep = source["currentStep"];
-	        this.failedStep = source["failedStep"];
-	        this.actionRequired = source["actionRequired"];
-	        this.progress = this.convertValues(source["progress"], ProgressDTO);
-	        this.actions = source["actions"];
-	        this.sourceSummary = source["sourceSummary"];
-	        this.destinationSummary = source["destinationSummary"];
-	        this.createdAt = source["createdAt"];
-	        this.startedAt = source["startedAt"];
-	        this.completedAt = source["completedAt"];
-	        this.updatedAt = source["updatedAt"];
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
 	}
 	export class ListResult {
 	    rows: MigrationRow[];

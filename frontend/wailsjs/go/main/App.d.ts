@@ -5,11 +5,17 @@ import {pipeline} from '../models';
 
 export function AttachFiles(arg1:number,arg2:Array<string>):Promise<service.MigrationDetail>;
 
+export function BatchReport(arg1:string,arg2:string,arg3:string):Promise<service.ExportResult>;
+
+export function BatchSummary(arg1:string):Promise<service.BatchSummary>;
+
 export function ChooseFiles():Promise<Array<string>>;
 
 export function ChooseKeyFile():Promise<string>;
 
 export function ChooseSavePath(arg1:string,arg2:string):Promise<string>;
+
+export function ChooseSitesFile():Promise<string>;
 
 export function ContinueImport(arg1:number):Promise<service.MigrationRow>;
 
@@ -29,6 +35,8 @@ export function GetSettings():Promise<service.Settings>;
 
 export function LastVerify(arg1:number):Promise<service.VerifyReport>;
 
+export function ListBatches():Promise<Array<service.BatchSummary>>;
+
 export function ListMigrations(arg1:service.ListQuery):Promise<service.ListResult>;
 
 export function ListServices(arg1:string):Promise<Array<string>>;
@@ -41,6 +49,10 @@ export function MarkSuccessful(arg1:number):Promise<service.MigrationRow>;
 
 export function MigrationReport(arg1:number,arg2:string,arg3:string):Promise<service.ExportResult>;
 
+export function PreviewBatch(arg1:service.CreateInput,arg2:string):Promise<service.BatchPreview>;
+
+export function RetryFailedInBatch(arg1:string):Promise<service.BulkResult>;
+
 export function RetryMigration(arg1:number,arg2:boolean):Promise<service.MigrationRow>;
 
 export function RetryMigrations(arg1:Array<number>):Promise<service.BulkResult>;
@@ -50,6 +62,10 @@ export function RevealSecret(arg1:number,arg2:string):Promise<string>;
 export function SaveLog(arg1:number,arg2:string):Promise<service.ExportResult>;
 
 export function SaveSettings(arg1:service.Settings):Promise<service.Settings>;
+
+export function StartBatch(arg1:service.BatchStart):Promise<service.BatchDTO>;
+
+export function StopBatch(arg1:string):Promise<service.BulkResult>;
 
 export function StopMigration(arg1:number):Promise<service.MigrationRow>;
 

@@ -6,6 +6,14 @@ export function AttachFiles(arg1, arg2) {
   return window['go']['main']['App']['AttachFiles'](arg1, arg2);
 }
 
+export function BatchReport(arg1, arg2, arg3) {
+  return window['go']['main']['App']['BatchReport'](arg1, arg2, arg3);
+}
+
+export function BatchSummary(arg1) {
+  return window['go']['main']['App']['BatchSummary'](arg1);
+}
+
 export function ChooseFiles() {
   return window['go']['main']['App']['ChooseFiles']();
 }
@@ -16,6 +24,10 @@ export function ChooseKeyFile() {
 
 export function ChooseSavePath(arg1, arg2) {
   return window['go']['main']['App']['ChooseSavePath'](arg1, arg2);
+}
+
+export function ChooseSitesFile() {
+  return window['go']['main']['App']['ChooseSitesFile']();
 }
 
 export function ContinueImport(arg1) {
@@ -54,6 +66,10 @@ export function LastVerify(arg1) {
   return window['go']['main']['App']['LastVerify'](arg1);
 }
 
+export function ListBatches() {
+  return window['go']['main']['App']['ListBatches']();
+}
+
 export function ListMigrations(arg1) {
   return window['go']['main']['App']['ListMigrations'](arg1);
 }
@@ -78,6 +94,14 @@ export function MigrationReport(arg1, arg2, arg3) {
   return window['go']['main']['App']['MigrationReport'](arg1, arg2, arg3);
 }
 
+export function PreviewBatch(arg1, arg2) {
+  return window['go']['main']['App']['PreviewBatch'](arg1, arg2);
+}
+
+export function RetryFailedInBatch(arg1) {
+  return window['go']['main']['App']['RetryFailedInBatch'](arg1);
+}
+
 export function RetryMigration(arg1, arg2) {
   return window['go']['main']['App']['RetryMigration'](arg1, arg2);
 }
@@ -96,6 +120,14 @@ export function SaveLog(arg1, arg2) {
 
 export function SaveSettings(arg1) {
   return window['go']['main']['App']['SaveSettings'](arg1);
+}
+
+export function StartBatch(arg1) {
+  return window['go']['main']['App']['StartBatch'](arg1);
+}
+
+export function StopBatch(arg1) {
+  return window['go']['main']['App']['StopBatch'](arg1);
 }
 
 export function StopMigration(arg1) {
