@@ -69,6 +69,12 @@ type MirrorOptions struct {
 	// ManifestPath, when set, is a file on this machine where the manifest is written
 	// (also after a failure, listing the files completed, so Retry can use it).
 	ManifestPath string
+	// RelayTo, when set, hears of this Mirror's plan and of each file once complete
+	// (see Relay); Mirror ends it when it returns.
+	RelayTo *Relay
+	// RelayFrom, when set, makes this Mirror copy the files another Mirror sends
+	// through it, as they come, instead of listing the source (see Relay).
+	RelayFrom *Relay
 }
 
 // OrderedWriter is implemented by Trees whose Create writes bytes strictly in order,
@@ -93,6 +99,7 @@ type mirror struct {
 	dstDir   string
 	meter    *progress.Meter
 	dstSizes map[string]int64 // destination files found before copying, by rel path
+	allDirs  []string         // every source folder, existing on the destination or not
 
 	journal *journal     // nil without ManifestPath
 	alive   atomic.Int64 // workers still copying
@@ -130,10 +137,17 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 256*1024); return &b
 // its offset where that is safe; any other error stops the whole mirror, because
 // a bad password or a full disk will not get better. Cancelling ctx stops every
 // connection. The manifest holds only files copied completely.
-func Mirror(ctx context.Context, src, dst Opener, opts MirrorOptions) (Manifest, error) {
+func Mirror(ctx context.Context, src, dst Opener, opts MirrorOptions) (_ Manifest, err error) {
 	m, err := newMirror(src, dst, opts)
 	if err != nil {
+		if opts.RelayTo != nil {
+			opts.RelayTo.End(err)
+		}
 		return Manifest{}, err
+	}
+	if opts.RelayTo != nil {
+		// After the manifest is written: the receiver ends no sooner than this Mirror.
+		defer func() { opts.RelayTo.End(err) }()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -231,17 +245,30 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 	m.meter.SetFiles(int64(len(jobs)))
 	defer m.meter.Done()
 
+	if m.opts.RelayTo != nil {
+		m.opts.RelayTo.plan(m.allDirs, jobs)
+	}
 	if err := m.makeDirs(ctx, workers, dirs); err != nil {
 		return m.result(), err
 	}
 
+	if m.opts.RelayFrom != nil {
+		q := newJobQueue(nil, m.base)
+		q.open = true
+		fed := make(chan struct{})
+		go func() { defer close(fed); m.feed(ctx, q) }()
+		m.copyAll(ctx, workers, q)
+		// The workers end only once the feed finished or ctx ended, which ends it too.
+		<-fed
+		return m.result(), m.firstErr(ctx)
+	}
 	var todo []mirrorJob
 	for _, j := range jobs {
 		if !m.skipComplete(j) {
 			todo = append(todo, j)
 		}
 	}
-	m.copyAll(ctx, workers, todo)
+	m.copyAll(ctx, workers, newJobQueue(todo, m.base))
 	return m.result(), m.firstErr(ctx)
 }
 
@@ -310,6 +337,7 @@ func (m *mirror) copyWithRetry(ctx context.Context, c *conns, j mirrorJob) error
 		}
 		m.record(f)
 		m.journal.add(f)
+		m.relayOut(f)
 		m.meter.FileDone()
 		return nil
 	})

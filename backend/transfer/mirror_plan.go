@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -24,7 +25,9 @@ func (m *mirror) plan(ctx context.Context, workers []*conns, ex *Excluder) ([]st
 		}
 	}
 	walk := func(ctx context.Context, dir string, fn func(Entry) error) error { return ListAll(ctx, srcs, dir, fn) }
-	if m.opts.SourceListing != nil {
+	if m.opts.RelayFrom != nil {
+		walk = m.relayListing
+	} else if m.opts.SourceListing != nil {
 		walk = func(_ context.Context, _ string, fn func(Entry) error) error {
 			for _, e := range m.opts.SourceListing {
 				if err := fn(e); err != nil {
@@ -69,6 +72,7 @@ func (m *mirror) plan(ctx context.Context, workers []*conns, ex *Excluder) ([]st
 	if err != nil {
 		return nil, nil, fmt.Errorf("list destination: %w", err)
 	}
+	m.allDirs = slices.Clone(dirs)
 	todo := dirs[:0]
 	for _, d := range dirs {
 		if !existingDirs[d] {
@@ -136,6 +140,7 @@ func (m *mirror) skipComplete(j mirrorJob) bool {
 		return false
 	}
 	m.record(prev)
+	m.relayOut(prev)
 	m.meter.Add(j.size)
 	m.meter.FileDone()
 	return true
@@ -161,4 +166,24 @@ func depth(p string) int {
 		p = d
 		n++
 	}
+}
+
+// relayListing walks what the RelayFrom's sender planned to copy, as a Walk of the
+// source would list it.
+func (m *mirror) relayListing(ctx context.Context, _ string, fn func(Entry) error) error {
+	dirs, jobs, err := m.opts.RelayFrom.waitPlan(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if err := fn(Entry{Path: JoinRoot(m.srcDir, d), IsDir: true}); err != nil {
+			return err
+		}
+	}
+	for _, j := range jobs {
+		if err := fn(Entry{Path: JoinRoot(m.srcDir, j.rel), Size: j.size, Mode: j.mode}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
