@@ -397,7 +397,14 @@ func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool
 			m.meter.Add(int64(k))
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break // the file shrank since it was listed: copy what is there
+			// Either the file shrank since it was listed, or the transfer ended early
+			// without saying so (an FTP data connection closed before its end): only
+			// the source's size tells which.
+			if err := m.shrank(ctx, c, srcPath, off+n, j.size); err != nil {
+				_ = w.Close()
+				return ManifestFile{}, n, err
+			}
+			break
 		}
 		if rerr != nil {
 			_ = w.Close()
@@ -411,6 +418,20 @@ func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool
 		return ManifestFile{}, n, err
 	}
 	return ManifestFile{Path: j.rel, Size: off + n, SHA256: hex.EncodeToString(h.Sum(nil)), Mode: j.mode}, n, nil
+}
+
+// shrank returns nil when the source file now holds got bytes (it shrank since it was
+// listed with want: copy what is there), and a transient error that retries the file
+// when the source still holds more than the transfer delivered.
+func (m *mirror) shrank(ctx context.Context, c *conns, srcPath string, got, want int64) error {
+	e, err := c.src.Stat(ctx, srcPath)
+	if err != nil {
+		return err
+	}
+	if e.Size > got {
+		return fmt.Errorf("read %s: the transfer ended after %d of %d bytes: %w", srcPath, got, want, ErrTransient)
+	}
+	return nil
 }
 
 func (m *mirror) record(f ManifestFile) {

@@ -16,6 +16,7 @@ import (
 
 	"ferry/backend/transfer"
 	"ferry/backend/transfer/ftp"
+	"ferry/backend/transfer/local"
 	"ferry/backend/transfer/sftp"
 	"ferry/backend/transfer/stage"
 	"ferry/backend/transfer/transfertest"
@@ -197,13 +198,16 @@ func BenchmarkRelayRTT(b *testing.B) {
 	files := envInt("FERRY_BENCH_FILES", 1000)
 	rtt := time.Duration(envInt("FERRY_BENCH_RTT_MS", 40)) * time.Millisecond
 	e := startRelayEnds(b, files, rtt)
-	down := transfer.MirrorOptions{GrowTo: 8}
-	up := transfer.MirrorOptions{Streams: sftp.UploadStreams}
+	var retries atomic.Int64
+	onRetry := func(string, int, error) { retries.Add(1) }
+	down := transfer.MirrorOptions{GrowTo: 8, OnRetry: onRetry}
+	up := transfer.MirrorOptions{Streams: sftp.UploadStreams, OnRetry: onRetry}
 	for i := range b.N {
 		for _, relayed := range []bool{false, true} {
 			require.NoError(b, os.RemoveAll(e.dstDir))
 			require.NoError(b, os.MkdirAll(e.dstDir, 0o755))
 			staging := filepath.Join(b.TempDir(), fmt.Sprint(i))
+			retries.Store(0)
 			start := time.Now()
 			if relayed {
 				derr, uerr := relay(context.Background(), e, staging, down, up)
@@ -216,8 +220,72 @@ func BenchmarkRelayRTT(b *testing.B) {
 				_, err = transfer.Mirror(context.Background(), st, e.dst, up)
 				require.NoError(b, err)
 			}
-			b.Logf("round %d relayed=%v: %d files FTP→SFTP at RTT %s: %.1f s", i, relayed, files, rtt, time.Since(start).Seconds())
+			b.Logf("round %d relayed=%v: %d files FTP→SFTP at RTT %s: %.1f s, %d retries", i, relayed, files, rtt, time.Since(start).Seconds(), retries.Load())
 			require.Equal(b, e.want.Files, hashDir(b, e.dstDir).Files)
 		}
 	}
+}
+
+// shortReader ends a file after n bytes without an error, as an FTP data connection
+// that closes early does.
+type shortReader struct {
+	io.ReadCloser
+	left int64
+}
+
+func (s *shortReader) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), s.left)]
+	n, err := s.ReadCloser.Read(p)
+	s.left -= int64(n)
+	return n, err
+}
+
+type shortTree struct {
+	transfer.Tree
+	cut *atomic.Int64 // files still to cut short
+}
+
+func (s shortTree) Open(ctx context.Context, p string, off int64) (io.ReadCloser, error) {
+	r, err := s.Tree.Open(ctx, p, off)
+	if err == nil && s.cut.Add(-1) >= 0 {
+		return &shortReader{ReadCloser: r, left: 100}, nil
+	}
+	return r, err
+}
+
+// TestMirrorRetriesATransferThatEndsEarly cuts the first files' transfers short without
+// an error: Mirror sees the source still holds more, copies them again, and the copy is
+// whole; a file that really shrank since it was listed is copied as it now is.
+func TestMirrorRetriesATransferThatEndsEarly(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	want := makeSite(t, src, 50, 7)
+	var cut atomic.Int64
+	cut.Store(10)
+	open := func(ctx context.Context) (transfer.Tree, error) {
+		tr, err := local.Opener(src)(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return shortTree{Tree: tr, cut: &cut}, nil
+	}
+	var retries atomic.Int64
+	man, err := transfer.Mirror(t.Context(), open, local.Opener(dst), transfer.MirrorOptions{
+		RetryDelay: time.Millisecond, OnRetry: func(string, int, error) { retries.Add(1) },
+	})
+	require.NoError(t, err)
+	require.Equal(t, want.Files, manifestOf(t, dst).Files)
+	require.Len(t, man.Files, len(want.Files))
+	require.EqualValues(t, 10, retries.Load())
+
+	// A file listed at its old size that shrank before its turn.
+	listing := []transfer.Entry{{Path: "a.txt", Size: 5000}}
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.txt"), []byte("now short"), 0o644))
+	dst2 := t.TempDir()
+	man, err = transfer.Mirror(t.Context(), local.Opener(src), local.Opener(dst2), transfer.MirrorOptions{SourceListing: listing})
+	require.NoError(t, err)
+	require.Len(t, man.Files, 1)
+	require.EqualValues(t, 9, man.Files[0].Size)
 }
