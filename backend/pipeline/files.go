@@ -17,8 +17,9 @@ import (
 	"ferry/backend/transfer/stage"
 )
 
-// downloadFiles mirrors the source tree into staging. A retry passes the manifest of the
-// interrupted run so files already complete are kept.
+// downloadFiles mirrors the source tree into staging, with the upload running alongside
+// and sending each file on as soon as it is complete (relay.go). A retry passes the
+// manifest of the interrupted run so files already complete are kept.
 func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
 	dir := p.filesDir(m.ID)
