@@ -209,6 +209,7 @@ func BenchmarkRelayRTT(b *testing.B) {
 			staging := filepath.Join(b.TempDir(), fmt.Sprint(i))
 			retries.Store(0)
 			start := time.Now()
+			var downDone time.Time
 			if relayed {
 				derr, uerr := relay(context.Background(), e, staging, down, up)
 				require.NoError(b, derr)
@@ -217,10 +218,16 @@ func BenchmarkRelayRTT(b *testing.B) {
 				st := stage.Opener(staging)
 				_, err := transfer.Mirror(context.Background(), e.src, st, down)
 				require.NoError(b, err)
+				downDone = time.Now()
 				_, err = transfer.Mirror(context.Background(), st, e.dst, up)
 				require.NoError(b, err)
 			}
-			b.Logf("round %d relayed=%v: %d files FTP→SFTP at RTT %s: %.1f s, %d retries", i, relayed, files, rtt, time.Since(start).Seconds(), retries.Load())
+			took := time.Since(start)
+			split := ""
+			if !relayed {
+				split = fmt.Sprintf(" (down %.1f s, up %.1f s)", downDone.Sub(start).Seconds(), took.Seconds()-downDone.Sub(start).Seconds())
+			}
+			b.Logf("round %d relayed=%v: %d files FTP→SFTP at RTT %s: %.1f s%s, %d retries", i, relayed, files, rtt, took.Seconds(), split, retries.Load())
 			require.Equal(b, e.want.Files, hashDir(b, e.dstDir).Files)
 		}
 	}
