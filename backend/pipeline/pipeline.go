@@ -94,8 +94,11 @@ func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFu
 		// A step that succeeds on a stopped run (its work was already done) still ends
 		// the track: a Retry must not wait on the stopped run's import.
 		if err != nil || ctx.Err() != nil {
+			// Both at once: the upload winding down must not delay the import's cleanup.
+			relayDone := make(chan struct{})
+			go func() { defer close(relayDone); p.stopRelay(j.Migration.ID) }()
 			p.stopTrack(j.Migration.ID)
-			p.stopRelay(j.Migration.ID)
+			<-relayDone
 		}
 		// The migration's SFTP logins end with its run (or wait for its next step).
 		if err != nil || ctx.Err() != nil || s == migration.StepCleanUp {
