@@ -51,8 +51,8 @@ var errUploadFailed = errors.New("the upload failed")
 // startRelay starts the upload of j's migration alongside its download, and returns
 // nil when the upload is to wait for the download instead: Upload files already done,
 // source and destination on one server (both directions at once would double the
-// connections to it, past what shared hosts tolerate), or Pipeline.Sequential. stopDownload is called with the
-// upload's error when the upload fails.
+// connections to it, past what shared hosts tolerate), or Pipeline.Sequential.
+// stopDownload is called with the upload's error when the upload fails.
 func (p *Pipeline) startRelay(ctx context.Context, j *runner.Job, stopDownload context.CancelCauseFunc) *relayRun {
 	m := j.Migration
 	if p.Sequential || m.Method == migration.MethodManual || !pending(m, migration.StepUploadFiles) ||
@@ -97,6 +97,7 @@ func (p *Pipeline) relayUpload(ctx context.Context, m migration.Migration, rl *r
 	defer done()
 	opts := p.mirrorOptions(rl.up.log, p.uploadManifest(m.ID), nil)
 	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
+	// A batch migration copies within its share of the host's connection budget: no growth.
 	if hostlimit.Budgeted(ctx) {
 		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
 	}
