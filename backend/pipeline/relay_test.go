@@ -17,7 +17,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
+	"ferry/backend/pipeline"
+	"ferry/backend/runner"
 	"ferry/backend/service"
 	"ferry/backend/transfer"
 	"ferry/backend/transfer/transfertest"
@@ -232,4 +235,48 @@ func TestKilledRelayIsRetriedWithoutResending(t *testing.T) {
 		require.NoError(t, err, p)
 		require.True(t, fi.ModTime().Equal(was), "%s was uploaded again after the crash", p)
 	}
+}
+
+// TestRelayStaysWithinTheConnectionBudget runs a migration of a batch (a budget of
+// three connections per server) with the upload running alongside the download: the
+// FTP destination never holds more than three logins at once, and the copy is whole.
+func TestRelayStaysWithinTheConnectionBudget(t *testing.T) {
+	t.Setenv("FERRY_KEYRING", "off")
+	dir := t.TempDir()
+	in, s, _, _ := sftpToFTP(t)
+	addFiles(t, s.Dir, 300, 3000)
+	destDir := t.TempDir()
+	ftpSrv := transfertest.StartFTP(t, destDir, transfertest.FTPOptions{DisableMLSD: true})
+	in.Destination.Host, in.Destination.Port = ftpSrv.Host, ftpSrv.Port
+	in.Destination.User, in.Destination.Password = ftpSrv.User, ftpSrv.Password
+
+	svc, err := service.Open(context.Background(), service.Config{DataDir: dir})
+	require.NoError(t, err)
+	pipe := &pipeline.Pipeline{DataDir: dir, HostKeys: svc.Store().HostKeys(), Results: svc.Store(), Files: svc.Store(), Timeout: 10 * time.Second}
+	limits := hostlimit.New(hostlimit.Config{Connections: 3, Lookup: func(int64) (hostlimit.Hosts, bool) {
+		return hostlimit.Hosts{Source: in.Source.Host, Destination: in.Destination.Host}, true
+	}})
+	r := runner.New(runner.Config{Store: svc.RunnerStore(), Pipeline: pipe, Gate: limits})
+	svc.AttachRunner(r)
+	svc.AttachPipeline(pipe)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, r.Recover(ctx))
+	r.Start(ctx)
+	t.Cleanup(func() { cancel(); r.Close(); _ = svc.Close() })
+	h := &harness{svc: svc, run: r, pipe: pipe, dir: dir, cancel: cancel}
+
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, d.FailureReason)
+	requireSameFiles(t, s.Dir, destDir)
+	logs, err := h.svc.GetLogs(context.Background(), d.ID, 0, 1000)
+	require.NoError(t, err)
+	relayed := false
+	for _, l := range logs {
+		relayed = relayed || strings.Contains(l.Message, "as soon as it is downloaded")
+	}
+	require.True(t, relayed, "the upload did not run alongside the download")
+	require.Positive(t, ftpSrv.PeakLogins.Load())
+	require.LessOrEqual(t, ftpSrv.PeakLogins.Load(), int64(3))
 }
