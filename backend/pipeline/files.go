@@ -17,8 +17,9 @@ import (
 	"ferry/backend/transfer/stage"
 )
 
-// downloadFiles mirrors the source tree into staging. A retry passes the manifest of the
-// interrupted run so files already complete are kept.
+// downloadFiles mirrors the source tree into staging, with the upload running alongside
+// and sending each file on as soon as it is complete (relay.go). A retry passes the
+// manifest of the interrupted run so files already complete are kept.
 func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
 	dir := p.filesDir(m.ID)
@@ -44,17 +45,28 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
 	}
 	opts.SourceListing = p.takeListing(m.ID)
+	dctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	staging := stage.Opener(dir)
+	rl := p.startRelay(ctx, j, stop)
+	if rl != nil {
+		opts.RelayTo, staging = rl.relay, rl.stage
+	}
 	start := time.Now()
-	man, err := transfer.Mirror(ctx, func(ctx context.Context) (transfer.Tree, error) {
+	man, err := transfer.Mirror(dctx, func(ctx context.Context) (transfer.Tree, error) {
 		t, err := src(ctx)
 		if err != nil {
 			return nil, fileFailure(m.Source, err)
 		}
 		return t, nil
-	}, stage.Opener(dir), opts)
+	}, staging, opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if cause := context.Cause(dctx); errors.Is(cause, errUploadFailed) {
+			<-rl.up.done
+			return rl.up.err // the upload's own failure stopped the download
 		}
 		if errors.Is(err, transfer.ErrNoSpace) {
 			return migration.Fail("Insufficient disk space on this computer", err)
@@ -73,24 +85,53 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	if m.Method == migration.MethodManual {
 		return p.extractZip(ctx, j)
 	}
-	res, err := p.load(ctx, m.ID)
+	var man transfer.Manifest
+	var took time.Duration
+	var err error
+	if rl := p.relayOf(m.ID); rl != nil {
+		man, took, err = p.awaitRelay(ctx, j, rl)
+	} else {
+		man, took, err = p.uploadStaged(ctx, j)
+	}
 	if err != nil {
 		return err
+	}
+	down, err := transfer.ReadManifestFile(p.downloadManifest(m.ID))
+	if err != nil {
+		return migration.Fail("The downloaded files are missing from staging", fmt.Errorf("%w: use Retry from start", err))
+	}
+	j.Logf(slog.LevelInfo, "Uploaded %d files, %s in %s", len(man.Files), humanBytes(man.Bytes()), took.Round(time.Millisecond))
+	// The staging copy does not keep modes: the download's manifest has the source's.
+	permWarn := p.keepModes(ctx, j, m, down.Files)
+	return p.update(ctx, m.ID, func(r *Results) {
+		r.Upload = &TransferStats{Files: int64(len(man.Files)), Bytes: man.Bytes(), DurationMs: took.Milliseconds()}
+		if permWarn != "" {
+			r.addWarning(permWarn)
+		}
+	})
+}
+
+// uploadStaged uploads the whole staging copy, once the download has ended.
+func (p *Pipeline) uploadStaged(ctx context.Context, j *runner.Job) (transfer.Manifest, time.Duration, error) {
+	m := j.Migration
+	res, err := p.load(ctx, m.ID)
+	if err != nil {
+		return transfer.Manifest{}, 0, err
 	}
 	down, err := transfer.ReadManifestFile(p.downloadManifest(m.ID))
 	if err == nil && plainStaging(p.filesDir(m.ID)) {
 		err = errOldStaging
 	}
 	if err != nil {
-		return migration.Fail("The downloaded files are missing from staging", fmt.Errorf("%w: use Retry from start", err))
+		return transfer.Manifest{}, 0, migration.Fail("The downloaded files are missing from staging", fmt.Errorf("%w: use Retry from start", err))
 	}
 	if res.DestinationFree > 0 && down.Bytes() > res.DestinationFree {
-		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(down.Bytes()), humanBytes(res.DestinationFree)),
+		return transfer.Manifest{}, 0, migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(down.Bytes()), humanBytes(res.DestinationFree)),
 			errors.New("on the destination"))
 	}
 	dst, streams, done, err := p.mirrorOpener(ctx, m.Destination, sftp.UploadStreams)
 	if err != nil {
-		return err
+		return transfer.Manifest{}, 0, err
 	}
 	defer done()
 	p.startTrack(ctx, j)
@@ -110,19 +151,11 @@ func (p *Pipeline) uploadFiles(ctx context.Context, j *runner.Job) error {
 	}, opts)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return man, 0, ctx.Err()
 		}
-		return fileFailure(m.Destination, err)
+		return man, 0, fileFailure(m.Destination, err)
 	}
-	j.Logf(slog.LevelInfo, "Uploaded %d files, %s in %s", len(man.Files), humanBytes(man.Bytes()), time.Since(start).Round(time.Millisecond))
-	// The staging copy does not keep modes: the download's manifest has the source's.
-	permWarn := p.keepModes(ctx, j, m, down.Files)
-	return p.update(ctx, m.ID, func(r *Results) {
-		r.Upload = &TransferStats{Files: int64(len(man.Files)), Bytes: man.Bytes(), DurationMs: time.Since(start).Milliseconds()}
-		if permWarn != "" {
-			r.addWarning(permWarn)
-		}
-	})
+	return man, time.Since(start), nil
 }
 
 // mirrorOpener opens the endpoint's side of a Mirror: over SFTP, streams files in
@@ -158,7 +191,7 @@ func (p *Pipeline) growTo(ep migration.Endpoint) int {
 
 // mirrorOptions are the settings both directions share; an earlier run's manifest at
 // manifestPath makes the copy resume.
-func (p *Pipeline) mirrorOptions(j *runner.Job, manifestPath string, excludes []string) transfer.MirrorOptions {
+func (p *Pipeline) mirrorOptions(j stepLog, manifestPath string, excludes []string) transfer.MirrorOptions {
 	opts := transfer.MirrorOptions{
 		Workers:      p.connections(),
 		Exclude:      excludes,

@@ -17,14 +17,7 @@ import (
 // limited makes op's connections count against the connection budget of the endpoint's
 // server when the run belongs to a batch (see hostlimit); for any other run it is op.
 func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
-	port := ep.Port
-	if port == 0 {
-		port = 21
-		if ep.Protocol == migration.ProtocolSFTP {
-			port = 22
-		}
-	}
-	addr := net.JoinHostPort(ep.Host, strconv.Itoa(port))
+	addr := serverAddr(ep)
 	name := ep.Host
 	if ep.Port != 0 && ep.Port != 21 && ep.Port != 22 {
 		name = addr
@@ -40,6 +33,19 @@ func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
 		_, site := t.(*ftp.Client) // opens a second control connection for modes
 		return &limitedTree{Tree: t, release: release, ctx: ctx, addr: addr, name: name, site: site}, nil
 	}
+}
+
+// serverAddr is the endpoint's host:port, the default port filled in: what a
+// connection budget counts against.
+func serverAddr(ep migration.Endpoint) string {
+	port := ep.Port
+	if port == 0 {
+		port = 21
+		if ep.Protocol == migration.ProtocolSFTP {
+			port = 22
+		}
+	}
+	return net.JoinHostPort(ep.Host, strconv.Itoa(port))
 }
 
 // modeWorkers is how many connections set file modes at once. Within a batch's

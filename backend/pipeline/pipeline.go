@@ -56,6 +56,9 @@ type Pipeline struct {
 	RootCAs *x509.CertPool
 	// HTTPTransport is used by the optional HTTP check (tests trust their server with it).
 	HTTPTransport *http.Transport
+	// Sequential uploads the files only once all are downloaded, instead of each as
+	// soon as it is (relay.go); benchmarks compare the two.
+	Sequential bool
 
 	mu sync.Mutex // guards Connections and serialises Results read-modify-write
 
@@ -67,6 +70,7 @@ type Pipeline struct {
 	sites      map[int64]wordpress.Site
 	listings   map[int64][]transfer.Entry
 	pools      map[int64]map[string]*sftp.Pool // by migration, see sftpPool
+	relays     map[int64]*relayRun             // see relay.go
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)
@@ -90,7 +94,11 @@ func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFu
 		// A step that succeeds on a stopped run (its work was already done) still ends
 		// the track: a Retry must not wait on the stopped run's import.
 		if err != nil || ctx.Err() != nil {
+			// Both at once: the upload winding down must not delay the import's cleanup.
+			relayDone := make(chan struct{})
+			go func() { defer close(relayDone); p.stopRelay(j.Migration.ID) }()
 			p.stopTrack(j.Migration.ID)
+			<-relayDone
 		}
 		// The migration's SFTP logins end with its run (or wait for its next step).
 		if err != nil || ctx.Err() != nil || s == migration.StepCleanUp {

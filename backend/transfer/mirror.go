@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +69,12 @@ type MirrorOptions struct {
 	// ManifestPath, when set, is a file on this machine where the manifest is written
 	// (also after a failure, listing the files completed, so Retry can use it).
 	ManifestPath string
+	// RelayTo, when set, hears of this Mirror's plan and of each file once complete
+	// (see Relay); Mirror ends it when it returns.
+	RelayTo *Relay
+	// RelayFrom, when set, makes this Mirror copy the files another Mirror sends
+	// through it, as they come, instead of listing the source (see Relay).
+	RelayFrom *Relay
 }
 
 // OrderedWriter is implemented by Trees whose Create writes bytes strictly in order,
@@ -95,6 +99,7 @@ type mirror struct {
 	dstDir   string
 	meter    *progress.Meter
 	dstSizes map[string]int64 // destination files found before copying, by rel path
+	allDirs  []string         // every source folder, existing on the destination or not
 
 	journal *journal     // nil without ManifestPath
 	alive   atomic.Int64 // workers still copying
@@ -132,10 +137,17 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 256*1024); return &b
 // its offset where that is safe; any other error stops the whole mirror, because
 // a bad password or a full disk will not get better. Cancelling ctx stops every
 // connection. The manifest holds only files copied completely.
-func Mirror(ctx context.Context, src, dst Opener, opts MirrorOptions) (Manifest, error) {
+func Mirror(ctx context.Context, src, dst Opener, opts MirrorOptions) (_ Manifest, err error) {
 	m, err := newMirror(src, dst, opts)
 	if err != nil {
+		if opts.RelayTo != nil {
+			opts.RelayTo.End(err)
+		}
 		return Manifest{}, err
+	}
+	if opts.RelayTo != nil {
+		// After the manifest is written: the receiver ends no sooner than this Mirror.
+		defer func() { opts.RelayTo.End(err) }()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -233,151 +245,31 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 	m.meter.SetFiles(int64(len(jobs)))
 	defer m.meter.Done()
 
+	if m.opts.RelayTo != nil {
+		m.opts.RelayTo.plan(m.allDirs, jobs)
+	}
 	if err := m.makeDirs(ctx, workers, dirs); err != nil {
 		return m.result(), err
 	}
 
+	if m.opts.RelayFrom != nil {
+		q := newJobQueue(nil, m.base)
+		q.open = true
+		fed := make(chan struct{})
+		go func() { defer close(fed); m.feed(ctx, q) }()
+		m.copyAll(ctx, workers, q)
+		// The workers end only once the feed finished or ctx ended, which ends it too.
+		<-fed
+		return m.result(), m.firstErr(ctx)
+	}
 	var todo []mirrorJob
 	for _, j := range jobs {
 		if !m.skipComplete(j) {
 			todo = append(todo, j)
 		}
 	}
-	m.copyAll(ctx, workers, todo)
+	m.copyAll(ctx, workers, newJobQueue(todo, m.base))
 	return m.result(), m.firstErr(ctx)
-}
-
-// plan lists the source (and the destination, to find complete and partial files) and
-// returns the directories to create, parents first, and the files to copy, largest
-// first.
-func (m *mirror) plan(ctx context.Context, workers []*conns, ex *Excluder) ([]string, []mirrorJob, error) {
-	var dirs []string
-	var jobs []mirrorJob
-	m.skipped = nil
-	c := workers[0]
-	// Every worker's connection lists folders side by side (ListAll).
-	var srcs, dsts []Tree
-	for _, w := range workers {
-		if w.src != nil && w.dst != nil {
-			srcs, dsts = append(srcs, w.src), append(dsts, w.dst)
-		}
-	}
-	walk := func(ctx context.Context, dir string, fn func(Entry) error) error { return ListAll(ctx, srcs, dir, fn) }
-	if m.opts.SourceListing != nil {
-		walk = func(_ context.Context, _ string, fn func(Entry) error) error {
-			for _, e := range m.opts.SourceListing {
-				if err := fn(e); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}
-	err := walk(ctx, m.srcDir, func(e Entry) error {
-		rel := relTo(m.srcDir, e.Path)
-		if ex.Excluded(rel) {
-			return nil
-		}
-		switch {
-		case e.IsLink:
-			m.skipped = append(m.skipped, rel)
-		case e.IsDir:
-			dirs = append(dirs, rel)
-		default:
-			jobs = append(jobs, mirrorJob{rel: rel, size: e.Size, mode: e.Mode.Perm()})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list source: %w", err)
-	}
-	if err := c.dst.MkdirAll(ctx, m.dstDir); err != nil {
-		return nil, nil, fmt.Errorf("create destination folder: %w", err)
-	}
-	m.dstSizes = map[string]int64{}
-	existingDirs := map[string]bool{}
-	err = ListAll(ctx, dsts, m.dstDir, func(e Entry) error {
-		rel := relTo(m.dstDir, e.Path)
-		if e.IsDir {
-			existingDirs[rel] = true
-		} else if !e.IsLink {
-			m.dstSizes[rel] = e.Size
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list destination: %w", err)
-	}
-	todo := dirs[:0]
-	for _, d := range dirs {
-		if !existingDirs[d] {
-			todo = append(todo, d)
-		}
-	}
-	sort.Slice(jobs, func(i, j int) bool {
-		if jobs[i].size != jobs[j].size {
-			return jobs[i].size > jobs[j].size
-		}
-		return jobs[i].rel < jobs[j].rel
-	})
-	return todo, jobs, nil
-}
-
-// makeDirs creates the planned directories one depth level at a time, spreading each
-// level over the workers: a parent always exists before its children, and each MKD is
-// a single round trip.
-func (m *mirror) makeDirs(ctx context.Context, workers []*conns, dirs []string) error {
-	byDepth := map[int][]string{}
-	maxDepth := 0
-	for _, d := range dirs {
-		n := depth(d)
-		byDepth[n] = append(byDepth[n], d)
-		maxDepth = max(maxDepth, n)
-	}
-	for lvl := 1; lvl <= maxDepth; lvl++ {
-		level := byDepth[lvl]
-		var wg sync.WaitGroup
-		for i, c := range workers {
-			wg.Add(1)
-			go func(i int, c *conns) {
-				defer wg.Done()
-				for k := i; k < len(level); k += len(workers) {
-					if err := m.mkdir(ctx, c, level[k]); err != nil {
-						m.fail(err)
-						return
-					}
-				}
-			}(i, c)
-		}
-		wg.Wait()
-		if err := m.firstErr(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (m *mirror) mkdir(ctx context.Context, c *conns, rel string) error {
-	return m.withRetry(ctx, c, rel, func() error {
-		return c.dst.MkdirAll(ctx, JoinRoot(m.dstDir, rel))
-	})
-}
-
-func (m *mirror) skipComplete(j mirrorJob) bool {
-	if m.opts.Previous == nil {
-		return false
-	}
-	prev, ok := m.opts.Previous.Lookup(j.rel)
-	if !ok || prev.Size != j.size {
-		return false
-	}
-	if got, ok := m.dstSizes[j.rel]; !ok || got != j.size {
-		return false
-	}
-	m.record(prev)
-	m.meter.Add(j.size)
-	m.meter.FileDone()
-	return true
 }
 
 // withRetry runs op, and after a transient error reconnects both sides and runs it
@@ -445,6 +337,7 @@ func (m *mirror) copyWithRetry(ctx context.Context, c *conns, j mirrorJob) error
 		}
 		m.record(f)
 		m.journal.add(f)
+		m.relayOut(f)
 		m.meter.FileDone()
 		return nil
 	})
@@ -504,7 +397,14 @@ func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool
 			m.meter.Add(int64(k))
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break // the file shrank since it was listed: copy what is there
+			// Either the file shrank since it was listed, or the transfer ended early
+			// without saying so (an FTP data connection closed before its end): only
+			// the source's size tells which.
+			if err := m.shrank(ctx, c, srcPath, off+n, j.size); err != nil {
+				_ = w.Close()
+				return ManifestFile{}, n, err
+			}
+			break
 		}
 		if rerr != nil {
 			_ = w.Close()
@@ -518,6 +418,20 @@ func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool
 		return ManifestFile{}, n, err
 	}
 	return ManifestFile{Path: j.rel, Size: off + n, SHA256: hex.EncodeToString(h.Sum(nil)), Mode: j.mode}, n, nil
+}
+
+// shrank returns nil when the source file now holds got bytes (it shrank since it was
+// listed with want: copy what is there), and a transient error that retries the file
+// when the source still holds more than the transfer delivered.
+func (m *mirror) shrank(ctx context.Context, c *conns, srcPath string, got, want int64) error {
+	e, err := c.src.Stat(ctx, srcPath)
+	if err != nil {
+		return err
+	}
+	if e.Size > got {
+		return fmt.Errorf("read %s: the transfer ended after %d of %d bytes: %w", srcPath, got, want, ErrTransient)
+	}
+	return nil
 }
 
 func (m *mirror) record(f ManifestFile) {
@@ -550,26 +464,4 @@ func (m *mirror) result() Manifest {
 	man := Manifest{Files: append([]ManifestFile(nil), m.files...), Skipped: append([]string(nil), m.skipped...)}
 	man.sort()
 	return man
-}
-
-func relTo(dir, p string) string {
-	if dir == "." {
-		return p
-	}
-	if len(p) > len(dir) && p[:len(dir)] == dir && p[len(dir)] == '/' {
-		return p[len(dir)+1:]
-	}
-	return p
-}
-
-func depth(p string) int {
-	n := 1
-	for p = path.Clean(p); ; {
-		d := path.Dir(p)
-		if d == "." || d == "/" {
-			return n
-		}
-		p = d
-		n++
-	}
 }

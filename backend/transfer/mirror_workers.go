@@ -28,6 +28,7 @@ type jobQueue struct {
 	busy      int
 	busyBytes int64
 	closed    bool
+	open      bool // more jobs may still be pushed (a Relay's receiver)
 }
 
 func newJobQueue(jobs []mirrorJob, base int) *jobQueue {
@@ -39,7 +40,14 @@ func newJobQueue(jobs []mirrorJob, base int) *jobQueue {
 func (q *jobQueue) take() (mirrorJob, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for !q.closed && q.busy > 0 && (len(q.jobs) == 0 || q.busy >= q.base && q.busyBytes+q.jobs[0].size > streamBytes) {
+	for !q.closed {
+		if len(q.jobs) == 0 {
+			if q.busy == 0 && !q.open {
+				break // nothing left, and nothing in hand that could come back
+			}
+		} else if q.busy == 0 || q.busy < q.base || q.busyBytes+q.jobs[0].size <= streamBytes {
+			break
+		}
 		q.cond.Wait()
 	}
 	if len(q.jobs) == 0 || q.closed {
@@ -64,6 +72,22 @@ func (q *jobQueue) done(j mirrorJob, back bool) {
 	q.cond.Broadcast()
 }
 
+// push adds a job at the end of an open queue.
+func (q *jobQueue) push(j mirrorJob) {
+	q.mu.Lock()
+	q.jobs = append(q.jobs, j)
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// finish says no job will be pushed any more.
+func (q *jobQueue) finish() {
+	q.mu.Lock()
+	q.open = false
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
 func (q *jobQueue) close() {
 	q.mu.Lock()
 	q.closed = true
@@ -74,6 +98,9 @@ func (q *jobQueue) close() {
 func (q *jobQueue) left() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.open {
+		return len(q.jobs) + 1 // more are coming
+	}
 	return len(q.jobs)
 }
 
@@ -121,12 +148,11 @@ func (m *mirror) tell(msg string) {
 	})
 }
 
-// copyAll copies jobs with one worker per connection in workers, and, with GrowTo,
+// copyAll copies the jobs of q with one worker per connection in workers, and, with GrowTo,
 // adds connections while that still raises throughput. A worker whose connection the
 // server refuses (too many connections) leaves, giving its file to the others, as long
 // as one worker remains.
-func (m *mirror) copyAll(ctx context.Context, workers []*conns, jobs []mirrorJob) {
-	q := newJobQueue(jobs, m.base)
+func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 	defer context.AfterFunc(ctx, q.close)()
 	var wg sync.WaitGroup
 	alive := &m.alive
