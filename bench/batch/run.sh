@@ -11,7 +11,7 @@
 # URL in posts) before its time counts.
 #
 #   bench/batch/run.sh               20 sites of 500 files / 20 MB / ~5 MB SQL, 1 round
-#   SMALL=1 bench/batch/run.sh       4 sites of 100 files / 4 MB / ~1 MB SQL
+#   SMALL=1 bench/batch/run.sh       4 sites of 100 files / 4 MB / ~1.4 MB SQL, 3 rounds
 #   ROUNDS=3 bench/batch/run.sh      three rounds, medians
 #
 # Environment: SMALL=1, ROUNDS, FERRY_BENCH_CACHE (the sites and their source databases are
@@ -19,14 +19,13 @@
 # (table.txt, runs.tsv, the batch's output and Ferry's list of its migrations, per-site
 # times of the sequential and by-hand runs).
 set -euo pipefail
-ROUNDS=${ROUNDS:-1}
 SMALL=${SMALL:-0}
 cd "$(dirname "$0")/../.."
 REPO=$PWD
 if [ "$SMALL" = 1 ]; then
-  NSITES=4 SITE_FILES=100 SITE_MB=4 DB_SCALE=0.0017 SIZE=small
+  NSITES=4 SITE_FILES=100 SITE_MB=4 DB_SCALE=0.0017 SIZE=small ROUNDS=${ROUNDS:-3}
 else
-  NSITES=20 SITE_FILES=500 SITE_MB=20 DB_SCALE=0.0085 SIZE=full
+  NSITES=20 SITE_FILES=500 SITE_MB=20 DB_SCALE=0.0085 SIZE=full ROUNDS=${ROUNDS:-1}
 fi
 export FERRY_BENCH_CACHE=${FERRY_BENCH_CACHE:-/var/tmp/ferry-bench-batch-$SIZE}
 . bench/migration/lib.sh
@@ -125,7 +124,7 @@ run_sequential() {
   export ROUND=$1 FERRY_DATA_DIR=$W/data-seq
   timed sequential bash "$W/sequential.sh"
   echo "  sequential round $1: $(cat "$W/sequential.steps")"; cp "$W/sequential.steps" "$W/sequential-$1.steps"
-  [ "$(grep -c ' completed' "$W/sequential-$1.log")" = "$NSITES" ] || fail "sequential round $1: not every migration completed"
+  [ "$(grep -c '^Migration [0-9]* completed' "$W/sequential-$1.log")" = "$NSITES" ] || fail "sequential round $1: not every migration completed"
   check_sites "sequential round $1"
 }
 run_hand() { # ROUND SITE
