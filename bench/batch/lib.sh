@@ -3,12 +3,12 @@
 #
 # Cache (made once per size, reused by every run): $B/src/siteNN/public_html (each site
 # its own generated files, owned by the bench user), $B/sites/siteNN.sha (their hashes),
-# databases ferrybat_src_NN on the local MariaDB (one generated database, loaded NSITES times).
+# databases ferrybat_SIZE_src_NN on the local MariaDB (named per size: both sizes share it) (one generated database, loaded NSITES times).
 # shellcheck shell=bash
 
 site_name() { printf 'site%02d' "$1"; }
-src_db() { printf 'ferrybat_src_%02d' "$1"; }
-dst_db() { printf 'ferrybat_dst_%02d' "$1"; }
+src_db() { printf 'ferrybat_%s_src_%02d' "$SIZE" "$1"; }
+dst_db() { printf 'ferrybat_%s_dst_%02d' "$SIZE" "$1"; }
 src_dir() { echo "$B/src/$(site_name "$1")/public_html"; }
 dst_dir() { echo "$DST_ROOT/$(site_name "$1")/public_html"; }
 new_url() { echo "https://$(site_name "$1").example.com"; }
@@ -59,8 +59,8 @@ PY
 
 # batch_dbs generates one WordPress-shaped database with bench/mysql/gen at DB_SCALE and
 # loads it into each site's source database (LOAD DATA), once; then the two accounts the
-# spec shares: the source one may use every ferrybat_src_NN, the destination one every
-# ferrybat_dst_NN.
+# spec shares: the source one may use every ferrybat_*_src_NN, the destination one every
+# ferrybat_*_dst_NN. SRC_COUNTS[N] are site N's source row counts.
 batch_dbs() {
   local i db h
   for i in $(seq "$NSITES"); do
@@ -80,12 +80,13 @@ batch_dbs() {
   done
   for h in 127.0.0.1 localhost; do
     "${ROOT_SQL[@]}" -e "CREATE USER IF NOT EXISTS '$SRC_USER'@'$h' IDENTIFIED BY '$SRC_DB_PASS';
-      ALTER USER '$SRC_USER'@'$h' IDENTIFIED BY '$SRC_DB_PASS'; GRANT ALL ON \`ferrybat\\_src\\_%\`.* TO '$SRC_USER'@'$h';
+      ALTER USER '$SRC_USER'@'$h' IDENTIFIED BY '$SRC_DB_PASS'; GRANT ALL ON \`ferrybat\\_%\\_src\\_%\`.* TO '$SRC_USER'@'$h';
       CREATE USER IF NOT EXISTS '$DST_USER'@'$h' IDENTIFIED BY '$DST_DB_PASS';
-      ALTER USER '$DST_USER'@'$h' IDENTIFIED BY '$DST_DB_PASS'; GRANT ALL ON \`ferrybat\\_dst\\_%\`.* TO '$DST_USER'@'$h'"
+      ALTER USER '$DST_USER'@'$h' IDENTIFIED BY '$DST_DB_PASS'; GRANT ALL ON \`ferrybat\\_%\\_dst\\_%\`.* TO '$DST_USER'@'$h'"
   done
-  SRC_COUNTS=$(row_counts "$(src_db 1)")
-  SRC_ROWS=$(awk '{s+=$2} END {print s}' <<<"$SRC_COUNTS")
+  SRC_COUNTS=()
+  for i in $(seq "$NSITES"); do SRC_COUNTS[i]=$(row_counts "$(src_db "$i")"); done
+  SRC_ROWS=$(awk '{s+=$2} END {print s}' <<<"${SRC_COUNTS[1]}")
   DUMP_MB=$(MYSQL_PWD=$SRC_DB_PASS mysqldump --protocol=tcp -h "$HOST" -P "$PORT" -u "$SRC_USER" --single-transaction "$(src_db 1)" | wc -c | awk '{printf "%.1f", $1 / 1e6}')
 }
 
@@ -107,7 +108,7 @@ check_site() {
     fail "$label: files differ from the source ($(wc -l < "$W/got.sha") of $(wc -l < "$B/sites/$(site_name "$i").sha"))"
   db=$(dst_db "$i")
   got=$(row_counts "$db")
-  [ "$got" = "$SRC_COUNTS" ] || fail "$label: row counts differ: $(echo $got) != $(echo $SRC_COUNTS)"
+  [ "$got" = "${SRC_COUNTS[i]}" ] || fail "$label: row counts differ: $(echo $got) != $(echo ${SRC_COUNTS[i]})"
   url=$("${ROOT_SQL[@]}" -N -e "SELECT GROUP_CONCAT(option_value ORDER BY option_name) FROM $db.wp_options WHERE option_name IN ('home','siteurl')")
   [ "$url" = "$(new_url "$i"),$(new_url "$i")" ] || fail "$label: home,siteurl = $url, want $(new_url "$i")"
   left=$("${ROOT_SQL[@]}" -N -e "SELECT COUNT(*) FROM $db.wp_posts WHERE post_content LIKE '%old.test%'")

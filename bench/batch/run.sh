@@ -47,7 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 bench_secrets; bench_user; batch_sites; batch_dbs
-echo "$NSITES sites, each: $NFILES files, $((NBYTES / 1000000)) MB; database $SRC_ROWS rows, mysqldump $DUMP_MB MB: $(echo $SRC_COUNTS)" | tee "$R/site.txt"
+echo "$NSITES sites, each: $NFILES files, $(awk -v b="$NBYTES" 'BEGIN {printf "%.1f", b / 1e6}') MB; database $SRC_ROWS rows, mysqldump $DUMP_MB MB: $(echo ${SRC_COUNTS[1]})" | tee "$R/site.txt"
 
 . bench/servers.sh
 start_file_servers "$W" 43000
@@ -116,7 +116,9 @@ run_batch() {
   cp "$W/out.txt" "$W/batch-$1.log"
   echo "  batch round $1: $(tail -1 "$W/out.txt")"
   grep -q "$NSITES successful, 0 failed of $NSITES sites" "$W/out.txt" || fail "batch round $1: not all sites Successful"
-  "$FERRY" list --tab successful --batch bench-batch --json > "$R/batch-list-$1.json" || true
+  "$FERRY" list --tab successful --batch bench-batch --json --page-size 500 > "$R/batch-list-$1.json" || true
+  python3 bench/batch/timeline.py "$R/batch-list-$1.json" > "$R/batch-timeline-$1.txt" || true
+  tail -1 "$R/batch-timeline-$1.txt"
   check_sites "batch round $1"
 }
 run_sequential() {
