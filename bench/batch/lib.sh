@@ -87,7 +87,7 @@ batch_dbs() {
   SRC_COUNTS=()
   for i in $(seq "$NSITES"); do SRC_COUNTS[i]=$(row_counts "$(src_db "$i")"); done
   SRC_ROWS=$(awk '{s+=$2} END {print s}' <<<"${SRC_COUNTS[1]}")
-  DUMP_MB=$(MYSQL_PWD=$SRC_DB_PASS mysqldump --protocol=tcp -h "$HOST" -P "$PORT" -u "$SRC_USER" --single-transaction "$(src_db 1)" | wc -c | awk '{printf "%.1f", $1 / 1e6}')
+  DUMP_MB=$(MYSQL_PWD=$SRC_DB_PASS in_ns mysqldump --protocol=tcp -h "$HOST" -P "$PORT" -u "$SRC_USER" --single-transaction "$(src_db 1)" | wc -c | awk '{printf "%.1f", $1 / 1e6}')
 }
 
 # fresh_dest empties every site's destination folder and database (an empty one, as a

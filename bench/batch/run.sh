@@ -13,8 +13,12 @@
 #   bench/batch/run.sh               20 sites of 500 files / 20 MB / ~5 MB SQL, 1 round
 #   SMALL=1 bench/batch/run.sh       4 sites of 100 files / 4 MB / ~1.4 MB SQL, 3 rounds
 #   ROUNDS=3 bench/batch/run.sh      three rounds, medians
+#   RTT=40 bench/batch/run.sh        every server and client inside a network namespace whose
+#                                    loopback delays each packet (bench/wan/net.sh), with a
+#                                    private MariaDB in it: what latency does to each route
 #
-# Environment: SMALL=1, ROUNDS, FERRY_BENCH_CACHE (the sites and their source databases are
+# Environment: SMALL=1, ROUNDS, RTT (ms; unset: plain loopback and the shared MariaDB on
+# 127.0.0.1:3306), RATE (with RTT, default 200mbit), FERRY_BENCH_CACHE (the sites and their source databases are
 # made once per size and kept there). Results: bench/batch/results/<UTC time>-<full|small>/
 # (table.txt, runs.tsv, the batch's output and Ferry's list of its migrations, per-site
 # times of the sequential and by-hand runs).
@@ -35,23 +39,42 @@ need_root
 need_pkgs vsftpd openssh-server lftp time mariadb-client wordpress
 
 W=$B/batch.run
-R=$REPO/bench/batch/results/$(date -u +%Y%m%d-%H%M%S)-$SIZE
+R=$REPO/bench/batch/results/$(date -u +%Y%m%d-%H%M%S)-$SIZE${RTT:+-rtt$RTT}
+NS= NSX=()
 DST_ROOT=$B/home/dst
 rm -rf "$W"; mkdir -p "$W" "$R"
 cleanup() {
   set +e
   for p in ${FTPD:-} ${SSHD:-}; do kill "$p" 2>/dev/null; done
+  if [ -n "$NS" ]; then
+    if [ -n "${MYSQLD:-}" ]; then kill "$MYSQLD" 2>/dev/null; for _ in $(seq 100); do kill -0 "$MYSQLD" 2>/dev/null || break; sleep 0.2; done; fi
+    "$REPO/bench/wan/net.sh" down "$NS"
+  fi
   cp "$W"/*.log "$W"/*.steps "$W/results" "$R/" 2>/dev/null
   rm -rf "$W"/hand "$W"/data-*/staging "$DST_ROOT"
 }
 trap cleanup EXIT
 
+. bench/servers.sh
+if [ -n "${RTT:-}" ]; then
+  # As bench/wan/run.sh: servers, clients and a private MariaDB (data kept in $B/mysql)
+  # inside one namespace; ephemeral ports above vsftpd's passive range.
+  need_pkgs mariadb-server iptables iproute2
+  NS=ferry-batch-$$ NSX=(ip netns exec "ferry-batch-$$")
+  bench/wan/net.sh up "$NS" "${RATE:-200mbit}"
+  ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
+  export BENCH_NETNS=$NS
+  start_mariadb "$B/mysql"
+  PORT=$DB_PORT MYSQLD_PID=$MYSQLD
+  ROOT_SQL=(mariadb --socket="$DB_SOCKET" -u root)
+else
+  MYSQLD_PID=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+fi
 bench_secrets; bench_user; batch_sites; batch_dbs
 echo "$NSITES sites, each: $NFILES files, $(awk -v b="$NBYTES" 'BEGIN {printf "%.1f", b / 1e6}') MB; database $SRC_ROWS rows, mysqldump $DUMP_MB MB: $(echo ${SRC_COUNTS[1]})" | tee "$R/site.txt"
 
-. bench/servers.sh
 start_file_servers "$W" 43000
-MYSQLD_PID=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+[ -z "$NS" ] || bench/wan/net.sh delay "$NS" "$RTT" | tee "$R/rtt.txt"
 FILE_SERVER_PIDS="$FTPD $SSHD"
 
 FERRY=$W/ferry
@@ -112,7 +135,7 @@ export W FERRY NSITES HOST PORT FTP_PORT SSH_PORT BENCH_USER SRC_USER DST_USER
 run_batch() {
   fresh_dest; rm -rf "$W/data-batch"
   export FERRY_DATA_DIR=$W/data-batch
-  timed batch "$FERRY" batch --spec "$W/batch.json" --sites "$W/sites.csv"
+  timed batch "${NSX[@]}" "$FERRY" batch --spec "$W/batch.json" --sites "$W/sites.csv"
   cp "$W/out.txt" "$W/batch-$1.log"
   echo "  batch round $1: $(tail -1 "$W/out.txt")"
   grep -q "$NSITES successful, 0 failed of $NSITES sites" "$W/out.txt" || fail "batch round $1: not all sites Successful"
@@ -124,7 +147,7 @@ run_batch() {
 run_sequential() {
   fresh_dest; rm -rf "$W/data-seq"
   export ROUND=$1 FERRY_DATA_DIR=$W/data-seq
-  timed sequential bash "$W/sequential.sh"
+  timed sequential "${NSX[@]}" bash "$W/sequential.sh"
   echo "  sequential round $1: $(cat "$W/sequential.steps")"; cp "$W/sequential.steps" "$W/sequential-$1.steps"
   [ "$(grep -c '^Migration [0-9]* completed' "$W/sequential-$1.log")" = "$NSITES" ] || fail "sequential round $1: not every migration completed"
   check_sites "sequential round $1"
@@ -134,14 +157,14 @@ run_hand() { # ROUND SITE
   fresh_dest; rm -rf "$W/hand"; mkdir -p "$W/hand"
   SRC_DIR=$(src_dir "$i") DST_DIR=$(dst_dir "$i") SRC_DB=$(src_db "$i") DST_DB=$(dst_db "$i") NEW_URL=$(new_url "$i")
   export SRC_DIR DST_DIR SRC_DB DST_DB NEW_URL
-  timed by-hand-1site bash "$W/by-hand.sh"
+  timed by-hand-1site "${NSX[@]}" bash "$W/by-hand.sh"
   echo "  by-hand round $1 $(site_name "$i"): $(cat "$W/hand.steps")" | tee -a "$W/by-hand.steps"
   check_site "$i" "by-hand round $1"
   rm -rf "$W/hand"
 }
 
 { echo "started $(date -u +%FT%TZ) on $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)"
-  echo "rounds $ROUNDS; ferry settings: defaults (2 migrations at once, batch: 2 per source host, 2 per destination host, 8 connections per server)"
+  echo "rounds $ROUNDS; ${RTT:+network namespace with RTT $RTT ms, rate ${RATE:-200mbit}, private MariaDB; }ferry settings: defaults (2 migrations at once, batch: 2 per source host, 2 per destination host, 8 connections per server)"
 } | tee "$R/meta.txt"
 : > "$W/results"; : > "$W/servers.txt"
 echo "label wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s other_cpu_s"
@@ -154,7 +177,8 @@ for r in $(seq "$ROUNDS"); do
   run_hand "$r" $(( (base + 2) % NSITES + 1 ))
 done
 cp "$W/results" "$R/runs.tsv"
-{ echo "Batch, FTP (vsftpd) -> SFTP (OpenSSH), MariaDB -> MariaDB on one machine: $(cat "$R/site.txt")"
+[ -z "$NS" ] || bench/wan/net.sh check "$NS" "$RTT" | tee -a "$R/rtt.txt" # still the wanted RTT after the runs
+{ echo "Batch, FTP (vsftpd) -> SFTP (OpenSSH), MariaDB -> MariaDB on one machine${RTT:+, RTT $RTT ms}: $(cat "$R/site.txt")"
   echo "$ROUNDS round(s), interleaved by-hand / batch / by-hand / sequential / by-hand; load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   batch_table
