@@ -129,6 +129,7 @@ batch_table() {
     split("batch sequential by-hand-1site", ks, " ")
     for (i = 1; i <= 3; i++) { k = ks[i]; if (!n[k]) continue; md[k] = med(k)
       printf "%-22s %5d %9.2f %8.2f %8.2f %11.1f %11.2f %11.2f %13.2f %10.2f\n", k, n[k], md[k], mn[k], mx[k], rss[k] / 1024, c[k] / n[k], m[k] / n[k], f[k] / n[k], o[k] / n[k] }
+    if (!n["batch"] || !n["sequential"] || !n["by-hand-1site"]) exit
     hand = md["by-hand-1site"] * nsites
     printf "%-22s %5s %9.2f   (median of the %d one-site by-hand runs x %d)\n", "by-hand x" nsites, "", hand, n["by-hand-1site"], nsites
     r1 = md["batch"] / md["sequential"]; r2 = md["batch"] / hand
@@ -137,6 +138,7 @@ batch_table() {
     printf "sequential / by-hand x%d = %.2f\n", nsites, md["sequential"] / hand
     printf "batch peak RSS           = %.0f MB (target < 300 MB: %s)\n", rss["batch"] / 1024, (rss["batch"] / 1024 < 300 ? "met" : "MISSED")
     print "(wall and CPU in seconds; CPU columns are per run, averaged: client = the timed process and its children,"
-    print " mysqld = the shared MariaDB, ftp+ssh = vsftpd and sshd, other = the rest of this 2-core machine meanwhile)"
+    print " mysqld = MariaDB (the shared one, or the private one with RTT), ftp+ssh = vsftpd and sshd, other = the rest"
+    print " of this 2-core machine meanwhile: other helpers, and with RTT the delay process bench/wan/delay)"
   }' "$W/results"
 }

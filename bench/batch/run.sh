@@ -18,7 +18,9 @@
 #                                    private MariaDB in it: what latency does to each route
 #
 # Environment: SMALL=1, ROUNDS, RTT (ms; unset: plain loopback and the shared MariaDB on
-# 127.0.0.1:3306), RATE (with RTT, default 200mbit), FERRY_BENCH_CACHE (the sites and their source databases are
+# 127.0.0.1:3306), RATE (with RTT, default 200mbit), ROUTES (default "hand batch sequential";
+# e.g. ROUTES=batch to look at the batch alone), FERRY_SETTINGS ("key=value ..." written to
+# Ferry's settings before each run, e.g. "batch_host_connections=16"), FERRY_BENCH_CACHE (the sites and their source databases are
 # made once per size and kept there). Results: bench/batch/results/<UTC time>-<full|small>/
 # (table.txt, runs.tsv, the batch's output and Ferry's list of its migrations, per-site
 # times of the sequential and by-hand runs).
@@ -132,9 +134,19 @@ STEP=mysql-import t sh -c 'MYSQL_PWD=$DST_DB_PASS mysql --protocol=tcp -h "$HOST
 SH
 export W FERRY NSITES HOST PORT FTP_PORT SSH_PORT BENCH_USER SRC_USER DST_USER
 
+# settings: the history folder $FERRY_DATA_DIR made afresh, with FERRY_SETTINGS in it.
+settings() {
+  local kv
+  rm -rf "$FERRY_DATA_DIR"
+  [ -n "${FERRY_SETTINGS:-}" ] || return 0
+  need_pkgs sqlite3
+  "$FERRY" list > /dev/null
+  for kv in $FERRY_SETTINGS; do sqlite3 "$FERRY_DATA_DIR/ferry.db" "INSERT OR REPLACE INTO settings (key, value) VALUES ('${kv%%=*}', '${kv#*=}')"; done
+}
 run_batch() {
-  fresh_dest; rm -rf "$W/data-batch"
+  fresh_dest
   export FERRY_DATA_DIR=$W/data-batch
+  settings
   timed batch "${NSX[@]}" "$FERRY" batch --spec "$W/batch.json" --sites "$W/sites.csv"
   cp "$W/out.txt" "$W/batch-$1.log"
   echo "  batch round $1: $(tail -1 "$W/out.txt")"
@@ -145,8 +157,9 @@ run_batch() {
   check_sites "batch round $1"
 }
 run_sequential() {
-  fresh_dest; rm -rf "$W/data-seq"
+  fresh_dest
   export ROUND=$1 FERRY_DATA_DIR=$W/data-seq
+  settings
   timed sequential "${NSX[@]}" bash "$W/sequential.sh"
   echo "  sequential round $1: $(cat "$W/sequential.steps")"; cp "$W/sequential.steps" "$W/sequential-$1.steps"
   [ "$(grep -c '^Migration [0-9]* completed' "$W/sequential-$1.log")" = "$NSITES" ] || fail "sequential round $1: not every migration completed"
@@ -163,18 +176,20 @@ run_hand() { # ROUND SITE
   rm -rf "$W/hand"
 }
 
+ROUTES=${ROUTES:-hand batch sequential}
+has() { [[ " $ROUTES " == *" $1 "* ]]; }
 { echo "started $(date -u +%FT%TZ) on $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)"
-  echo "rounds $ROUNDS; ${RTT:+network namespace with RTT $RTT ms, rate ${RATE:-200mbit}, private MariaDB; }ferry settings: defaults (2 migrations at once, batch: 2 per source host, 2 per destination host, 8 connections per server)"
+  echo "rounds $ROUNDS; ${RTT:+network namespace with RTT $RTT ms, rate ${RATE:-200mbit}, private MariaDB; }routes: $ROUTES; ferry settings: ${FERRY_SETTINGS:-defaults} (defaults: 2 migrations at once, batch: 2 per source host, 2 per destination host, 8 connections per server)"
 } | tee "$R/meta.txt"
 : > "$W/results"; : > "$W/servers.txt"
 echo "label wall_s rss_kb client_cpu_s mysqld_cpu_s ftp_ssh_cpu_s other_cpu_s"
 for r in $(seq "$ROUNDS"); do
   base=$(( (r - 1) * 3 ))
-  run_hand "$r" $(( base % NSITES + 1 ))
-  run_batch "$r"
-  run_hand "$r" $(( (base + 1) % NSITES + 1 ))
-  run_sequential "$r"
-  run_hand "$r" $(( (base + 2) % NSITES + 1 ))
+  if has hand; then run_hand "$r" $(( base % NSITES + 1 )); fi
+  if has batch; then run_batch "$r"; fi
+  if has hand; then run_hand "$r" $(( (base + 1) % NSITES + 1 )); fi
+  if has sequential; then run_sequential "$r"; fi
+  if has hand; then run_hand "$r" $(( (base + 2) % NSITES + 1 )); fi
 done
 cp "$W/results" "$R/runs.tsv"
 [ -z "$NS" ] || bench/wan/net.sh check "$NS" "$RTT" | tee -a "$R/rtt.txt" # still the wanted RTT after the runs
