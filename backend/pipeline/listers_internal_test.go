@@ -35,3 +35,46 @@ func TestListersWithinBatchShare(t *testing.T) {
 		t.Errorf("batch migration over SFTP: %d listers, want %d requests on the one login", got, sftp.DownloadStreams)
 	}
 }
+
+type plainTree struct{ transfer.Tree }
+
+func (plainTree) Close() error { return nil }
+
+type listerTree struct{ plainTree }
+
+func (listerTree) List(context.Context, string) ([]transfer.Entry, error) {
+	return []transfer.Entry{{Path: "wp-content", IsDir: true}}, nil
+}
+
+// A batch migration's connections are wrapped to count against the budget; the wrapper
+// must keep List, or ListAll walks the whole source on one connection.
+func TestLimitedTreeKeepsLister(t *testing.T) {
+	l := hostlimit.New(hostlimit.Config{Lookup: func(int64) (hostlimit.Hosts, bool) {
+		return hostlimit.Hosts{Source: "127.0.0.1", Destination: "127.0.0.1"}, true
+	}})
+	ctx := l.Context(context.Background(), 1)
+	ep := migration.Endpoint{Protocol: migration.ProtocolFTP, Host: "127.0.0.1", Port: 2121}
+	for _, tc := range []struct {
+		tree   transfer.Tree
+		lister bool
+	}{{listerTree{}, true}, {plainTree{}, false}} {
+		open := limited(ep, func(context.Context) (transfer.Tree, error) { return tc.tree, nil })
+		tr, err := open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls, ok := tr.(transfer.Lister)
+		if ok != tc.lister {
+			t.Errorf("%T wrapped: Lister %v, want %v", tc.tree, ok, tc.lister)
+		}
+		if ok {
+			es, err := ls.List(ctx, ".")
+			if err != nil || len(es) != 1 || es[0].Path != "wp-content" {
+				t.Errorf("List through the wrapper = %v, %v; want the tree's one entry", es, err)
+			}
+		}
+		if err := tr.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}
+}
