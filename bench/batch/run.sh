@@ -154,6 +154,7 @@ run_batch() {
   "$FERRY" list --tab successful --batch bench-batch --json --page-size 500 > "$R/batch-list-$1.json" || true
   python3 bench/batch/timeline.py "$R/batch-list-$1.json" > "$R/batch-timeline-$1.txt" || true
   tail -1 "$R/batch-timeline-$1.txt"
+  python3 bench/batch/steps.py "$FERRY_DATA_DIR/ferry.db" | tee "$R/steps-batch-$1.txt" | sed 's/^/  batch steps: /'
   check_sites "batch round $1"
 }
 run_sequential() {
@@ -163,6 +164,7 @@ run_sequential() {
   timed sequential "${NSX[@]}" bash "$W/sequential.sh"
   echo "  sequential round $1: $(cat "$W/sequential.steps")"; cp "$W/sequential.steps" "$W/sequential-$1.steps"
   [ "$(grep -c '^Migration [0-9]* completed' "$W/sequential-$1.log")" = "$NSITES" ] || fail "sequential round $1: not every migration completed"
+  python3 bench/batch/steps.py "$FERRY_DATA_DIR/ferry.db" | tee "$R/steps-seq-$1.txt" | sed 's/^/  sequential steps: /'
   check_sites "sequential round $1"
 }
 run_hand() { # ROUND SITE
