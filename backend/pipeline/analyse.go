@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/runner"
@@ -57,13 +58,7 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	var listing []transfer.Entry
 	keep := true // false once the listing is too big to keep in memory
 	winNames := windowsNames(m)
-	// Folders are listed side by side on several connections: on a slow link each
-	// costs a few round trips.
-	listers := transfer.ListConnections
-	if src.Protocol == migration.ProtocolSFTP {
-		listers = sftp.DownloadStreams // requests side by side on the one login
-	}
-	more, closeMore := transfer.OpenMore(ctx, open, listers-1)
+	more, closeMore := transfer.OpenMore(ctx, open, listers(ctx, src.Protocol)-1)
 	defer closeMore()
 	err = transfer.ListAll(ctx, append([]transfer.Tree{tree}, more...), ".", func(e transfer.Entry) error {
 		if !e.IsDir && !e.IsLink && !ex.Excluded(e.Path) {
@@ -191,4 +186,16 @@ func (p *Pipeline) checkStagingSpace(ctx context.Context, files, need int64) err
 			fmt.Errorf("staging folder %s", p.DataDir))
 	}
 	return nil
+}
+
+// listers is how many connections (SFTP: requests on the one login) list the source's
+// folders side by side: on a slow link each folder costs a few round trips. A batch
+// migration lists within its share of the host's connection budget, as its file copies
+// do: OpenMore waits for every connection it asked for, so asking for more than the share
+// waits for other migrations' connections to close (or for the budget's stall timeout).
+func listers(ctx context.Context, proto migration.Protocol) int {
+	if proto == migration.ProtocolSFTP {
+		return sftp.DownloadStreams
+	}
+	return hostlimit.Workers(ctx, transfer.ListConnections)
 }

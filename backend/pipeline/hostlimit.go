@@ -31,7 +31,11 @@ func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
 			return nil, err
 		}
 		_, site := t.(*ftp.Client) // opens a second control connection for modes
-		return &limitedTree{Tree: t, release: release, ctx: ctx, addr: addr, name: name, site: site}, nil
+		lt := &limitedTree{Tree: t, release: release, ctx: ctx, addr: addr, name: name, site: site}
+		if _, ok := t.(transfer.Lister); ok {
+			return limitedLister{lt}, nil
+		}
+		return lt, nil
 	}
 }
 
@@ -76,6 +80,17 @@ var (
 	_ transfer.Permissions   = (*limitedTree)(nil)
 	_ transfer.OrderedWriter = (*limitedTree)(nil)
 )
+
+// limitedLister is a limitedTree whose tree lists one folder at a time: without List,
+// transfer.ListAll would walk the whole source on one connection (and the others opened
+// for it would sit idle within the budget).
+type limitedLister struct{ *limitedTree }
+
+var _ transfer.Lister = limitedLister{}
+
+func (t limitedLister) List(ctx context.Context, dir string) ([]transfer.Entry, error) {
+	return t.Tree.(transfer.Lister).List(ctx, dir)
+}
 
 func (t *limitedTree) Close() error {
 	err := t.Tree.Close()
