@@ -50,23 +50,53 @@ const commitEvery = 32 << 20
 func newLoaders(ctx context.Context, db *DB, n int) (*loaders, error) {
 	lctx, cancel := context.WithCancel(ctx)
 	ld := &loaders{ctx: lctx, cancel: cancel, max: 1 << 20}
-	for range n {
-		c, err := db.db.Conn(ctx)
-		if err != nil {
-			ld.close()
-			return nil, err
-		}
-		if _, err := c.ExecContext(ctx, sessionSQL+", autocommit = 0"); err != nil {
-			c.Close()
-			ld.close()
-			return nil, err
-		}
+	conns, err := openConns(ctx, db, n, sessionSQL+", autocommit = 0")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	for _, c := range conns {
 		w := &loader{conn: c, ch: make(chan loadJob, 4), stmts: stmtCache{}}
 		ld.ws = append(ld.ws, w)
 		ld.wg.Add(1)
 		go ld.run(w)
 	}
 	return ld, nil
+}
+
+// openConns opens n connections at once, each prepared with init. On the SSH command and
+// PHP routes a connection costs a remote process start (an SSH session, a shell, a mysql
+// client: over 100 ms on a loaded server), which would add up if they were opened in turn.
+func openConns(ctx context.Context, db *DB, n int, init string) ([]*sql.Conn, error) {
+	conns := make([]*sql.Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c, err := db.db.Conn(ctx)
+			if err == nil {
+				if _, err = c.ExecContext(ctx, init); err != nil {
+					c.Close()
+					c = nil
+				}
+			}
+			conns[i], errs[i] = c, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+		for _, e := range errs { // the first cause, as a single connection would report it
+			if e != nil {
+				return nil, e
+			}
+		}
+	}
+	return conns, nil
 }
 
 // run executes one loader's jobs in order. After an error it skips the rest until the next
