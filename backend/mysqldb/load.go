@@ -105,14 +105,19 @@ func (ld *loaders) run(w *loader) {
 	defer ld.wg.Done()
 	var failed error
 	sinceCommit := 0
+	// dirty is set once the connection ran something that may have opened a transaction
+	// since its last COMMIT: a flush with nothing to commit sends no COMMIT, a round trip
+	// saved per loader for each statement of a mysqldump file that flushes (DDL, LOCK
+	// TABLES, ...), which on the SSH command and PHP routes is a trip to the server
+	dirty := false
 	for j := range w.ch {
 		if j.flush != nil {
-			if failed == nil {
+			if failed == nil && dirty {
 				if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
 					failed = importErr(j.from, err)
 				}
 			}
-			sinceCommit = 0
+			sinceCommit, dirty = 0, false
 			j.flush <- failed
 			failed = nil
 			continue
@@ -120,6 +125,8 @@ func (ld *loaders) run(w *loader) {
 		if failed != nil {
 			continue
 		}
+		// a session SET touches no table unless it reads one
+		dirty = dirty || !j.broadcast || bytes.Contains(bytes.ToUpper([]byte(j.sql)), []byte("SELECT"))
 		sent, err := len(j.sql), error(nil)
 		if j.rows != nil {
 			sent, err = w.stmts.insertRows(ld.ctx, w.conn, j.rows)
@@ -149,7 +156,7 @@ func (ld *loaders) run(w *loader) {
 				failed = importErr(j.from, err)
 				ld.cancel()
 			}
-			sinceCommit = 0
+			sinceCommit, dirty = 0, false
 		}
 	}
 }

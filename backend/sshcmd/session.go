@@ -89,6 +89,7 @@ func (s *liveSession) Query(ctx context.Context, q string, sink mysqlwire.Sink) 
 	stop := context.AfterFunc(ctx, func() { s.ss.Close() })
 	defer stop()
 	s.n++
+	s.r.trips.Add(1)
 	mark := "ferry-mark-" + strconv.Itoa(s.n)
 	if _, err := io.WriteString(s.in, q+delimiter+"\nSELECT '"+mark+"'"+delimiter+"\n"); err != nil {
 		return s.fail(ctx, err)

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 
@@ -53,7 +54,12 @@ type Runner struct {
 	// Commands, when set, hears every command line sent to the server (tests check that
 	// no password is in one).
 	Commands func(cmd string)
+	// trips counts the queries sent, each a round trip to the server (Trips)
+	trips atomic.Int64
 }
+
+// Trips is the number of queries the runner sent so far, each a round trip over SSH.
+func (r *Runner) Trips() int64 { return r.trips.Load() }
 
 var _ mysqlwire.Executor = (*Runner)(nil)
 
@@ -240,6 +246,7 @@ var errRe = regexp.MustCompile(`ERROR (\d+) \(([0-9A-Z]{5})\)(?: at line \d+)?: 
 // query, on its stdin. Rows come back in the client's batch format (tab-separated, with
 // \0 \t \n \\ escaped); a value that reads NULL is SQL NULL.
 func (r *Runner) Query(ctx context.Context, session []string, query string, sink mysqlwire.Sink) error {
+	r.trips.Add(1)
 	var in bytes.Buffer
 	for _, s := range session {
 		in.WriteString(s + delimiter + "\n")

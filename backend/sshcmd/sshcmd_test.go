@@ -87,8 +87,11 @@ func TestDumpAndImportOverSSHCommand(t *testing.T) {
 	b := open(t, mysqldb.Config{Host: "ssh", Database: nameB, Dial: mysqlwire.Dialer(rb)})
 	_, err = mysqldb.Import(ctx, a, bytes.NewReader(dump.Bytes()), mysqldb.ImportOptions{})
 	require.NoError(t, err)
+	trips := rb.Trips()
 	stB, err := mysqldb.Import(ctx, b, bytes.NewReader(dump.Bytes()), mysqldb.ImportOptions{TextInserts: true})
 	require.NoError(t, err)
+	trips = rb.Trips() - trips
+	t.Logf("import of %d statements: %d round trips", stB.Statements, trips)
 	require.EqualValues(t, 60, stB.RowsPerTable["wp_posts"])
 	ca, err := mysqldb.ChecksumTables(ctx, a)
 	require.NoError(t, err)
