@@ -29,6 +29,9 @@ type loaders struct {
 	prepared            bool
 	rows                *rowBatch
 	rowsLine, rowsLines int
+	// at is the line of the statement being executed: a COMMIT that fails at a flush is
+	// reported there
+	at int
 }
 
 type loader struct {
@@ -285,7 +288,7 @@ func (ld *loaders) flush() error {
 	replies := make([]chan error, len(ld.ws))
 	for i, w := range ld.ws {
 		replies[i] = make(chan error, 1)
-		w.ch <- loadJob{flush: replies[i]}
+		w.ch <- loadJob{flush: replies[i], from: ld.at}
 	}
 	for _, r := range replies {
 		if err := <-r; err != nil {
