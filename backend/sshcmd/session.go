@@ -42,11 +42,12 @@ type liveSession struct {
 	// line is the number of lines the client has been sent; the client's errors say
 	// "at line N" in these terms
 	line int
-	// sets are session SET statements answered at once and sent ahead of the next query
-	// (see Query); pending is their text, from and to the lines they take
+	// sets are the session SET statements answered at once and not sent yet: they go
+	// ahead of the next query (see Query)
 	sets []pendingSet
 }
 
+// pendingSet is a SET statement and the lines it takes in the client's input.
 type pendingSet struct {
 	text     string
 	from, to int
