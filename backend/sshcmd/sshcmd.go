@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
@@ -51,6 +52,12 @@ type Runner struct {
 	// makes it remove the file and end
 	ctl   *ssh.Session
 	ctlIn io.WriteCloser
+	// ctlOut and ctlErr are its output; ctlMu is held by the dump that runs through it
+	// (ctldump.go), ctlLost set once its output is out of step
+	ctlOut  *bufio.Reader
+	ctlErr  *syncBuffer
+	ctlMu   sync.Mutex
+	ctlLost bool
 	// Commands, when set, hears every command line sent to the server (tests check that
 	// no password is in one).
 	Commands func(cmd string)
@@ -66,15 +73,22 @@ var _ mysqlwire.Executor = (*Runner)(nil)
 // optionsEnd ends the option file's lines on the control session's stdin.
 const optionsEnd = "ferry-options-end"
 
-// ctlScript writes the option file from stdin's lines up to optionsEnd, prints its path and
-// the client programs, then waits for stdin to end (Close, or a dropped connection) and
-// removes the file. Its printf is the shell's builtin: no line of the file is ever an
-// argument of a process.
+// dumpFlags are mysqldump's options: one consistent snapshot without locks, rows streamed.
+const dumpFlags = "--single-transaction --quick --hex-blob --skip-lock-tables --no-tablespaces --triggers"
+
+// ctlScript writes the option file from stdin's lines up to optionsEnd, reads the database
+// name, prints the file's path and the client programs, then runs the dumps asked on stdin
+// (ctldump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
+// printf is the shell's builtin: no line of the file is ever an argument of a process.
 const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; ` +
 	`trap 'rm -f "$f"' EXIT; trap 'exit 1' HUP INT TERM PIPE; ` +
 	`while IFS= read -r l; do [ "$l" = ` + optionsEnd + ` ] && break; printf '%s\n' "$l" >> "$f" || exit 3; done; ` +
+	`IFS= read -r db || exit 3; ` +
 	`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
-	`printf '%s\n%s\n%s\n' "$f" "$d" "$c"; cat > /dev/null`
+	`printf '%s\n%s\n%s\n' "$f" "$d" "$c"; ` +
+	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; ` +
+	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` -- "$db" < /dev/null & ` +
+	`p=$!; wait "$p"; printf '\n%s %s\n' "$b" "$?";; esac; done`
 
 // New writes the option file on the server and finds the client programs, over one
 // session that stays open until Close: one SSH session start (a shell, with the user's
@@ -103,11 +117,16 @@ func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 		return nil, fmt.Errorf("ssh command: prepare: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() { s.Close() })
+	var br *bufio.Reader
 	lines, err := func() ([]string, error) {
-		if _, err := io.WriteString(in, r.options()+optionsEnd+"\n"); err != nil {
+		dbLine := db.Name
+		if strings.ContainsAny(dbLine, "\r\n") {
+			dbLine, r.ctlLost = "", true // dumps take a session of their own
+		}
+		if _, err := io.WriteString(in, r.options()+optionsEnd+"\n"+dbLine+"\n"); err != nil {
 			return nil, err
 		}
-		br := bufio.NewReader(out)
+		br = bufio.NewReaderSize(out, 64<<10)
 		var lines []string
 		for range 3 {
 			l, err := br.ReadString('\n')
@@ -130,7 +149,7 @@ func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 		}
 		return nil, fmt.Errorf("ssh command: prepare: %w (%s)", err, strings.TrimSpace(errb.String()))
 	}
-	r.ctl, r.ctlIn = s, in
+	r.ctl, r.ctlIn, r.ctlOut, r.ctlErr = s, in, br, errb
 	r.optFile, r.dumpBin, r.cliBin = lines[0], lines[1], lines[2]
 	if r.dumpBin == "" || r.cliBin == "" {
 		_ = r.Close(ctx)
@@ -221,12 +240,18 @@ func (r *Runner) Close(ctx context.Context) error {
 
 // DumpCommand is the dump program and its arguments (for logs).
 func (r *Runner) DumpCommand() string {
-	return r.dumpBin + " --defaults-extra-file=" + shq(r.optFile) +
-		" --single-transaction --quick --hex-blob --skip-lock-tables --no-tablespaces --triggers -- " + shq(r.db.Name)
+	return r.dumpBin + " --defaults-extra-file=" + shq(r.optFile) + " " + dumpFlags + " -- " + shq(r.db.Name)
 }
 
-// Dump streams the database as mysqldump writes it into w.
+// Dump streams the database as mysqldump writes it into w: through the control session
+// when it is free (no SSH session to start), else in a session of its own.
 func (r *Runner) Dump(ctx context.Context, w io.Writer) error {
+	if r.ctl != nil && r.ctlMu.TryLock() {
+		defer r.ctlMu.Unlock()
+		if !r.ctlLost {
+			return r.ctlDump(ctx, w)
+		}
+	}
 	var errb limitBuffer
 	if err := r.run(ctx, r.DumpCommand(), nil, w, &errb); err != nil {
 		return fmt.Errorf("%s on the server: %w: %s", baseName(r.dumpBin), err, strings.TrimSpace(errb.String()))

@@ -1,0 +1,98 @@
+package sshcmd_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/dbroute/routetest"
+	"ferry/backend/pipeline/sitetest"
+	"ferry/backend/sshcmd"
+)
+
+var completedRe = regexp.MustCompile(`(?m)^-- Dump completed on .*$`)
+
+type failAfter struct {
+	n      int
+	err    error
+	cancel func()
+}
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.cancel != nil {
+		f.cancel()
+	}
+	if f.n--; f.n < 0 && f.err != nil {
+		return 0, f.err
+	}
+	return len(p), nil
+}
+
+// Dumps run through the control session (one at a time; a second at once takes a session
+// of its own) give mysqldump's output unchanged; a cancelled dump, a writer that fails and
+// a refused dump leave the control session usable.
+func TestDumpThroughControlSession(t *testing.T) {
+	sock := routetest.Socket()
+	require.NotEmpty(t, sock, "the test MariaDB has no socket")
+	srv := routetest.StartSSHD(t, "127.0.0.1", false)
+	client := srv.Client(t)
+	ctx := context.Background()
+	_, name := sitetest.SourceDB(t)
+	user, pass := routetest.DBUser(t, name)
+	r, err := sshcmd.New(ctx, client, sshcmd.DB{Host: "localhost:" + sock, User: user, Password: pass, Name: name})
+	require.NoError(t, err)
+	defer r.Close(ctx)
+	var mu sync.Mutex
+	var cmds []string
+	r.Commands = func(c string) { mu.Lock(); cmds = append(cmds, c); mu.Unlock() }
+
+	var outs [2]bytes.Buffer
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Go(func() { errs[i] = r.Dump(ctx, &outs[i]) })
+	}
+	wg.Wait()
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	separate := 0
+	for _, c := range cmds {
+		if regexp.MustCompile(`-dump --defaults-extra-file`).MatchString(c) {
+			separate++
+		}
+	}
+	require.Equal(t, 1, separate, "one of two dumps at once takes its own session: %q", cmds)
+	a, b := completedRe.ReplaceAll(outs[0].Bytes(), nil), completedRe.ReplaceAll(outs[1].Bytes(), nil)
+	require.Contains(t, string(a), "INSERT INTO `wp_posts`")
+	require.Equal(t, string(a), string(b), "the control session passes the dump unchanged")
+	require.Regexp(t, `(?s)-- Dump completed on [^\n]*\n$`, outs[0].String(), "nothing of the boundary is left")
+	require.Regexp(t, `(?s)-- Dump completed on [^\n]*\n$`, outs[1].String())
+
+	cctx, cancel := context.WithCancel(ctx)
+	err = r.Dump(cctx, &failAfter{cancel: cancel})
+	require.ErrorIs(t, err, context.Canceled)
+
+	boom := errors.New("disk full")
+	err = r.Dump(ctx, &failAfter{n: 1, err: boom})
+	require.ErrorIs(t, err, boom)
+
+	var again bytes.Buffer
+	cmds = nil
+	require.NoError(t, r.Dump(ctx, &again))
+	require.Equal(t, string(a), string(completedRe.ReplaceAll(again.Bytes(), nil)), "the control session is still in step")
+	require.Equal(t, 1, len(cmds))
+	require.Regexp(t, `^dump ferry-dump-[0-9a-f]{32}$`, cmds[0], "the dump ran through the control session")
+
+	bad, err := sshcmd.New(ctx, client, sshcmd.DB{Host: "localhost:" + sock, User: user, Password: pass, Name: "ferry_no_such_db"})
+	require.NoError(t, err)
+	defer bad.Close(ctx)
+	err = bad.Dump(ctx, &bytes.Buffer{})
+	require.ErrorContains(t, err, "exit status 2")
+	require.ErrorContains(t, err, "ferry_no_such_db")
+	require.ErrorContains(t, bad.Dump(ctx, &bytes.Buffer{}), "exit status 2", "still in step after a failed dump")
+}
