@@ -3,14 +3,18 @@ package sshcmd_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"ferry/backend/dbroute/routetest"
+	"ferry/backend/mysqldb/mysqltest"
 	"ferry/backend/pipeline/sitetest"
 	"ferry/backend/sshcmd"
 )
@@ -95,4 +99,58 @@ func TestDumpThroughControlSession(t *testing.T) {
 	require.ErrorContains(t, err, "exit status 2")
 	require.ErrorContains(t, err, "ferry_no_such_db")
 	require.ErrorContains(t, bad.Dump(ctx, &bytes.Buffer{}), "exit status 2", "still in step after a failed dump")
+}
+
+// A dump cancelled midway (Stop) is killed on the server and the control session goes on.
+func TestCancelledDumpIsKilled(t *testing.T) {
+	sock := routetest.Socket()
+	require.NotEmpty(t, sock, "the test MariaDB has no socket")
+	srv := routetest.StartSSHD(t, "127.0.0.1", false)
+	ctx := context.Background()
+	dsn, name := mysqltest.NewDatabase(t)
+	raw, err := sql.Open("mysql", dsn)
+	require.NoError(t, err)
+	defer raw.Close()
+	_, err = raw.Exec("CREATE TABLE big (id INT PRIMARY KEY AUTO_INCREMENT, v LONGTEXT)")
+	require.NoError(t, err)
+	row := "(NULL, '" + strings.Repeat("x", 100<<10) + "')"
+	for range 4 { // 4 x 50 rows of 100 KiB: a dump longer than the pipes and the SSH window
+		_, err = raw.Exec("INSERT INTO big VALUES " + strings.Repeat(row+",", 49) + row)
+		require.NoError(t, err)
+	}
+	user, pass := routetest.DBUser(t, name)
+	r, err := sshcmd.New(ctx, srv.Client(t), sshcmd.DB{Host: "localhost:" + sock, User: user, Password: pass, Name: name})
+	require.NoError(t, err)
+	defer r.Close(ctx)
+	var mu sync.Mutex
+	var cmds []string
+	r.Commands = func(c string) { mu.Lock(); cmds = append(cmds, c); mu.Unlock() }
+	cctx, cancel := context.WithCancel(ctx)
+	w := &slowCancel{after: 1 << 20, cancel: cancel}
+	start := time.Now()
+	err = r.Dump(cctx, w)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Less(t, time.Since(start), 20*time.Second)
+	require.Less(t, w.n, int64(10<<20), "the dump went on after the cancel")
+	mu.Lock()
+	require.Contains(t, strings.Join(cmds, "\n"), "\nkill ", "the dump was killed")
+	mu.Unlock()
+	var out bytes.Buffer
+	require.NoError(t, r.Dump(ctx, &out))
+	require.Equal(t, 200, strings.Count(out.String(), "'xxxxxxxxxx"))
+}
+
+// slowCancel cancels once it has seen after bytes, and then takes its time.
+type slowCancel struct {
+	n, after int64
+	cancel   func()
+}
+
+func (s *slowCancel) Write(p []byte) (int, error) {
+	s.n += int64(len(p))
+	if s.n >= s.after {
+		s.cancel()
+		time.Sleep(time.Millisecond)
+	}
+	return len(p), nil
 }
