@@ -17,7 +17,9 @@ import (
 // ctlDump runs mysqldump through the control session, which saves the SSH session start
 // of a dump of its own (a shell that reads the user's rc files: 0.1 s and more on some
 // hosts, a large part of a small site's dump). The shell starts the dump and prints
-// "BOUNDARY PID"; the dump's output follows, then "\nBOUNDARY STATUS". The boundary is
+// "BOUNDARY PID"; the dump's output follows, then "\nBOUNDARY STATUS", the dump's error
+// output (kept in a file beside the option file until then, so that it comes in order)
+// and "\nBOUNDARY end". The boundary is
 // random per dump and mysqldump escapes line breaks inside values, so it cannot occur in
 // the dump. ctx ends the dump with a kill from a session of its own (rare: Stop), and the
 // control session goes on. The caller holds ctlMu.
@@ -28,7 +30,6 @@ func (r *Runner) ctlDump(ctx context.Context, w io.Writer) error {
 	if r.Commands != nil {
 		r.Commands("dump " + boundary)
 	}
-	r.ctlErr.reset()
 	lost := func(err error) error {
 		r.ctlLost = true
 		r.ctl.Close() // out of step: later dumps take a session of their own
@@ -55,7 +56,16 @@ func (r *Runner) ctlDump(ctx context.Context, w io.Writer) error {
 	}
 	stop := context.AfterFunc(ctx, kill)
 	defer stop()
-	status, werr, err := copyUntil(w, r.ctlOut, []byte("\n"+boundary+" "), kill)
+	marker := []byte("\n" + boundary + " ")
+	status, more, werr, err := copyUntil(w, r.ctlOut, marker, kill)
+	if err != nil {
+		return lost(err)
+	}
+	var errText limitBuffer
+	end, more, _, err := copyUntil(&errText, io.MultiReader(bytes.NewReader(more), r.ctlOut), marker, func() {})
+	if err == nil && (end != "end" || len(more) > 0) {
+		err = fmt.Errorf("unexpected end of the dump's error output %q", end)
+	}
 	if err != nil {
 		return lost(err)
 	}
@@ -66,15 +76,16 @@ func (r *Runner) ctlDump(ctx context.Context, w io.Writer) error {
 		return werr
 	}
 	if status != "0" {
-		return fmt.Errorf("%s on the server: exit status %s: %s", baseName(r.dumpBin), status, strings.TrimSpace(r.ctlErr.String()))
+		return fmt.Errorf("%s on the server: exit status %s: %s", baseName(r.dumpBin), status, strings.TrimSpace(errText.String()))
 	}
 	return nil
 }
 
 // copyUntil copies src to w up to marker, then reads the rest of marker's line (the exit
-// status). When w fails, onWriteErr is called once and the copy goes on, discarding, to
-// the marker, so that the stream stays in step; the write error is returned as werr.
-func copyUntil(w io.Writer, src io.Reader, marker []byte, onWriteErr func()) (status string, werr, err error) {
+// status); more is what it read past that line. When w fails, onWriteErr is called once
+// and the copy goes on, discarding, to the marker, so that the stream stays in step; the
+// write error is returned as werr.
+func copyUntil(w io.Writer, src io.Reader, marker []byte, onWriteErr func()) (status string, more []byte, werr, err error) {
 	buf := make([]byte, 0, 96<<10)
 	chunk := make([]byte, 32<<10)
 	write := func(p []byte) {
@@ -92,12 +103,13 @@ func copyUntil(w io.Writer, src io.Reader, marker []byte, onWriteErr func()) (st
 			rest := append([]byte{}, buf[i+len(marker):]...)
 			for bytes.IndexByte(rest, '\n') < 0 {
 				if rerr != nil {
-					return "", werr, rerr
+					return "", nil, werr, rerr
 				}
 				n, rerr = src.Read(chunk)
 				rest = append(rest, chunk[:n]...)
 			}
-			return string(rest[:bytes.IndexByte(rest, '\n')]), werr, nil
+			nl := bytes.IndexByte(rest, '\n')
+			return string(rest[:nl]), rest[nl+1:], werr, nil
 		}
 		if keep := len(marker) - 1; len(buf) > keep {
 			write(buf[:len(buf)-keep])
@@ -107,7 +119,7 @@ func copyUntil(w io.Writer, src io.Reader, marker []byte, onWriteErr func()) (st
 			if errors.Is(rerr, io.EOF) {
 				rerr = io.ErrUnexpectedEOF
 			}
-			return "", werr, rerr
+			return "", nil, werr, rerr
 		}
 	}
 }

@@ -52,10 +52,9 @@ type Runner struct {
 	// makes it remove the file and end
 	ctl   *ssh.Session
 	ctlIn io.WriteCloser
-	// ctlOut and ctlErr are its output; ctlMu is held by the dump that runs through it
-	// (ctldump.go), ctlLost set once its output is out of step
+	// ctlOut is its output; ctlMu is held by the dump that runs through it (ctldump.go),
+	// ctlLost set once its output is out of step
 	ctlOut  *bufio.Reader
-	ctlErr  *syncBuffer
 	ctlMu   sync.Mutex
 	ctlLost bool
 	// Commands, when set, hears every command line sent to the server (tests check that
@@ -81,14 +80,14 @@ const dumpFlags = "--single-transaction --quick --hex-blob --skip-lock-tables --
 // (ctldump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
 // printf is the shell's builtin: no line of the file is ever an argument of a process.
 const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; ` +
-	`trap 'rm -f "$f"' EXIT; trap 'exit 1' HUP INT TERM PIPE; ` +
+	`trap 'rm -f "$f" "$f.e"' EXIT; trap 'exit 1' HUP INT TERM PIPE; ` +
 	`while IFS= read -r l; do [ "$l" = ` + optionsEnd + ` ] && break; printf '%s\n' "$l" >> "$f" || exit 3; done; ` +
 	`IFS= read -r db || exit 3; ` +
 	`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
 	`printf '%s\n%s\n%s\n' "$f" "$d" "$c"; ` +
 	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; ` +
-	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` -- "$db" < /dev/null & ` +
-	`p=$!; wait "$p"; printf '\n%s %s\n' "$b" "$?";; esac; done`
+	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` -- "$db" < /dev/null 2> "$f.e" & ` +
+	`p=$!; wait "$p"; printf '\n%s %s\n' "$b" "$?"; head -c 8192 "$f.e"; rm -f "$f.e"; printf '\n%s end\n' "$b";; esac; done`
 
 // New writes the option file on the server and finds the client programs, over one
 // session that stays open until Close: one SSH session start (a shell, with the user's
@@ -149,7 +148,7 @@ func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 		}
 		return nil, fmt.Errorf("ssh command: prepare: %w (%s)", err, strings.TrimSpace(errb.String()))
 	}
-	r.ctl, r.ctlIn, r.ctlOut, r.ctlErr = s, in, br, errb
+	r.ctl, r.ctlIn, r.ctlOut = s, in, br
 	r.optFile, r.dumpBin, r.cliBin = lines[0], lines[1], lines[2]
 	if r.dumpBin == "" || r.cliBin == "" {
 		_ = r.Close(ctx)
