@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +26,20 @@ import (
 // BenchmarkRouteThroughput (make bench) dumps and imports a generated database by each
 // route on loopback, three interleaved rounds each checked, and prints MB/s and the ratio
 // of medians to direct. One call does all rounds (b.N is not used: a round takes seconds).
+// FERRY_BENCH_DB_MB sets the database's size (default about 38 MB; the benchmark
+// database is 500 MB), FERRY_BENCH_ROUNDS the number of rounds.
 func BenchmarkRouteThroughput(b *testing.B) {
 	t := b
 	ctx := context.Background()
+	batches := 40 // of 1000 rows, about 0.94 MB of dump each
+	if mb := envInt(t, "FERRY_BENCH_DB_MB"); mb > 0 {
+		batches = max(1, int(float64(mb)/0.94+0.5))
+	}
+	rounds := 3
+	if n := envInt(t, "FERRY_BENCH_ROUNDS"); n > 0 {
+		rounds = n
+	}
+	rows := batches * 1000
 	dsn, name := mysqltest.NewDatabase(t)
 	user, pass := routetest.DBUser(t, name)
 	raw, err := sql.Open("mysql", dsn)
@@ -35,7 +48,7 @@ func BenchmarkRouteThroughput(b *testing.B) {
 	_, err = raw.Exec("CREATE TABLE wp_posts (ID bigint unsigned NOT NULL AUTO_INCREMENT, post_content longtext, guid varchar(255), PRIMARY KEY (ID))")
 	require.NoError(t, err)
 	body := strings.Repeat("Lorem ipsum http://old.test/ dolor sit amet, ", 20)
-	for i := 0; i < 40; i++ {
+	for i := 0; i < batches; i++ {
 		var sb strings.Builder
 		for j := 0; j < 1000; j++ {
 			if j > 0 {
@@ -60,7 +73,7 @@ func BenchmarkRouteThroughput(b *testing.B) {
 	impT := map[dbroute.Access][]float64{}
 	var size int64
 	var direct []byte
-	for run := 0; run < 3; run++ {
+	for run := 0; run < rounds; run++ {
 		for _, r := range routes {
 			c, err := dbroute.Open(ctx, ep, dbroute.Target{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name}, r, dbroute.Options{})
 			require.NoError(t, err, r)
@@ -70,7 +83,7 @@ func BenchmarkRouteThroughput(b *testing.B) {
 			el := time.Since(start).Seconds()
 			require.NoError(t, err, r)
 			require.NoError(t, c.Close(ctx))
-			require.Equal(t, 40000, bytes.Count(b.Bytes(), []byte("'http://old.test/?p=")), r)
+			require.Equal(t, rows, bytes.Count(b.Bytes(), []byte("'http://old.test/?p=")), r)
 			dumpT[r] = append(dumpT[r], float64(b.Len())/el/1e6)
 			if r == dbroute.Direct {
 				size, direct = int64(b.Len()), b.Bytes()
@@ -87,16 +100,26 @@ func BenchmarkRouteThroughput(b *testing.B) {
 			st, err := mysqldb.Import(ctx, c.DB, bytes.NewReader(direct), mysqldb.ImportOptions{TextInserts: c.Wire()})
 			el = time.Since(start).Seconds()
 			require.NoError(t, err, r)
-			require.EqualValues(t, 40000, st.Rows)
+			require.EqualValues(t, rows, st.Rows)
 			require.NoError(t, c.Close(ctx))
 			impT[r] = append(impT[r], float64(len(direct))/el/1e6)
 		}
 	}
 	med := func(v []float64) float64 { s := slices.Clone(v); slices.Sort(s); return s[len(s)/2] }
-	t.Logf("dump of %.1f MB, 3 interleaved runs, median MB/s (min), ratio of medians to direct", float64(size)/1e6)
+	t.Logf("dump of %.1f MB, %d interleaved runs, median MB/s (min), ratio of medians to direct", float64(size)/1e6, rounds)
 	for _, r := range routes {
 		t.Logf("%-24s dump %6.1f (%6.1f) x%.2f   import %6.1f (%6.1f) x%.2f", r.Name(),
 			med(dumpT[r]), slices.Min(dumpT[r]), med(dumpT[r])/med(dumpT[dbroute.Direct]),
 			med(impT[r]), slices.Min(impT[r]), med(impT[r])/med(impT[dbroute.Direct]))
 	}
+}
+
+func envInt(t testing.TB, name string) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	require.NoError(t, err, name)
+	return n
 }

@@ -170,18 +170,31 @@ func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (Impor
 			return st, fmt.Errorf("import: rewind: %w", err)
 		}
 	}
+	// the index builder's connection opens beside the loaders' (see openConns)
+	type ixResult struct {
+		ix  *indexer
+		err error
+	}
+	ixc := make(chan ixResult, 1)
+	go func() {
+		ix, err := newIndexer(ctx, db)
+		ixc <- ixResult{ix, err}
+	}()
 	ld, err := newLoaders(ctx, db, opts.Workers)
+	ixr := <-ixc
+	if err == nil && ixr.err != nil {
+		ld.close()
+		err = ixr.err
+	} else if err != nil && ixr.ix != nil {
+		ixr.ix.close()
+	}
 	if err != nil {
 		return st, fmt.Errorf("import: connect: %w", classify(db.cfg, err))
 	}
 	ld.main = main
 	ld.max = opts.BatchBytes
 	ld.prepared = !opts.TextInserts
-	im.ix, err = newIndexer(ctx, db)
-	if err != nil {
-		ld.close()
-		return st, fmt.Errorf("import: connect: %w", classify(db.cfg, err))
-	}
+	im.ix = ixr.ix
 	err = im.pass(ctx, r, ld)
 	if ierr := im.waitIndexes(); err == nil && ierr != nil {
 		err = ierr

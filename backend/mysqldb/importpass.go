@@ -150,6 +150,7 @@ func (p *passRun) statement(ctx context.Context, s Statement) error {
 		return err
 	}
 	p.im.st.Statements++
+	p.ld.at = s.Line
 	if a.kind == kCreateTable {
 		if cols := createColumns(text); len(cols) > 0 && len(a.tables) == 1 {
 			p.schema[a.tables[0]] = cols

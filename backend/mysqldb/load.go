@@ -29,6 +29,9 @@ type loaders struct {
 	prepared            bool
 	rows                *rowBatch
 	rowsLine, rowsLines int
+	// at is the line of the statement being executed: a COMMIT that fails at a flush is
+	// reported there
+	at int
 }
 
 type loader struct {
@@ -50,17 +53,12 @@ const commitEvery = 32 << 20
 func newLoaders(ctx context.Context, db *DB, n int) (*loaders, error) {
 	lctx, cancel := context.WithCancel(ctx)
 	ld := &loaders{ctx: lctx, cancel: cancel, max: 1 << 20}
-	for range n {
-		c, err := db.db.Conn(ctx)
-		if err != nil {
-			ld.close()
-			return nil, err
-		}
-		if _, err := c.ExecContext(ctx, sessionSQL+", autocommit = 0"); err != nil {
-			c.Close()
-			ld.close()
-			return nil, err
-		}
+	conns, err := openConns(ctx, db, n, sessionSQL+", autocommit = 0")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	for _, c := range conns {
 		w := &loader{conn: c, ch: make(chan loadJob, 4), stmts: stmtCache{}}
 		ld.ws = append(ld.ws, w)
 		ld.wg.Add(1)
@@ -69,20 +67,60 @@ func newLoaders(ctx context.Context, db *DB, n int) (*loaders, error) {
 	return ld, nil
 }
 
+// openConns opens n connections at once, each prepared with init. On the SSH command and
+// PHP routes a connection costs a remote process start (an SSH session, a shell, a mysql
+// client: over 100 ms on a loaded server), which would add up if they were opened in turn.
+func openConns(ctx context.Context, db *DB, n int, init string) ([]*sql.Conn, error) {
+	conns := make([]*sql.Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c, err := db.db.Conn(ctx)
+			if err == nil {
+				if _, err = c.ExecContext(ctx, init); err != nil {
+					c.Close()
+					c = nil
+				}
+			}
+			conns[i], errs[i] = c, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+		for _, e := range errs { // the first cause, as a single connection would report it
+			if e != nil {
+				return nil, e
+			}
+		}
+	}
+	return conns, nil
+}
+
 // run executes one loader's jobs in order. After an error it skips the rest until the next
 // flush, which reports the error.
 func (ld *loaders) run(w *loader) {
 	defer ld.wg.Done()
 	var failed error
 	sinceCommit := 0
+	// dirty is set once the connection ran something that may have opened a transaction
+	// since its last COMMIT: a flush with nothing to commit sends no COMMIT, a round trip
+	// saved per loader for each statement of a mysqldump file that flushes (DDL, LOCK
+	// TABLES, ...), which on the SSH command and PHP routes is a trip to the server
+	dirty := false
 	for j := range w.ch {
 		if j.flush != nil {
-			if failed == nil {
+			if failed == nil && dirty {
 				if _, err := w.conn.ExecContext(ld.ctx, "COMMIT"); err != nil {
 					failed = importErr(j.from, err)
 				}
 			}
-			sinceCommit = 0
+			sinceCommit, dirty = 0, false
 			j.flush <- failed
 			failed = nil
 			continue
@@ -90,6 +128,8 @@ func (ld *loaders) run(w *loader) {
 		if failed != nil {
 			continue
 		}
+		// a session SET touches no table unless it reads one
+		dirty = dirty || !j.broadcast || bytes.Contains(bytes.ToUpper([]byte(j.sql)), []byte("SELECT"))
 		sent, err := len(j.sql), error(nil)
 		if j.rows != nil {
 			sent, err = w.stmts.insertRows(ld.ctx, w.conn, j.rows)
@@ -119,7 +159,7 @@ func (ld *loaders) run(w *loader) {
 				failed = importErr(j.from, err)
 				ld.cancel()
 			}
-			sinceCommit = 0
+			sinceCommit, dirty = 0, false
 		}
 	}
 }
@@ -248,7 +288,7 @@ func (ld *loaders) flush() error {
 	replies := make([]chan error, len(ld.ws))
 	for i, w := range ld.ws {
 		replies[i] = make(chan error, 1)
-		w.ch <- loadJob{flush: replies[i]}
+		w.ch <- loadJob{flush: replies[i], from: ld.at}
 	}
 	for _, r := range replies {
 		if err := <-r; err != nil {

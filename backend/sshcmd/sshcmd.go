@@ -4,9 +4,10 @@
 // every other query, the import's included, goes to the mysql (or mariadb) client's stdin,
 // so mysqldb's Import, Inspect and checks run over it unchanged through mysqlwire.
 //
-// Credentials never appear in the server's process list: they go over the session's stdin
-// into a temporary option file, created with mode 0600 by mktemp and removed by Close;
-// commands name only that file (--defaults-extra-file).
+// Credentials never appear in the server's process list: they go over a control session's
+// stdin into a temporary option file, created with mode 0600 by mktemp; commands name only
+// that file (--defaults-extra-file). The control session stays open until Close and removes
+// the file when its stdin ends, so the file also goes when Ferry dies or the connection drops.
 package sshcmd
 
 import (
@@ -19,6 +20,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 
@@ -45,27 +48,107 @@ type Runner struct {
 	optFile string
 	dumpBin string
 	cliBin  string
+	// ctl is the control session that keeps the option file (see New); closing ctlIn
+	// makes it remove the file and end
+	ctl   *ssh.Session
+	ctlIn io.WriteCloser
+	// ctlOut is its output; ctlMu is held by the dump that runs through it (ctldump.go),
+	// ctlLost set once its output is out of step
+	ctlOut  *bufio.Reader
+	ctlMu   sync.Mutex
+	ctlLost bool
 	// Commands, when set, hears every command line sent to the server (tests check that
 	// no password is in one).
 	Commands func(cmd string)
+	// trips counts the queries sent, each a round trip to the server (Trips)
+	trips atomic.Int64
 }
+
+// Trips is the number of queries the runner sent so far, each a round trip over SSH.
+func (r *Runner) Trips() int64 { return r.trips.Load() }
 
 var _ mysqlwire.Executor = (*Runner)(nil)
 
-// New writes the option file on the server and finds the client programs.
+// optionsEnd ends the option file's lines on the control session's stdin.
+const optionsEnd = "ferry-options-end"
+
+// dumpFlags are mysqldump's options: one consistent snapshot without locks, rows streamed.
+const dumpFlags = "--single-transaction --quick --hex-blob --skip-lock-tables --no-tablespaces --triggers"
+
+// ctlScript writes the option file from stdin's lines up to optionsEnd, reads the database
+// name, prints the file's path and the client programs, then runs the dumps asked on stdin
+// (ctldump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
+// printf is the shell's builtin: no line of the file is ever an argument of a process.
+const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; ` +
+	`trap 'rm -f "$f" "$f.e"' EXIT; trap 'exit 1' HUP INT TERM PIPE; ` +
+	`while IFS= read -r l; do [ "$l" = ` + optionsEnd + ` ] && break; printf '%s\n' "$l" >> "$f" || exit 3; done; ` +
+	`IFS= read -r db || exit 3; ` +
+	`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
+	`printf '%s\n%s\n%s\n' "$f" "$d" "$c"; ` +
+	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; ` +
+	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` -- "$db" < /dev/null 2> "$f.e" & ` +
+	`p=$!; wait "$p"; printf '\n%s %s\n' "$b" "$?"; head -c 8192 "$f.e"; rm -f "$f.e"; printf '\n%s end\n' "$b";; esac; done`
+
+// New writes the option file on the server and finds the client programs, over one
+// session that stays open until Close: one SSH session start (a shell, with the user's
+// rc files) fewer than a separate removal at the end, and no password file left behind
+// when Ferry stops without Close.
 func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 	r := &Runner{client: client, db: db}
-	const script = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; cat > "$f" || exit 3; ` +
-		`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
-		`printf '%s\n%s\n%s\n' "$f" "$d" "$c"`
-	var out, errb bytes.Buffer
-	if err := r.run(ctx, script, strings.NewReader(r.options()), &out, &errb); err != nil {
+	s, err := client.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("ssh command: prepare: open ssh session: %w", err)
+	}
+	in, err := s.StdinPipe()
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("ssh command: prepare: %w", err)
+	}
+	out, err := s.StdoutPipe()
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("ssh command: prepare: %w", err)
+	}
+	errb := &syncBuffer{}
+	s.Stderr = errb
+	if err := s.Start(ctlScript); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("ssh command: prepare: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	var br *bufio.Reader
+	lines, err := func() ([]string, error) {
+		dbLine := db.Name
+		if strings.ContainsAny(dbLine, "\r\n") {
+			dbLine, r.ctlLost = "", true // dumps take a session of their own
+		}
+		if _, err := io.WriteString(in, r.options()+optionsEnd+"\n"+dbLine+"\n"); err != nil {
+			return nil, err
+		}
+		br = bufio.NewReaderSize(out, 64<<10)
+		var lines []string
+		for range 3 {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return nil, fmt.Errorf("unexpected answer %q: %w", strings.Join(lines, "\n")+l, err)
+			}
+			lines = append(lines, strings.TrimSuffix(l, "\n"))
+		}
+		return lines, nil
+	}()
+	stop()
+	if err == nil && !strings.HasPrefix(lines[0], "/") {
+		err = fmt.Errorf("unexpected answer %q", strings.Join(lines, "\n"))
+	}
+	if err != nil {
+		in.Close()
+		s.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("ssh command: prepare: %w (%s)", err, strings.TrimSpace(errb.String()))
 	}
-	lines := strings.Split(out.String(), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "/") {
-		return nil, fmt.Errorf("ssh command: prepare: unexpected answer %q", out.String())
-	}
+	r.ctl, r.ctlIn, r.ctlOut = s, in, br
 	r.optFile, r.dumpBin, r.cliBin = lines[0], lines[1], lines[2]
 	if r.dumpBin == "" || r.cliBin == "" {
 		_ = r.Close(ctx)
@@ -131,26 +214,43 @@ func (r *Runner) run(ctx context.Context, cmd string, stdin io.Reader, stdout, s
 	return err
 }
 
-// Close removes the option file.
+// Close ends the control session, which removes the option file.
 func (r *Runner) Close(ctx context.Context) error {
-	if r.optFile == "" {
+	if r.ctl == nil {
 		return nil
 	}
-	err := r.run(ctx, "rm -f "+shq(r.optFile), nil, io.Discard, io.Discard)
-	if err == nil {
-		r.optFile = ""
+	r.ctlIn.Close()
+	done := make(chan error, 1)
+	go func() { done <- r.ctl.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
 	}
-	return err
+	r.ctl.Close()
+	r.ctl = nil
+	if err != nil {
+		return fmt.Errorf("ssh command: remove the option file: %w", err)
+	}
+	r.optFile = ""
+	return nil
 }
 
 // DumpCommand is the dump program and its arguments (for logs).
 func (r *Runner) DumpCommand() string {
-	return r.dumpBin + " --defaults-extra-file=" + shq(r.optFile) +
-		" --single-transaction --quick --hex-blob --skip-lock-tables --no-tablespaces --triggers -- " + shq(r.db.Name)
+	return r.dumpBin + " --defaults-extra-file=" + shq(r.optFile) + " " + dumpFlags + " -- " + shq(r.db.Name)
 }
 
-// Dump streams the database as mysqldump writes it into w.
+// Dump streams the database as mysqldump writes it into w: through the control session
+// when it is free (no SSH session to start), else in a session of its own.
 func (r *Runner) Dump(ctx context.Context, w io.Writer) error {
+	if r.ctl != nil && r.ctlMu.TryLock() {
+		defer r.ctlMu.Unlock()
+		if !r.ctlLost {
+			return r.ctlDump(ctx, w)
+		}
+	}
 	var errb limitBuffer
 	if err := r.run(ctx, r.DumpCommand(), nil, w, &errb); err != nil {
 		return fmt.Errorf("%s on the server: %w: %s", baseName(r.dumpBin), err, strings.TrimSpace(errb.String()))
@@ -170,6 +270,7 @@ var errRe = regexp.MustCompile(`ERROR (\d+) \(([0-9A-Z]{5})\)(?: at line \d+)?: 
 // query, on its stdin. Rows come back in the client's batch format (tab-separated, with
 // \0 \t \n \\ escaped); a value that reads NULL is SQL NULL.
 func (r *Runner) Query(ctx context.Context, session []string, query string, sink mysqlwire.Sink) error {
+	r.trips.Add(1)
 	var in bytes.Buffer
 	for _, s := range session {
 		in.WriteString(s + delimiter + "\n")

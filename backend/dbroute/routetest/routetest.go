@@ -51,35 +51,63 @@ func freeAddr(t testing.TB, ip string) string {
 	return addr
 }
 
-func waitListen(t testing.TB, addr string, out *bytes.Buffer) {
+// startOn starts the server cmd(addr) makes on a free port of ip and returns its address.
+// Between freeAddr closing its probe and the server binding the port, another process of
+// the machine (parallel tests) may take it: a server that exits before it listens is
+// started again on another port.
+func startOn(t testing.TB, ip string, cmd func(addr string) *exec.Cmd) string {
 	t.Helper()
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", addr)
+	for attempt := 1; ; attempt++ {
+		addr := freeAddr(t, ip)
+		err := start(t, cmd(addr), addr)
 		if err == nil {
-			c.Close()
-			return
+			return addr
 		}
-		if i > 100 {
-			t.Fatalf("server at %s did not start: %s", addr, out.String())
+		if attempt == 5 {
+			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func start(t testing.TB, cmd *exec.Cmd, addr string) {
+// start runs c until the test ends and waits until it listens on addr; an error means it
+// exited first (its output says why) or never listened.
+func start(t testing.TB, c *exec.Cmd, addr string) error {
 	t.Helper()
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	newProcessGroup(cmd)
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
+	c.Stdout, c.Stderr = &out, &out
+	newProcessGroup(c)
+	c.WaitDelay = 2 * time.Second
+	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = c.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		killGroup(cmd) // the server and its session children
-		_ = cmd.Wait()
+		killGroup(c) // the server and its session children
+		<-exited
 	})
-	waitListen(t, addr, &out)
+	for i := 0; i <= 100; i++ {
+		select {
+		case <-exited: // out is complete once Wait returned
+			return fmt.Errorf("server for %s exited: %s", addr, out.String())
+		default:
+		}
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			// the listener may be another process's that took the port: ours is still
+			// running a moment later if it bound it
+			select {
+			case <-exited:
+				return fmt.Errorf("server for %s exited: %s", addr, out.String())
+			case <-time.After(100 * time.Millisecond):
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	killGroup(c)
+	<-exited
+	return fmt.Errorf("server at %s did not start: %s", addr, out.String())
 }
 
 // SSHD is a running sshd and a key that logs in to it.
@@ -128,26 +156,27 @@ func StartSSHD(t testing.TB, ip string, forwarding bool, extra ...string) SSHD {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t, ip)
-	host, port, _ := net.SplitHostPort(addr)
 	fwd := "no"
 	if forwarding {
 		fwd = "yes"
 	}
-	conf := fmt.Sprintf("ListenAddress %s\nPort %s\nHostKey %s\nAuthorizedKeysFile %s\nPasswordAuthentication no\n"+
-		"KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile %s\nAllowTcpForwarding %s\nPermitRootLogin prohibit-password\n",
-		host, port, filepath.Join(dir, "host_ed25519"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"), fwd)
-	for _, l := range extra {
-		conf += l + "\n"
-	}
-	cfgPath := filepath.Join(dir, "sshd_config")
-	if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	if os.Geteuid() == 0 {
 		_ = os.MkdirAll("/run/sshd", 0o755) // privilege separation folder sshd wants as root
 	}
-	start(t, exec.Command(bin, "-D", "-e", "-f", cfgPath), addr)
+	cfgPath := filepath.Join(dir, "sshd_config")
+	addr := startOn(t, ip, func(addr string) *exec.Cmd {
+		host, port, _ := net.SplitHostPort(addr)
+		conf := fmt.Sprintf("ListenAddress %s\nPort %s\nHostKey %s\nAuthorizedKeysFile %s\nPasswordAuthentication no\n"+
+			"KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile %s\nAllowTcpForwarding %s\nPermitRootLogin prohibit-password\n",
+			host, port, filepath.Join(dir, "host_ed25519"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"), fwd)
+		for _, l := range extra {
+			conf += l + "\n"
+		}
+		if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return exec.Command(bin, "-D", "-e", "-f", cfgPath)
+	})
 	return SSHD{Addr: addr, User: u.Username, Key: pemKey(t, key)}
 }
 
@@ -170,14 +199,13 @@ func writeKey(t testing.TB, path string, k ed25519.PrivateKey) {
 func StartPHP(t testing.TB, ip, docroot string, ini ...string) string {
 	t.Helper()
 	bin := need(t, "php", "php-cli php-mysql")
-	addr := freeAddr(t, ip)
-	var args []string
-	for _, s := range ini {
-		args = append(args, "-d", s)
-	}
-	args = append(args, "-S", addr, "-t", docroot)
-	start(t, exec.Command(bin, args...), addr)
-	return "http://" + addr
+	return "http://" + startOn(t, ip, func(addr string) *exec.Cmd {
+		var args []string
+		for _, s := range ini {
+			args = append(args, "-d", s)
+		}
+		return exec.Command(bin, append(args, "-S", addr, "-t", docroot)...)
+	})
 }
 
 // DBUser creates a MariaDB user with a random password and every right on database name,
