@@ -148,7 +148,7 @@ func (c *Client) List(ctx context.Context, dir string) ([]transfer.Entry, error)
 }
 
 func (c *Client) listDir(ctx context.Context, rel, abs string) ([]transfer.Entry, error) {
-	entries, err := c.list(abs)
+	entries, err := c.listEntries(abs)
 	if err != nil {
 		return nil, c.refusal(ctx, "list", rel, abs, err)
 	}
@@ -207,6 +207,11 @@ func (c *Client) Open(ctx context.Context, p string, off int64) (io.ReadCloser, 
 	if err != nil {
 		return nil, err
 	}
+	if c.w != nil {
+		if r, ok, err := c.fastOpen(ctx, clean, abs, max(off, 0)); ok {
+			return r, err
+		}
+	}
 	stop := c.guard(ctx)
 	resp, err := c.conn.RetrFrom(abs, uint64(max(off, 0)))
 	if err != nil {
@@ -252,6 +257,11 @@ func (c *Client) Create(ctx context.Context, p string, off int64) (io.WriteClose
 	}
 	if off < 0 {
 		return nil, fmt.Errorf("write %s: negative offset %d: %w", abs, off, transfer.ErrInvalidPath)
+	}
+	if off == 0 && c.w != nil {
+		if w, ok, err := c.fastCreate(ctx, clean, abs); ok {
+			return w, err
+		}
 	}
 	stop := c.guard(ctx)
 	if off > 0 {

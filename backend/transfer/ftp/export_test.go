@@ -1,0 +1,14 @@
+package ftp
+
+// Fast reports whether c speaks the per-file commands itself (fast.go).
+func Fast(c *Client) bool { return c.w != nil }
+
+// StatHost reports what the package learnt about listing c's server with STAT: known
+// is false until a listing compared both ways.
+func StatHost(c *Client) (stat, known bool) {
+	v, ok := statHosts.Load(c.statKey())
+	if !ok {
+		return false, false
+	}
+	return v.(bool), true
+}

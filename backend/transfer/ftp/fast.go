@@ -1,0 +1,306 @@
+package ftp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	_ "unsafe" // for go:linkname
+
+	"github.com/jlaffaye/ftp"
+)
+
+// Over a slow link each FTP round trip costs as much as a small file's bytes, and
+// jlaffaye/ftp spends three in a row on every transfer: EPSV, then the data connection,
+// then RETR or STOR. This file speaks those commands itself on jlaffaye/ftp's control
+// connection so that they overlap: the data connection is dialled while the command
+// travels, and the next transfer's EPSV goes out with the end of this one (its reply
+// comes right behind the 226). A download then takes about one round trip plus its
+// bytes, an upload two. Listings ask for STAT, which answers on the control connection
+// (see statList).
+//
+// jlaffaye/ftp does not expose its control connection; wireOf takes it by reflection and
+// every caller falls back to jlaffaye/ftp's own methods when it cannot (a new version
+// that renamed the field), so the worst case is the old speed.
+
+//go:linkname parseListLine github.com/jlaffaye/ftp.parseListLine
+func parseListLine(line string, now time.Time, loc *time.Location) (*ftp.Entry, error)
+
+// wire is the control connection of one Client, in lockstep with jlaffaye/ftp: every
+// method here reads all the replies it asked for before returning.
+type wire struct {
+	tp   *textproto.Conn
+	host string // the server's address for data connections, as jlaffaye/ftp resolved it
+	port int    // a passive port opened ahead by EPSV, 0 when none
+}
+
+func wireOf(sc *ftp.ServerConn) *wire {
+	v := reflect.ValueOf(sc).Elem()
+	conn, host, pret := v.FieldByName("conn"), v.FieldByName("host"), v.FieldByName("usePRET")
+	if !conn.IsValid() || conn.Type() != reflect.TypeFor[*textproto.Conn]() ||
+		!host.IsValid() || host.Kind() != reflect.String || !pret.IsValid() || pret.Kind() != reflect.Bool {
+		return nil
+	}
+	if pret.Bool() || conn.IsNil() {
+		return nil // servers that want PRET before each transfer keep jlaffaye/ftp's path
+	}
+	return &wire{tp: (*textproto.Conn)(conn.UnsafePointer()), host: host.String()}
+}
+
+// send writes one command without waiting for its reply.
+func (w *wire) send(format string, args ...any) error {
+	if strings.ContainsAny(fmt.Sprintf(format, args...), "\r\n") {
+		return ftp.ErrInvalidCommand
+	}
+	_, err := w.tp.Cmd(format, args...)
+	return err
+}
+
+// reply reads one reply; a code of 400 or more comes back as a *textproto.Error too.
+func (w *wire) reply() (int, string, error) {
+	code, msg, err := w.tp.ReadResponse(-1)
+	if err == nil && code >= 400 {
+		err = &textproto.Error{Code: code, Msg: msg}
+	}
+	return code, msg, err
+}
+
+// errNoEPSV is a server that refused EPSV: the Client goes back to jlaffaye/ftp, which
+// knows PASV.
+var errNoEPSV = errors.New("server refused EPSV")
+
+// passive returns a port the server listens on for the next data connection.
+func (w *wire) passive() (int, error) {
+	if w.port != 0 {
+		p := w.port
+		w.port = 0
+		return p, nil
+	}
+	if err := w.send("EPSV"); err != nil {
+		return 0, err
+	}
+	code, msg, err := w.reply()
+	if code != 0 && code != 229 {
+		return 0, fmt.Errorf("%w: %w", errNoEPSV, err)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return parseEPSV(msg)
+}
+
+func parseEPSV(line string) (int, error) {
+	start, end := strings.Index(line, "|||"), strings.LastIndex(line, "|")
+	if start < 0 || start+3 >= end {
+		return 0, fmt.Errorf("invalid EPSV reply %q", line)
+	}
+	return strconv.Atoi(line[start+3 : end])
+}
+
+// transfer starts RETR, STOR or APPE: the data connection is dialled while the command
+// (after REST when off > 0) is on its way, and the server's 1xx is awaited. A dial that
+// fails leaves the server waiting for it, so the Client is closed.
+func (c *Client) transfer(ctx context.Context, off int64, format string, args ...any) (net.Conn, error) {
+	port, err := c.w.passive()
+	if err != nil {
+		return nil, err
+	}
+	type dialed struct {
+		conn net.Conn
+		err  error
+	}
+	ch := make(chan dialed, 1)
+	go func() {
+		conn, err := c.dialData(ctx, net.JoinHostPort(c.w.host, strconv.Itoa(port)))
+		ch <- dialed{conn, err}
+	}()
+	sent := 0
+	if off > 0 {
+		err = c.w.send("REST %d", off)
+		sent++
+	}
+	if err == nil {
+		err = c.w.send(format, args...)
+		sent++
+	}
+	d := <-ch
+	if err == nil && d.err != nil {
+		err = d.err
+	}
+	if err != nil {
+		if d.conn != nil {
+			_ = d.conn.Close()
+		}
+		c.closeConns() // replies may be outstanding: this connection is out of step
+		return nil, err
+	}
+	for ; sent > 0; sent-- {
+		code, msg, rerr := c.w.reply()
+		switch {
+		case rerr != nil && err == nil:
+			err = rerr
+		case err == nil && sent == 1 && code != 125 && code != 150:
+			err = &textproto.Error{Code: code, Msg: msg}
+		}
+		if rerr != nil && code == 0 {
+			break // the connection failed: no more replies will come
+		}
+	}
+	if err != nil {
+		_ = d.conn.Close()
+		return nil, err
+	}
+	return d.conn, nil
+}
+
+// finish reads the server's verdict on a transfer whose data connection is closed, and
+// asks for the next passive port in the same round trip.
+func (c *Client) finish() error {
+	prefetch := c.w.send("EPSV") == nil
+	code, _, err := c.w.reply()
+	if code == 0 {
+		return err // no reply: the connection is gone
+	}
+	if prefetch {
+		if code2, msg, err2 := c.w.reply(); code2 == 229 {
+			c.w.port, _ = parseEPSV(msg)
+		} else if code2 == 0 && err == nil {
+			err = err2
+		}
+	}
+	return err
+}
+
+// fastReader is a download started by transfer.
+type fastReader struct {
+	c      *Client
+	conn   net.Conn
+	ctx    context.Context
+	stop   func() bool
+	path   string
+	closed bool
+}
+
+func (r *fastReader) Read(p []byte) (int, error) {
+	n, err := r.conn.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = r.c.mapErr(r.ctx, "read", r.path, err)
+	}
+	return n, err
+}
+
+// Close ends the data connection and reads the server's verdict on the transfer.
+func (r *fastReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	defer r.stop()
+	err := r.conn.Close()
+	if ferr := r.c.finish(); ferr != nil {
+		err = ferr
+	}
+	if err != nil {
+		return r.c.mapErr(r.ctx, "read", r.path, err)
+	}
+	return nil
+}
+
+// fastWriter is an upload started by transfer.
+type fastWriter struct {
+	c      *Client
+	conn   net.Conn
+	ctx    context.Context
+	stop   func() bool
+	path   string
+	n      int64
+	closed bool
+	err    error
+}
+
+func (w *fastWriter) Write(p []byte) (int, error) {
+	n, err := w.conn.Write(p)
+	w.n += int64(n)
+	if err != nil {
+		// The upload ended early; the server's verdict says why.
+		if ferr := w.end(); ferr != nil {
+			err = ferr
+		}
+		return n, w.c.mapErr(w.ctx, "write", w.path, err)
+	}
+	return n, nil
+}
+
+func (w *fastWriter) end() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	defer w.stop()
+	if hs, ok := w.conn.(interface{ Handshake() error }); ok && w.n == 0 {
+		// An empty upload never wrote, so TLS never started; the server waits for it.
+		w.err = hs.Handshake()
+	}
+	if err := w.conn.Close(); err != nil && w.err == nil {
+		w.err = err
+	}
+	if err := w.c.finish(); err != nil {
+		w.err = err
+	}
+	return w.err
+}
+
+// Close ends the upload and waits for the server to confirm it has the whole file.
+func (w *fastWriter) Close() error {
+	if err := w.end(); err != nil {
+		return w.c.mapErr(w.ctx, "write", w.path, err)
+	}
+	return nil
+}
+
+// fastOpen is Open through transfer; ok is false when the server refused EPSV and the
+// Client went back to jlaffaye/ftp.
+func (c *Client) fastOpen(ctx context.Context, clean, abs string, off int64) (io.ReadCloser, bool, error) {
+	stop := c.guard(ctx)
+	conn, err := c.transfer(ctx, off, "RETR %s", abs)
+	if errors.Is(err, errNoEPSV) {
+		stop()
+		c.w = nil
+		return nil, false, nil
+	}
+	if err != nil {
+		err = c.refusal(ctx, "read", clean, abs, err)
+		stop()
+		return nil, true, err
+	}
+	return &fastReader{c: c, conn: conn, ctx: ctx, stop: stop, path: abs}, true, nil
+}
+
+// fastCreate is Create through transfer for a new file (STOR); ok as for fastOpen.
+func (c *Client) fastCreate(ctx context.Context, clean, abs string) (io.WriteCloser, bool, error) {
+	stop := c.guard(ctx)
+	conn, err := c.transfer(ctx, 0, "STOR %s", abs)
+	if errors.Is(err, errNoEPSV) {
+		stop()
+		c.w = nil
+		return nil, false, nil
+	}
+	if err != nil {
+		err = c.refusal(ctx, "write", clean, abs, err)
+		stop()
+		return nil, true, err
+	}
+	return &fastWriter{c: c, conn: conn, ctx: ctx, stop: stop, path: abs}, true, nil
+}
+
+// Ensure the fast types keep the Tree's contracts.
+var (
+	_ io.ReadCloser  = (*fastReader)(nil)
+	_ io.WriteCloser = (*fastWriter)(nil)
+)

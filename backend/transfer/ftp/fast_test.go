@@ -1,0 +1,213 @@
+package ftp_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/transfer"
+	"ferry/backend/transfer/ftp"
+	"ferry/backend/transfer/transfertest"
+)
+
+// statTree writes a tree whose names trip up listings: dot files (vsftpd hides them
+// from a plain LIST or STAT), spaces and glob characters.
+func statTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	files := map[string]string{
+		".htaccess":                     "RewriteEngine On\n",
+		"index.php":                     "<?php // index\n",
+		"dir with space/.hidden":        "hidden",
+		"dir with space/a b.txt":        "spaced out",
+		"br[ack]et/x*y.txt":             "globbed",
+		"wp-content/.htaccess":          "deny from all\n",
+		"wp-content/uploads/2024/a.jpg": strings.Repeat("jpeg", 3000),
+		"empty/":                        "",
+	}
+	for rel, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if strings.HasSuffix(rel, "/") {
+			require.NoError(t, os.MkdirAll(p, 0o755))
+			continue
+		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	}
+	return files
+}
+
+// counter counts connections and the commands sent on the first one (the control
+// connection).
+type counter struct {
+	dials    atomic.Int64
+	mu       sync.Mutex
+	commands []string
+}
+
+func (k *counter) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if k.dials.Add(1) == 1 {
+		return &spy{Conn: c, k: k}, nil
+	}
+	return c, nil
+}
+
+func (k *counter) take() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := k.commands
+	k.commands = nil
+	return out
+}
+
+type spy struct {
+	net.Conn
+	k *counter
+}
+
+func (s *spy) Write(p []byte) (int, error) {
+	sc := bufio.NewScanner(bytes.NewReader(p))
+	s.k.mu.Lock()
+	for sc.Scan() {
+		s.k.commands = append(s.k.commands, strings.Fields(sc.Text() + " ")[0])
+	}
+	s.k.mu.Unlock()
+	return s.Conn.Write(p)
+}
+
+// checkStatListing lists every folder of the statTree and compares with the files.
+func checkStatListing(t *testing.T, c *ftp.Client, files map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	got := map[string]int64{}
+	require.NoError(t, transfer.ListAll(ctx, []transfer.Tree{c}, ".", func(e transfer.Entry) error {
+		if e.IsDir {
+			got[e.Path+"/"] = -1
+		} else {
+			got[e.Path] = e.Size
+		}
+		return nil
+	}))
+	for rel, body := range files {
+		if strings.HasSuffix(rel, "/") {
+			require.Contains(t, got, rel)
+			continue
+		}
+		require.Contains(t, got, rel)
+		require.EqualValues(t, len(body), got[rel], rel)
+	}
+	_, err := c.List(ctx, "no such folder")
+	require.ErrorIs(t, err, transfer.ErrNotFound)
+	_, err = c.List(ctx, "index.php")
+	require.Error(t, err, "a file is not a folder")
+}
+
+// TestStatListing lists with "STAT -a" on a server that answers it: dot files, spaces
+// and glob characters come through, and after the first comparison no folder costs a
+// data connection.
+func TestStatListing(t *testing.T) {
+	root := t.TempDir()
+	files := statTree(t, root)
+	srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{StatDashA: true, DisableMLSD: true})
+	k := &counter{}
+	cfg := config(srv, false)
+	cfg.DialContext = k.dial
+	c, err := ftp.Dial(context.Background(), cfg)
+	require.NoError(t, err)
+	defer c.Close()
+	require.True(t, ftp.Fast(c))
+	_, err = c.List(context.Background(), ".")
+	require.NoError(t, err)
+	stat, known := ftp.StatHost(c)
+	require.True(t, known)
+	require.True(t, stat, "the server answers STAT -a like LIST -a")
+	dials := k.dials.Load()
+	k.take()
+	es, err := c.List(context.Background(), "dir with space")
+	require.NoError(t, err)
+	require.Len(t, es, 2)
+	require.Equal(t, "dir with space/.hidden", es[0].Path)
+	require.Equal(t, dials, k.dials.Load(), "STAT needs no data connection")
+	require.Equal(t, []string{"CWD", "STAT"}, k.take(), "a path with a space goes by CWD")
+	checkStatListing(t, c, files)
+}
+
+// TestStatListingFallback: ftpserverlib refuses "STAT -a <path>", so the host is
+// listed with MLSD or LIST -a, dot files included.
+func TestStatListingFallback(t *testing.T) {
+	for _, mlsd := range []bool{true, false} {
+		t.Run(fmt.Sprintf("mlsd=%v", mlsd), func(t *testing.T) {
+			root := t.TempDir()
+			files := statTree(t, root)
+			srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{DisableMLSD: !mlsd})
+			c, err := ftp.Dial(context.Background(), config(srv, false))
+			require.NoError(t, err)
+			defer c.Close()
+			checkStatListing(t, c, files)
+			stat, known := ftp.StatHost(c)
+			require.True(t, known)
+			require.False(t, stat)
+		})
+	}
+}
+
+// TestCommandsPerFile counts the commands each download and upload sends on the control
+// connection: RETR or STOR and the EPSV for the next one, no TYPE, CWD, SIZE or MDTM.
+func TestCommandsPerFile(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "site"), 0o755))
+	for _, tls := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls=%v", tls), func(t *testing.T) {
+			srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{TLS: tls})
+			k := &counter{}
+			cfg := config(srv, tls)
+			cfg.Root = "/site"
+			cfg.DialContext = k.dial
+			c, err := ftp.Dial(context.Background(), cfg)
+			require.NoError(t, err)
+			defer c.Close()
+			ctx := context.Background()
+			k.take()
+			for i := range 5 {
+				body := bytes.Repeat([]byte{byte(i)}, i*1000)
+				w, err := c.Create(ctx, fmt.Sprintf("f%d", i), 0)
+				require.NoError(t, err)
+				_, err = w.Write(body)
+				require.NoError(t, err)
+				require.NoError(t, w.Close())
+				r, err := c.Open(ctx, fmt.Sprintf("f%d", i), 0)
+				require.NoError(t, err)
+				got, err := io.ReadAll(r)
+				require.NoError(t, err)
+				require.NoError(t, r.Close())
+				require.Equal(t, body, got)
+			}
+			cmds := k.take()
+			if tls {
+				return // the spy sees ciphertext
+			}
+			// The first transfer asks for its port; every later one got it with the
+			// previous transfer's end.
+			require.Equal(t, "EPSV", cmds[0])
+			require.Len(t, cmds, 1+10*2, strings.Join(cmds, " "))
+			for _, cmd := range cmds[1:] {
+				require.Contains(t, []string{"STOR", "RETR", "EPSV"}, cmd)
+			}
+		})
+	}
+}
