@@ -75,7 +75,9 @@ type remote struct {
 }
 
 func slowServers(tb testing.TB, rtt time.Duration, root string) []remote {
-	ftpSrv := transfertest.StartFTP(tb, root, transfertest.FTPOptions{})
+	// StatDashA: the server answers "STAT -a <folder>" on the control connection, as
+	// vsftpd, ProFTPD and Pure-FTPd do.
+	ftpSrv := transfertest.StartFTP(tb, root, transfertest.FTPOptions{StatDashA: true})
 	sftpSrv := transfertest.StartSFTP(tb, root, transfertest.SFTPOptions{})
 	fd := transfertest.NewDelay(tb, rtt)
 	sd := transfertest.NewDelay(tb, rtt)

@@ -90,8 +90,10 @@ func (s *spy) Write(p []byte) (int, error) {
 	return s.Conn.Write(p)
 }
 
-// checkStatListing lists every folder of the statTree and compares with the files.
-func checkStatListing(t *testing.T, c *ftp.Client, files map[string]string) {
+// checkStatListing lists every folder of the statTree and compares with the files;
+// strict also wants errors for a missing folder and a file (vsftpd lists both as empty,
+// with LIST as with STAT).
+func checkStatListing(t *testing.T, c *ftp.Client, files map[string]string, strict bool) {
 	t.Helper()
 	ctx := context.Background()
 	got := map[string]int64{}
@@ -110,6 +112,9 @@ func checkStatListing(t *testing.T, c *ftp.Client, files map[string]string) {
 		}
 		require.Contains(t, got, rel)
 		require.EqualValues(t, len(body), got[rel], rel)
+	}
+	if !strict {
+		return
 	}
 	_, err := c.List(ctx, "no such folder")
 	require.ErrorIs(t, err, transfer.ErrNotFound)
@@ -144,7 +149,7 @@ func TestStatListing(t *testing.T) {
 	require.Equal(t, "dir with space/.hidden", es[0].Path)
 	require.Equal(t, dials, k.dials.Load(), "STAT needs no data connection")
 	require.Equal(t, []string{"CWD", "STAT"}, k.take(), "a path with a space goes by CWD")
-	checkStatListing(t, c, files)
+	checkStatListing(t, c, files, true)
 }
 
 // TestStatListingFallback: ftpserverlib refuses "STAT -a <path>", so the host is
@@ -158,7 +163,7 @@ func TestStatListingFallback(t *testing.T) {
 			c, err := ftp.Dial(context.Background(), config(srv, false))
 			require.NoError(t, err)
 			defer c.Close()
-			checkStatListing(t, c, files)
+			checkStatListing(t, c, files, true)
 			stat, known := ftp.StatHost(c)
 			require.True(t, known)
 			require.False(t, stat)
