@@ -150,6 +150,7 @@ func TestStatListing(t *testing.T) {
 	require.Equal(t, dials, k.dials.Load(), "STAT needs no data connection")
 	require.Equal(t, []string{"CWD", "STAT"}, k.take(), "a path with a space goes by CWD")
 	checkStatListing(t, c, files, true)
+	checkListMany(t, c, k)
 }
 
 // TestStatListingFallback: ftpserverlib refuses "STAT -a <path>", so the host is
@@ -215,4 +216,28 @@ func TestCommandsPerFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkListMany lists several folders in one batch (their STATs pipelined) and wants
+// what List says of each, the dot files and odd names included.
+func checkListMany(t *testing.T, c *ftp.Client, k *counter) {
+	t.Helper()
+	ctx := context.Background()
+	dirs := []string{"wp-content", "dir with space", "br[ack]et", "wp-content/uploads", "empty", ".", "wp-content/uploads/2024"}
+	k.take()
+	dials := k.dials.Load()
+	got, errs := c.ListMany(ctx, dirs)
+	cmds := k.take()
+	require.Len(t, got, len(dirs))
+	// One data connection: "empty" has no entries, which only a data listing confirms.
+	require.Equal(t, dials+1, k.dials.Load(), "%v", cmds)
+	for i, d := range dirs {
+		require.NoError(t, errs[i], d)
+		want, err := c.List(ctx, d)
+		require.NoError(t, err)
+		require.Equal(t, want, got[i], d)
+	}
+	require.Equal(t, "wp-content/.htaccess", got[0][0].Path)
+	require.Equal(t, "dir with space/.hidden", got[1][0].Path)
+	require.Empty(t, got[4])
 }

@@ -1,13 +1,18 @@
 package ftp
 
 import (
+	"context"
 	"path"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jlaffaye/ftp"
+
+	"ferry/backend/transfer"
 )
+
+var _ transfer.ManyLister = (*Client)(nil)
 
 // statHosts remembers, per server and account, whether "STAT -a <folder>" lists a
 // folder the way MLSD or "LIST -a" does. vsftpd, ProFTPD and Pure-FTPd answer it on the
@@ -45,19 +50,29 @@ func (c *Client) listEntries(abs string) ([]*ftp.Entry, error) {
 // statList asks for the listing of abs on the control connection. ok is false when the
 // server refused, or the listing holds no entry besides "." and "..".
 func (c *Client) statList(abs string) ([]*ftp.Entry, bool) {
-	replies := 1
-	var err error
-	if plainArg(abs) {
-		err = c.w.send("STAT -a %s", abs)
-	} else if err = c.w.send("CWD %s", abs); err == nil {
-		// Servers split and glob the argument of STAT like ls's; CWD takes its argument
-		// whole. Sent together, the two cost one round trip.
-		replies++
-		err = c.w.send("STAT -a .")
-	}
+	n, err := c.statSend(abs)
 	if err != nil {
+		c.closeConns() // a command may be half sent
 		return nil, false
 	}
+	return c.statRead(abs, n)
+}
+
+// statSend sends the commands that list abs and returns how many replies they get.
+func (c *Client) statSend(abs string) (int, error) {
+	if plainArg(abs) {
+		return 1, c.w.send("STAT -a %s", abs)
+	}
+	// Servers split and glob the argument of STAT like ls's; CWD takes its argument
+	// whole. Sent together, the two cost one round trip.
+	if err := c.w.send("CWD %s", abs); err != nil {
+		return 0, err
+	}
+	return 2, c.w.send("STAT -a .")
+}
+
+// statRead reads the replies to statSend(abs).
+func (c *Client) statRead(abs string, replies int) ([]*ftp.Entry, bool) {
 	var msg string
 	ok := true
 	for ; replies > 0; replies-- {
@@ -94,6 +109,60 @@ func (c *Client) statList(abs string) ([]*ftp.Entry, bool) {
 		return nil, false // STAT of a file describes the file: the data listing says "not a folder"
 	}
 	return entries, len(names(entries)) > 0
+}
+
+// ListMany lists dirs with their STAT commands all sent before the first reply is read,
+// so a batch costs about one round trip, where the host is known to answer STAT; one
+// folder after the other otherwise.
+func (c *Client) ListMany(ctx context.Context, dirs []string) ([][]transfer.Entry, []error) {
+	out := make([][]transfer.Entry, len(dirs))
+	errs := make([]error, len(dirs))
+	v, known := statHosts.Load(c.statKey())
+	if c.w == nil || !known || !v.(bool) {
+		for i, d := range dirs {
+			out[i], errs[i] = c.List(ctx, d)
+		}
+		return out, errs
+	}
+	defer c.guard(ctx)()
+	type sent struct {
+		rel, abs string
+		replies  int
+	}
+	batch := make([]sent, len(dirs))
+	for i, d := range dirs {
+		clean, abs, err := c.abs(d)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		n, err := c.statSend(abs)
+		if err != nil {
+			c.closeConns()
+			for k := range dirs {
+				errs[k] = c.mapErr(ctx, "list", transfer.JoinRoot(c.root, dirs[k]), err)
+			}
+			return out, errs
+		}
+		batch[i] = sent{clean, abs, n}
+	}
+	var again []int
+	for i, b := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		got, ok := c.statRead(b.abs, b.replies)
+		if !ok {
+			again = append(again, i) // after every reply is in: the data listing decides
+			continue
+		}
+		out[i], errs[i] = c.entries(ctx, b.rel, b.abs, got, nil)
+	}
+	for _, i := range again {
+		got, err := c.list(batch[i].abs)
+		out[i], errs[i] = c.entries(ctx, batch[i].rel, batch[i].abs, got, err)
+	}
+	return out, errs
 }
 
 // plainArg reports whether p can follow "STAT -a " as is: no space, glob or quote

@@ -149,6 +149,11 @@ func (c *Client) List(ctx context.Context, dir string) ([]transfer.Entry, error)
 
 func (c *Client) listDir(ctx context.Context, rel, abs string) ([]transfer.Entry, error) {
 	entries, err := c.listEntries(abs)
+	return c.entries(ctx, rel, abs, entries, err)
+}
+
+// entries turns the listing of the folder abs (rel in the tree) into Entries.
+func (c *Client) entries(ctx context.Context, rel, abs string, entries []*ftp.Entry, err error) ([]transfer.Entry, error) {
 	if err != nil {
 		return nil, c.refusal(ctx, "list", rel, abs, err)
 	}

@@ -50,7 +50,17 @@ func startVsftpd(t *testing.T, root string) ftp.Config {
 	out := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+			t.Logf("vsftpd ended early (%v): %s", cmd.ProcessState, out)
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -90,6 +100,7 @@ func TestVsftpdStatListing(t *testing.T) {
 	require.Len(t, es, 2)
 	require.Equal(t, []string{"STAT", "CWD", "STAT"}, k.take())
 	require.Equal(t, dials, k.dials.Load(), "STAT needs no data connection")
+	checkListMany(t, c, k)
 }
 
 // TestVsftpdMirror downloads a tree from vsftpd with Mirror, byte for byte, the listing
