@@ -40,6 +40,14 @@ type wire struct {
 	port int    // a passive port opened ahead by EPSV, 0 when none
 }
 
+// forget drops the port opened ahead: jlaffaye/ftp is about to ask for its own, and
+// servers close the old one then.
+func (w *wire) forget() {
+	if w != nil {
+		w.port = 0
+	}
+}
+
 func wireOf(sc *ftp.ServerConn) *wire {
 	v := reflect.ValueOf(sc).Elem()
 	conn, host, pret := v.FieldByName("conn"), v.FieldByName("host"), v.FieldByName("usePRET")
@@ -103,10 +111,20 @@ func parseEPSV(line string) (int, error) {
 	return strconv.Atoi(line[start+3 : end])
 }
 
-// transfer starts RETR, STOR or APPE: the data connection is dialled while the command
-// (after REST when off > 0) is on its way, and the server's 1xx is awaited. A dial that
+// transfer starts RETR, STOR or APPE (after REST when off > 0): the data connection is
+// dialled while the command is on its way, and the server's 1xx is awaited. A dial that
 // fails leaves the server waiting for it, so the Client is closed.
 func (c *Client) transfer(ctx context.Context, off int64, format string, args ...any) (net.Conn, error) {
+	if off > 0 {
+		// Not sent ahead: a refused REST followed by a RETR already under way would
+		// leave a transfer's verdict unread.
+		if err := c.w.send("REST %d", off); err != nil {
+			return nil, err
+		}
+		if code, _, err := c.w.reply(); err != nil || code != 350 {
+			return nil, errors.Join(err, fmt.Errorf("REST answered %d", code))
+		}
+	}
 	port, err := c.w.passive()
 	if err != nil {
 		return nil, err
@@ -120,15 +138,7 @@ func (c *Client) transfer(ctx context.Context, off int64, format string, args ..
 		conn, err := c.dialData(ctx, net.JoinHostPort(c.w.host, strconv.Itoa(port)))
 		ch <- dialed{conn, err}
 	}()
-	sent := 0
-	if off > 0 {
-		err = c.w.send("REST %d", off)
-		sent++
-	}
-	if err == nil {
-		err = c.w.send(format, args...)
-		sent++
-	}
+	err = c.w.send(format, args...)
 	d := <-ch
 	if err == nil && d.err != nil {
 		err = d.err
@@ -140,17 +150,9 @@ func (c *Client) transfer(ctx context.Context, off int64, format string, args ..
 		c.closeConns() // replies may be outstanding: this connection is out of step
 		return nil, err
 	}
-	for ; sent > 0; sent-- {
-		code, msg, rerr := c.w.reply()
-		switch {
-		case rerr != nil && err == nil:
-			err = rerr
-		case err == nil && sent == 1 && code != 125 && code != 150:
-			err = &textproto.Error{Code: code, Msg: msg}
-		}
-		if rerr != nil && code == 0 {
-			break // the connection failed: no more replies will come
-		}
+	code, msg, err := c.w.reply()
+	if err == nil && code != 125 && code != 150 {
+		err = &textproto.Error{Code: code, Msg: msg}
 	}
 	if err != nil {
 		_ = d.conn.Close()

@@ -241,3 +241,40 @@ func checkListMany(t *testing.T, c *ftp.Client, k *counter) {
 	require.Equal(t, "dir with space/.hidden", got[1][0].Path)
 	require.Empty(t, got[4])
 }
+
+// TestPortOpenedAheadIsDropped: a transfer leaves a passive port open for the next one;
+// a listing through jlaffaye/ftp in between (LIST, on a server without MLST) opens its
+// own, and the next transfer must not use the stale one. Resuming at an offset works
+// after it too.
+func TestPortOpenedAheadIsDropped(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "a"), []byte("first file"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "b"), []byte("second file"), 0o644))
+	for _, srvOpts := range []transfertest.FTPOptions{{DisableMLSD: true}, {DisableMLSD: true, StatDashA: true}} {
+		srv := transfertest.StartFTP(t, root, srvOpts)
+		c, err := ftp.Dial(context.Background(), config(srv, false))
+		require.NoError(t, err)
+		ctx := context.Background()
+		read := func(p string, off int64) string {
+			r, err := c.Open(ctx, p, off)
+			require.NoError(t, err)
+			b, err := io.ReadAll(r)
+			require.NoError(t, err)
+			require.NoError(t, r.Close())
+			return string(b)
+		}
+		require.Equal(t, "first file", read("a", 0))
+		e, err := c.Stat(ctx, "b") // LIST of the folder through jlaffaye/ftp
+		require.NoError(t, err)
+		require.EqualValues(t, 11, e.Size)
+		require.Equal(t, "second file", read("b", 0))
+		_, err = c.List(ctx, ".")
+		require.NoError(t, err)
+		require.Equal(t, "file", read("b", 7))
+		require.Equal(t, "first file", read("a", 0))
+		_, err = c.Open(ctx, "missing", 0)
+		require.ErrorIs(t, err, transfer.ErrNotFound)
+		require.Equal(t, "second file", read("b", 0), "a refused RETR leaves the connection in step")
+		require.NoError(t, c.Close())
+	}
+}

@@ -84,6 +84,7 @@ func (c *Client) refusal(ctx context.Context, op, clean, abs string, err error) 
 }
 
 func (c *Client) list(abs string) ([]*ftp.Entry, error) {
+	c.w.forget()
 	if c.listArg != "" {
 		entries, err := c.conn.List(c.listArg + abs)
 		if err == nil || protoCode(err) == 0 {
@@ -217,6 +218,7 @@ func (c *Client) Open(ctx context.Context, p string, off int64) (io.ReadCloser, 
 			return r, err
 		}
 	}
+	c.w.forget()
 	stop := c.guard(ctx)
 	resp, err := c.conn.RetrFrom(abs, uint64(max(off, 0)))
 	if err != nil {
@@ -268,6 +270,7 @@ func (c *Client) Create(ctx context.Context, p string, off int64) (io.WriteClose
 			return w, err
 		}
 	}
+	c.w.forget()
 	stop := c.guard(ctx)
 	if off > 0 {
 		size, err := c.conn.FileSize(abs)
