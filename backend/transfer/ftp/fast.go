@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "unsafe" // for go:linkname
 
@@ -161,20 +162,31 @@ func (c *Client) transfer(ctx context.Context, off int64, format string, args ..
 	return d.conn, nil
 }
 
+// lateEPSV holds the hosts (statKey) that answered an EPSV sent ahead while the upload
+// was still being read (ProFTPD refuses EPSV during a transfer with 450): their
+// connections ask for the next port after the verdict.
+var lateEPSV sync.Map
+
 // finish reads the server's verdict on a transfer whose data connection is closed, and
-// asks for the next passive port in the same round trip.
+// asks for the next passive port in the same round trip. Replies come in order: the
+// verdict, then EPSV's, except on a server that took the EPSV before the end of an upload
+// and refused it ("450 EPSV: data transfer in progress", then the verdict).
 func (c *Client) finish() error {
-	prefetch := c.w.send("EPSV") == nil
+	_, late := lateEPSV.Load(c.statKey())
+	prefetch := !late && c.w.send("EPSV") == nil
 	code, _, err := c.w.reply()
-	if code == 0 {
+	if code == 0 || !prefetch {
 		return err // no reply: the connection is gone
 	}
-	if prefetch {
-		if code2, msg, err2 := c.w.reply(); code2 == 229 {
-			c.w.port, _ = parseEPSV(msg)
-		} else if code2 == 0 && err == nil {
-			err = err2
-		}
+	code2, msg, err2 := c.w.reply()
+	switch {
+	case code2 == 229:
+		c.w.port, _ = parseEPSV(msg)
+	case code2 == 0:
+		return errors.Join(err, err2)
+	case code >= 400 && code2 < 300:
+		lateEPSV.Store(c.statKey(), true)
+		return nil // the second reply is the verdict, and a good one
 	}
 	return err
 }
