@@ -278,3 +278,32 @@ func TestPortOpenedAheadIsDropped(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 }
+
+// TestSiteCommandsNeedNoSecondLogin: SITE CHMOD and STAT for a mode go over the Client's
+// own control connection, so a host's connection budget counts each Client once.
+func TestSiteCommandsNeedNoSecondLogin(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644))
+	srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{})
+	k := &counter{}
+	cfg := config(srv, false)
+	cfg.DialContext = k.dial
+	c, err := ftp.Dial(context.Background(), cfg)
+	require.NoError(t, err)
+	defer c.Close()
+	ctx := context.Background()
+	require.NoError(t, c.Chmod(ctx, "f", 0o600))
+	m, err := c.Mode(ctx, "f")
+	require.NoError(t, err)
+	require.EqualValues(t, 0o600, m)
+	fi, err := os.Stat(filepath.Join(root, "f"))
+	require.NoError(t, err)
+	require.EqualValues(t, 0o600, fi.Mode().Perm())
+	require.EqualValues(t, 1, k.dials.Load(), "one login")
+	r, err := c.Open(ctx, "f", 0) // still in step
+	require.NoError(t, err)
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	require.Equal(t, "x", string(b))
+}
