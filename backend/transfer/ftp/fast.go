@@ -39,7 +39,14 @@ type wire struct {
 	tp   *textproto.Conn
 	host string // the server's address for data connections, as jlaffaye/ftp resolved it
 	port int    // a passive port opened ahead by EPSV, 0 when none
+	at   time.Time
 }
+
+// portFresh is how long a port opened ahead is used. A server forgets it when the
+// session ends (an idle timeout): the port may then be another session's, and a data
+// connection that lands there would swallow that session's transfer. Back-to-back
+// transfers use it within milliseconds.
+const portFresh = 2 * time.Second
 
 // forget drops the port opened ahead: jlaffaye/ftp is about to ask for its own, and
 // servers close the old one then.
@@ -89,7 +96,9 @@ func (w *wire) passive() (int, error) {
 	if w.port != 0 {
 		p := w.port
 		w.port = 0
-		return p, nil
+		if time.Since(w.at) < portFresh {
+			return p, nil
+		}
 	}
 	if err := w.send("EPSV"); err != nil {
 		return 0, err
@@ -182,6 +191,7 @@ func (c *Client) finish() error {
 	switch {
 	case code2 == 229:
 		c.w.port, _ = parseEPSV(msg)
+		c.w.at = time.Now()
 	case code2 == 0:
 		return errors.Join(err, err2)
 	case code >= 400 && code2 < 300:

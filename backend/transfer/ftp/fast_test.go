@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -306,4 +307,33 @@ func TestSiteCommandsNeedNoSecondLogin(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.Close())
 	require.Equal(t, "x", string(b))
+}
+
+// TestStalePortIsNotUsed: a port opened ahead and left unused for long is asked for
+// again, since the server may have given it to another session meanwhile.
+func TestStalePortIsNotUsed(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "f"), []byte("content"), 0o644))
+	srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{})
+	k := &counter{}
+	cfg := config(srv, false)
+	cfg.DialContext = k.dial
+	c, err := ftp.Dial(context.Background(), cfg)
+	require.NoError(t, err)
+	defer c.Close()
+	read := func() {
+		r, err := c.Open(context.Background(), "f", 0)
+		require.NoError(t, err)
+		b, err := io.ReadAll(r)
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		require.Equal(t, "content", string(b))
+	}
+	read()
+	k.take()
+	read()
+	require.Equal(t, []string{"RETR", "EPSV"}, k.take(), "a fresh port is used")
+	ftp.AgePort(c, time.Minute)
+	read()
+	require.Equal(t, []string{"EPSV", "RETR", "EPSV"}, k.take(), "a stale one is asked for again")
 }
