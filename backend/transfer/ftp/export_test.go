@@ -17,3 +17,6 @@ func StatHost(c *Client) (stat, known bool) {
 
 // AgePort makes the port c opened ahead look d older.
 func AgePort(c *Client, d time.Duration) { c.w.at = c.w.at.Add(-d) }
+
+// Slow makes c use jlaffaye/ftp for everything, as before fast.go, for comparison.
+func Slow(c *Client) { c.w = nil }

@@ -40,6 +40,8 @@ type wire struct {
 	host string // the server's address for data connections, as jlaffaye/ftp resolved it
 	port int    // a passive port opened ahead by EPSV, 0 when none
 	at   time.Time
+	// ahead is an EPSV sent with the running transfer's command, its reply unread.
+	ahead bool
 }
 
 // portFresh is how long a port opened ahead is used. A server forgets it when the
@@ -87,6 +89,35 @@ func (w *wire) reply() (int, string, error) {
 	return code, msg, err
 }
 
+// refusalWait is how long a transfer whose data connection failed waits for the
+// server's refusal of the command.
+const refusalWait = 5 * time.Second
+
+// replyWithin is reply, given up after wait by calling abort (which closes the
+// connection under it).
+func (w *wire) replyWithin(abort func(), wait time.Duration) (int, string, error) {
+	type result struct {
+		code int
+		msg  string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		code, msg, err := w.reply()
+		ch <- result{code, msg, err}
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r.code, r.msg, r.err
+	case <-t.C:
+		abort()
+		r := <-ch
+		return 0, "", r.err
+	}
+}
+
 // errNoEPSV is a server that refused EPSV: the Client goes back to jlaffaye/ftp, which
 // knows PASV.
 var errNoEPSV = errors.New("server refused EPSV")
@@ -122,9 +153,10 @@ func parseEPSV(line string) (int, error) {
 }
 
 // transfer starts RETR, STOR or APPE (after REST when off > 0): the data connection is
-// dialled while the command is on its way, and the server's 1xx is awaited. A dial that
-// fails leaves the server waiting for it, so the Client is closed.
-func (c *Client) transfer(ctx context.Context, off int64, format string, args ...any) (net.Conn, error) {
+// dialled while the command is on its way, and the server's 1xx is awaited. With ahead,
+// the next transfer's EPSV follows the command in the same write: servers read it once
+// this transfer is over, and its reply comes with the verdict (see finish).
+func (c *Client) transfer(ctx context.Context, off int64, ahead bool, format string, args ...any) (net.Conn, error) {
 	if off > 0 {
 		// Not sent ahead: a refused REST followed by a RETR already under way would
 		// leave a transfer's verdict unread.
@@ -148,56 +180,96 @@ func (c *Client) transfer(ctx context.Context, off int64, format string, args ..
 		conn, err := c.dialData(ctx, net.JoinHostPort(c.w.host, strconv.Itoa(port)))
 		ch <- dialed{conn, err}
 	}()
+	_, late := lateEPSV.Load(c.statKey())
+	ahead = ahead && !late
 	err = c.w.send(format, args...)
+	if err == nil && ahead {
+		err = c.w.send("EPSV")
+	}
 	d := <-ch
-	if err == nil && d.err != nil {
-		err = d.err
+	if err != nil {
+		if d.conn != nil {
+			_ = d.conn.Close()
+		}
+		c.closeConns() // a command may be half sent: this connection is out of step
+		return nil, err
+	}
+	c.w.ahead = ahead
+	var code int
+	var msg string
+	if d.err != nil {
+		// A server that refuses the command may close its port before the connection
+		// lands: its reply says so, within a round trip. One that waits for the
+		// connection says nothing, and the connection is given up.
+		code, msg, err = c.w.replyWithin(c.closeConns, refusalWait)
+		if code < 400 {
+			c.closeConns()
+			return nil, d.err
+		}
+	} else {
+		code, msg, err = c.w.reply()
+	}
+	if err == nil && code != 125 && code != 150 {
+		err = &textproto.Error{Code: code, Msg: msg}
 	}
 	if err != nil {
 		if d.conn != nil {
 			_ = d.conn.Close()
 		}
-		c.closeConns() // replies may be outstanding: this connection is out of step
-		return nil, err
-	}
-	code, msg, err := c.w.reply()
-	if err == nil && code != 125 && code != 150 {
-		err = &textproto.Error{Code: code, Msg: msg}
-	}
-	if err != nil {
-		_ = d.conn.Close()
+		if c.w.ahead && code != 0 {
+			// Refused: no transfer, and the EPSV's reply comes next.
+			c.w.ahead = false
+			if code2, msg2, _ := c.w.reply(); code2 == 229 {
+				c.w.port, _ = parseEPSV(msg2)
+				c.w.at = time.Now()
+			} else if code2 == 0 {
+				c.closeConns()
+			}
+		}
 		return nil, err
 	}
 	return d.conn, nil
 }
 
-// lateEPSV holds the hosts (statKey) that answered an EPSV sent ahead while the upload
-// was still being read (ProFTPD refuses EPSV during a transfer with 450): their
-// connections ask for the next port after the verdict.
+// lateEPSV holds the hosts (statKey) that read an EPSV sent ahead in the middle of a
+// transfer and refused it (ProFTPD: "450 EPSV: data transfer in progress"; Pure-FTPd
+// answers 500): their connections ask for the next port after the verdict.
 var lateEPSV sync.Map
 
-// finish reads the server's verdict on a transfer whose data connection is closed, and
-// asks for the next passive port in the same round trip. Replies come in order: the
-// verdict, then EPSV's, except on a server that took the EPSV before the end of an upload
-// and refused it ("450 EPSV: data transfer in progress", then the verdict).
+// finish reads the server's verdict on a transfer whose data connection is closed, with
+// the reply to the EPSV sent ahead (transfer) or sent now, so the next transfer's port
+// costs no round trip of its own. The EPSV's reply is told apart by its 229: most servers
+// answer it after the verdict, some during the transfer (FileZilla Server opens the port
+// at once; ProFTPD refuses with 450, and the verdict follows).
 func (c *Client) finish() error {
+	ahead := c.w.ahead
+	c.w.ahead = false
 	_, late := lateEPSV.Load(c.statKey())
-	prefetch := !late && c.w.send("EPSV") == nil
-	code, _, err := c.w.reply()
-	if code == 0 || !prefetch {
+	if !ahead && (late || c.w.send("EPSV") != nil) {
+		_, _, err := c.w.reply()
+		return err
+	}
+	code, msg, err := c.w.reply()
+	if code == 0 {
 		return err // no reply: the connection is gone
 	}
-	code2, msg, err2 := c.w.reply()
+	code2, msg2, err2 := c.w.reply()
 	switch {
-	case code2 == 229:
-		c.w.port, _ = parseEPSV(msg)
-		c.w.at = time.Now()
 	case code2 == 0:
 		return errors.Join(err, err2)
+	case code == 229:
+		c.w.port, _ = parseEPSV(msg)
+		c.w.at = time.Now()
+		return err2
+	case code2 == 229:
+		c.w.port, _ = parseEPSV(msg2)
+		c.w.at = time.Now()
+		return err
 	case code >= 400 && code2 < 300:
 		lateEPSV.Store(c.statKey(), true)
 		return nil // the second reply is the verdict, and a good one
 	}
+	lateEPSV.Store(c.statKey(), true) // EPSV refused: ask after the verdict from now on
 	return err
 }
 
@@ -292,7 +364,7 @@ func (w *fastWriter) Close() error {
 // Client went back to jlaffaye/ftp.
 func (c *Client) fastOpen(ctx context.Context, clean, abs string, off int64) (io.ReadCloser, bool, error) {
 	stop := c.guard(ctx)
-	conn, err := c.transfer(ctx, off, "RETR %s", abs)
+	conn, err := c.transfer(ctx, off, true, "RETR %s", abs)
 	if errors.Is(err, errNoEPSV) {
 		stop()
 		c.w = nil
@@ -309,7 +381,7 @@ func (c *Client) fastOpen(ctx context.Context, clean, abs string, off int64) (io
 // fastCreate is Create through transfer for a new file (STOR); ok as for fastOpen.
 func (c *Client) fastCreate(ctx context.Context, clean, abs string) (io.WriteCloser, bool, error) {
 	stop := c.guard(ctx)
-	conn, err := c.transfer(ctx, 0, "STOR %s", abs)
+	conn, err := c.transfer(ctx, 0, false, "STOR %s", abs)
 	if errors.Is(err, errNoEPSV) {
 		stop()
 		c.w = nil

@@ -85,6 +85,24 @@ func proftpdLike(t *testing.T) (addr string, uploads chan string) {
 				_ = d.Close()
 				uploads <- arg + "=" + string(b)
 				say("226 Transfer complete")
+			case "RETR":
+				d, err := pasv.Accept()
+				if err != nil {
+					return
+				}
+				say("150 here it comes")
+				stors++
+				if stors == 1 {
+					// The EPSV sent with RETR is read during the transfer.
+					next, err := r.ReadString('\n')
+					if err != nil || !strings.HasPrefix(next, "EPSV") {
+						return
+					}
+					say("450 EPSV: data transfer in progress")
+				}
+				_, _ = io.WriteString(d, "data of "+arg)
+				_ = d.Close()
+				say("226 Transfer complete")
 			case "QUIT":
 				say("221 bye")
 				return
@@ -121,5 +139,25 @@ func TestEPSVRefusedDuringUpload(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		require.Equal(t, "/"+name+"="+name, <-uploads)
+	}
+}
+
+// TestEPSVRefusedDuringDownload: the EPSV sent with RETR, refused in the middle of the
+// download, leaves the download good; later downloads ask for their port after it.
+func TestEPSVRefusedDuringDownload(t *testing.T) {
+	addr, _ := proftpdLike(t)
+	host, port, _ := net.SplitHostPort(addr)
+	var p int
+	_, _ = fmt.Sscan(port, &p)
+	c, err := ftp.Dial(context.Background(), ftp.Config{Host: host, Port: p, User: "u", Password: "p", Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	defer c.Close()
+	for _, name := range []string{"one", "two", "three"} {
+		r, err := c.Open(context.Background(), name, 0)
+		require.NoError(t, err)
+		b, err := io.ReadAll(r)
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		require.Equal(t, "data of /"+name, string(b))
 	}
 }
