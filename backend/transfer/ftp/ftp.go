@@ -1,7 +1,9 @@
 // Package ftp is a transfer.Tree over FTP and explicit FTPS (github.com/jlaffaye/ftp),
-// always in passive mode. Listings use MLSD where the server offers it and "LIST -a"
-// otherwise, because vsftpd hides dot files such as .htaccess from a plain LIST, and a
-// site without its .htaccess loses its permalinks.
+// always in passive mode. Listings use "STAT -a <folder>" on the control connection where
+// the server answers it like its data listing (statlist.go), else MLSD where the server
+// offers it and "LIST -a" otherwise, because vsftpd hides dot files such as .htaccess
+// from a plain LIST, and a site without its .htaccess loses its permalinks. Transfers
+// overlap their round trips (fast.go).
 package ftp
 
 import (
