@@ -85,7 +85,9 @@ func (s *spy) Write(p []byte) (int, error) {
 	sc := bufio.NewScanner(bytes.NewReader(p))
 	s.k.mu.Lock()
 	for sc.Scan() {
-		s.k.commands = append(s.k.commands, strings.Fields(sc.Text() + " ")[0])
+		if f := strings.Fields(sc.Text()); len(f) > 0 { // TLS records can hold anything
+			s.k.commands = append(s.k.commands, f[0])
+		}
 	}
 	s.k.mu.Unlock()
 	return s.Conn.Write(p)
