@@ -3,6 +3,7 @@ package mysqldb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"testing"
@@ -125,4 +126,21 @@ func TestInspect(t *testing.T) {
 	require.NotZero(t, sums["wp_options"])
 	_, err = ChecksumTables(context.Background(), db, "missing")
 	require.Error(t, err)
+}
+
+// TestCountRowsManyTables counts more tables than one UNION ALL query holds, each right.
+func TestCountRowsManyTables(t *testing.T) {
+	db, _ := testDB(t)
+	want := map[string]int64{}
+	for i := range 70 {
+		name := fmt.Sprintf("t%02d", i)
+		mustExec(t, db, "CREATE TABLE "+name+" (id INT PRIMARY KEY)")
+		for k := range i % 4 {
+			mustExec(t, db, fmt.Sprintf("INSERT INTO %s VALUES (%d)", name, k))
+		}
+		want[name] = int64(i % 4)
+	}
+	counts, err := CountRows(context.Background(), db)
+	require.NoError(t, err)
+	require.Equal(t, want, counts)
 }

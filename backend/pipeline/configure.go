@@ -71,12 +71,8 @@ func (p *Pipeline) configureWordPress(ctx context.Context, j *runner.Job) error 
 	default:
 		return fileFailure(dst, err)
 	}
-	var names []string
-	err = tree.Walk(ctx, "wp-content", func(e transfer.Entry) error {
-		names = append(names, e.Path)
-		return nil
-	})
-	if err != nil && !errors.Is(err, transfer.ErrNotFound) {
+	names, err := dropIns(ctx, tree)
+	if err != nil {
 		return fileFailure(dst, err)
 	}
 	warns = append(warns, wordpress.CacheDropInWarnings(names)...)
@@ -103,6 +99,31 @@ func (p *Pipeline) configureWordPress(ctx context.Context, j *runner.Job) error 
 			r.addWarning(w.Message)
 		}
 	})
+}
+
+// dropIns returns the paths of wp-content's own entries, where cache drop-ins live: one
+// listing, not a walk of the whole folder (thousands of uploads, one round trip per folder
+// on a slow link).
+func dropIns(ctx context.Context, tree transfer.Tree) ([]string, error) {
+	var names []string
+	if l, ok := tree.(transfer.Lister); ok {
+		es, err := l.List(ctx, "wp-content")
+		if errors.Is(err, transfer.ErrNotFound) {
+			return nil, nil
+		}
+		for _, e := range es {
+			names = append(names, e.Path)
+		}
+		return names, err
+	}
+	for _, p := range []string{"wp-content/object-cache.php", "wp-content/advanced-cache.php"} {
+		if _, err := tree.Stat(ctx, p); err == nil {
+			names = append(names, p)
+		} else if !errors.Is(err, transfer.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return names, nil
 }
 
 // readFile reads a small file from a tree.

@@ -75,7 +75,9 @@ type remote struct {
 }
 
 func slowServers(tb testing.TB, rtt time.Duration, root string) []remote {
-	ftpSrv := transfertest.StartFTP(tb, root, transfertest.FTPOptions{})
+	// StatDashA: the server answers "STAT -a <folder>" on the control connection, as
+	// vsftpd, ProFTPD and Pure-FTPd do.
+	ftpSrv := transfertest.StartFTP(tb, root, transfertest.FTPOptions{StatDashA: true})
 	sftpSrv := transfertest.StartSFTP(tb, root, transfertest.SFTPOptions{})
 	fd := transfertest.NewDelay(tb, rtt)
 	sd := transfertest.NewDelay(tb, rtt)
@@ -139,8 +141,9 @@ func BenchmarkMirrorRTT(b *testing.B) {
 				require.NoError(b, os.MkdirAll(out, 0o755))
 				dials := r.delay.Dials()
 				start := time.Now()
-				_, err := transfer.Mirror(context.Background(), r.opener("site"), local.Opener(out), transfer.MirrorOptions{Streams: r.down, GrowTo: r.grow})
+				man, err := transfer.Mirror(context.Background(), r.opener("site"), local.Opener(out), transfer.MirrorOptions{Streams: r.down, GrowTo: r.grow})
 				require.NoError(b, err)
+				require.Empty(b, man.Skipped, "files taken for vanished")
 				b.Logf("%s download %d files at RTT %s: %.1f s, %d connections", r.name, files, rtt, time.Since(start).Seconds(), r.delay.Dials()-dials)
 				require.Equal(b, want.Files, hashDir(b, out).Files)
 			}
@@ -151,8 +154,9 @@ func BenchmarkMirrorRTT(b *testing.B) {
 				require.NoError(b, os.MkdirAll(filepath.Join(root, dir), 0o755))
 				dials := r.delay.Dials()
 				start := time.Now()
-				_, err := transfer.Mirror(context.Background(), local.Opener(filepath.Join(root, "site")), r.opener(dir), transfer.MirrorOptions{Streams: r.up, GrowTo: r.grow})
+				man, err := transfer.Mirror(context.Background(), local.Opener(filepath.Join(root, "site")), r.opener(dir), transfer.MirrorOptions{Streams: r.up, GrowTo: r.grow})
 				require.NoError(b, err)
+				require.Empty(b, man.Skipped, "files taken for vanished")
 				b.Logf("%s upload %d files at RTT %s: %.1f s, %d connections", r.name, files, rtt, time.Since(start).Seconds(), r.delay.Dials()-dials)
 				require.Equal(b, want.Files, hashDir(b, filepath.Join(root, dir)).Files)
 			}

@@ -15,14 +15,15 @@ import (
 	"ferry/backend/transfer/transfertest"
 )
 
-// TestListAllMatchesWalk lists a 300-folder tree with ListAll over FTP (MLSD and
-// LIST -a), SFTP (eight Trees on one login) and a local folder, and checks it finds
+// TestListAllMatchesWalk lists a 300-folder tree with ListAll over FTP (MLSD,
+// LIST -a and STAT -a), SFTP (eight Trees on one login) and a local folder, and checks it finds
 // exactly what the folder holds on disk, every folder before its entries.
 func TestListAllMatchesWalk(t *testing.T) {
 	root := t.TempDir()
 	want := makeFolders(t, root, 600, 300)
 	ftpSrv := transfertest.StartFTP(t, root, transfertest.FTPOptions{})
 	listSrv := transfertest.StartFTP(t, root, transfertest.FTPOptions{DisableMLSD: true})
+	statSrv := transfertest.StartFTP(t, root, transfertest.FTPOptions{StatDashA: true})
 	sftpSrv := transfertest.StartSFTP(t, root, transfertest.SFTPOptions{})
 	ftpCfg := func(s *transfertest.FTPServer) transfer.Opener {
 		return ftp.Config{Host: s.Host, Port: s.Port, User: s.User, Password: s.Password, Timeout: 5 * time.Second}.Opener()
@@ -30,6 +31,7 @@ func TestListAllMatchesWalk(t *testing.T) {
 	openers := map[string]transfer.Opener{
 		"ftp mlsd": ftpCfg(ftpSrv),
 		"ftp list": ftpCfg(listSrv),
+		"ftp stat": ftpCfg(statSrv), // batches of folders, their STATs pipelined
 		"sftp": sftp.NewPool(sftp.Config{Host: sftpSrv.Host, Port: sftpSrv.Port, User: sftpSrv.User, Password: sftpSrv.Password,
 			HostKeys: transfer.NewMemoryHostKeys(), Timeout: 5 * time.Second}).Opener(),
 		"local": local.Opener(root),
@@ -63,27 +65,29 @@ func TestListAllMatchesWalk(t *testing.T) {
 }
 
 // TestListAllSurvivesABrokenConnection lists with two FTP connections, one of them
-// already closed: the listing goes on with the other.
+// already closed: the listing goes on with the other, one folder or a batch at a time.
 func TestListAllSurvivesABrokenConnection(t *testing.T) {
-	root := t.TempDir()
-	want := makeFolders(t, root, 50, 20)
-	srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{})
-	open := ftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Timeout: 5 * time.Second}.Opener()
-	ctx := context.Background()
-	trees, done := transfer.OpenMore(ctx, open, 2)
-	defer done()
-	require.NoError(t, trees[0].Close())
-	n := 0
-	require.NoError(t, transfer.ListAll(ctx, trees, ".", func(e transfer.Entry) error {
-		if !e.IsDir {
-			n++
-		}
-		return nil
-	}))
-	require.Len(t, want.Files, n)
-	// With no working connection left the listing fails.
-	require.NoError(t, trees[1].Close())
-	require.Error(t, transfer.ListAll(ctx, trees, ".", func(transfer.Entry) error { return nil }))
+	for _, stat := range []bool{false, true} {
+		root := t.TempDir()
+		want := makeFolders(t, root, 50, 20)
+		srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{StatDashA: stat})
+		open := ftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Timeout: 5 * time.Second}.Opener()
+		ctx := context.Background()
+		trees, done := transfer.OpenMore(ctx, open, 2)
+		defer done()
+		require.NoError(t, trees[0].Close())
+		n := 0
+		require.NoError(t, transfer.ListAll(ctx, trees, ".", func(e transfer.Entry) error {
+			if !e.IsDir {
+				n++
+			}
+			return nil
+		}))
+		require.Len(t, want.Files, n)
+		// With no working connection left the listing fails.
+		require.NoError(t, trees[1].Close())
+		require.Error(t, transfer.ListAll(ctx, trees, ".", func(transfer.Entry) error { return nil }))
+	}
 }
 
 func parent(p string) string {

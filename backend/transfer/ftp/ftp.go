@@ -1,7 +1,9 @@
 // Package ftp is a transfer.Tree over FTP and explicit FTPS (github.com/jlaffaye/ftp),
-// always in passive mode. Listings use MLSD where the server offers it and "LIST -a"
-// otherwise, because vsftpd hides dot files such as .htaccess from a plain LIST, and a
-// site without its .htaccess loses its permalinks.
+// always in passive mode. Listings use "STAT -a <folder>" on the control connection where
+// the server answers it like its data listing (statlist.go), else MLSD where the server
+// offers it and "LIST -a" otherwise, because vsftpd hides dot files such as .htaccess
+// from a plain LIST, and a site without its .htaccess loses its permalinks. Transfers
+// overlap their round trips (fast.go).
 package ftp
 
 import (
@@ -101,6 +103,11 @@ type Client struct {
 
 	siteMu sync.Mutex
 	site   *textproto.Conn // a second control connection for SITE commands (site.go)
+
+	// w speaks the per-file commands on jlaffaye/ftp's control connection (fast.go);
+	// nil when that is not possible, and every command then goes through jlaffaye/ftp.
+	w       *wire
+	dataTLS *tls.Config // the data connections' TLS config, shared for session reuse
 }
 
 var (
@@ -149,6 +156,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, cerr(fmt.Errorf("%w: %w", transfer.ErrAuth, err))
 	}
 	c.mlsd = conn.IsTimePreciseInList() // true exactly when MLSD is in use
+	c.w = wireOf(conn)
 	if !c.mlsd {
 		c.listArg = "-a "
 	}
@@ -238,7 +246,6 @@ func (c *Client) WritesInOrder() bool { return true }
 // data connections in TLS when a dial function is set, so this does, with the shared
 // config whose session cache lets the data channel resume the control session.
 func (c *Client) dialFunc(ctx context.Context, timeout time.Duration) func(network, addr string) (net.Conn, error) {
-	var tc *tls.Config
 	control := true
 	return func(network, addr string) (net.Conn, error) {
 		dctx, cancel := context.WithTimeout(ctx, timeout)
@@ -262,15 +269,44 @@ func (c *Client) dialFunc(ctx context.Context, timeout time.Duration) func(netwo
 		if control {
 			control = false
 			if c.cfg.TLS {
-				tc, _ = tlsConfig(c.cfg) // checked in Dial; the same config serves data
+				c.dataTLS, _ = tlsConfig(c.cfg) // checked in Dial; the same config serves data
 			}
 			return conn, nil
 		}
-		if tc != nil {
-			return &trackedTLS{Conn: tls.Client(conn, tc), c: c, raw: conn}, nil
-		}
-		return &trackedConn{Conn: conn, c: c}, nil
+		return c.wrapData(conn), nil
 	}
+}
+
+// dialData dials a data connection for the commands of fast.go, like dialFunc does for
+// jlaffaye/ftp's.
+func (c *Client) dialData(ctx context.Context, addr string) (net.Conn, error) {
+	timeout := c.cfg.timeout()
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var raw net.Conn
+	var err error
+	if c.cfg.DialContext != nil {
+		raw, err = c.cfg.DialContext(dctx, "tcp", addr)
+	} else {
+		d := net.Dialer{}
+		raw, err = d.DialContext(dctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	conn := net.Conn(&deadlineConn{Conn: raw, timeout: timeout})
+	if !c.track(conn) {
+		_ = conn.Close()
+		return nil, net.ErrClosed
+	}
+	return c.wrapData(conn), nil
+}
+
+func (c *Client) wrapData(conn net.Conn) net.Conn {
+	if c.dataTLS != nil {
+		return &trackedTLS{Conn: tls.Client(conn, c.dataTLS), c: c, raw: conn}
+	}
+	return &trackedConn{Conn: conn, c: c}
 }
 
 func (c *Client) track(conn net.Conn) bool {

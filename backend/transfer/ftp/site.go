@@ -24,24 +24,9 @@ func (c *Client) Mode(ctx context.Context, p string) (fs.FileMode, error) {
 		return 0, err
 	}
 	defer c.guard(ctx)()
-	c.siteMu.Lock()
-	defer c.siteMu.Unlock()
-	if c.site == nil {
-		if c.site, err = c.dialSite(ctx); err != nil {
-			return 0, &transfer.PathError{Op: "stat", Path: abs, Err: err}
-		}
-	}
-	id, err := c.site.Cmd("STAT %s", abs)
-	if err != nil {
-		c.site = nil
-		return 0, c.mapErr(ctx, "stat", abs, err)
-	}
-	c.site.StartResponse(id)
-	code, msg, err := c.site.ReadResponse(0)
-	c.site.EndResponse(id)
+	code, msg, err := c.siteCmd(ctx, 0, "STAT %s", abs)
 	if err != nil {
 		if code == 0 {
-			c.site = nil
 			return 0, c.mapErr(ctx, "stat", abs, err)
 		}
 		return 0, nil
@@ -87,30 +72,52 @@ func (c *Client) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
 		return err
 	}
 	defer c.guard(ctx)()
-	c.siteMu.Lock()
-	defer c.siteMu.Unlock()
-	if c.site == nil {
-		if c.site, err = c.dialSite(ctx); err != nil {
-			return &transfer.PathError{Op: "chmod", Path: abs, Err: err}
-		}
-	}
-	id, err := c.site.Cmd("SITE CHMOD %03o %s", mode.Perm(), abs)
-	if err != nil {
-		c.site = nil
-		return c.mapErr(ctx, "chmod", abs, err)
-	}
-	c.site.StartResponse(id)
-	code, msg, err := c.site.ReadResponse(200)
-	c.site.EndResponse(id)
+	code, msg, err := c.siteCmd(ctx, 200, "SITE CHMOD %03o %s", mode.Perm(), abs)
 	switch {
 	case err == nil:
 		return nil
 	case code == 500 || code == 502 || code == 504 || code == 202:
 		return &transfer.PathError{Op: "chmod", Path: abs, Err: fmt.Errorf("%w: SITE CHMOD: %d %s", transfer.ErrUnsupported, code, msg)}
-	case code == 0:
-		c.site = nil
 	}
 	return c.mapErr(ctx, "chmod", abs, err)
+}
+
+// siteCmd sends a command jlaffaye/ftp has no method for and reads its reply (expect as
+// for textproto's ReadResponse, 0 for any): on the Client's own control connection when
+// fast.go speaks on it, so SITE and STAT cost no second login; else on a second control
+// connection, opened on first use with the same login and closed with the Client. A
+// reply code of 0 means the connection failed.
+func (c *Client) siteCmd(ctx context.Context, expect int, format string, args ...any) (int, string, error) {
+	if c.w != nil {
+		if err := c.w.send(format, args...); err != nil {
+			return 0, "", err
+		}
+		code, msg, err := c.w.reply()
+		if err == nil && expect != 0 && code != expect {
+			err = &textproto.Error{Code: code, Msg: msg}
+		}
+		return code, msg, err
+	}
+	c.siteMu.Lock()
+	defer c.siteMu.Unlock()
+	if c.site == nil {
+		var err error
+		if c.site, err = c.dialSite(ctx); err != nil {
+			return 0, "", err
+		}
+	}
+	id, err := c.site.Cmd(format, args...)
+	if err != nil {
+		c.site = nil
+		return 0, "", err
+	}
+	c.site.StartResponse(id)
+	code, msg, err := c.site.ReadResponse(expect)
+	c.site.EndResponse(id)
+	if code == 0 && err != nil {
+		c.site = nil
+	}
+	return code, msg, err
 }
 
 // dialSite logs in on a new control connection, in TLS when the Client uses it.

@@ -84,6 +84,7 @@ func (c *Client) refusal(ctx context.Context, op, clean, abs string, err error) 
 }
 
 func (c *Client) list(abs string) ([]*ftp.Entry, error) {
+	c.w.forget()
 	if c.listArg != "" {
 		entries, err := c.conn.List(c.listArg + abs)
 		if err == nil || protoCode(err) == 0 {
@@ -148,7 +149,12 @@ func (c *Client) List(ctx context.Context, dir string) ([]transfer.Entry, error)
 }
 
 func (c *Client) listDir(ctx context.Context, rel, abs string) ([]transfer.Entry, error) {
-	entries, err := c.list(abs)
+	entries, err := c.listEntries(abs)
+	return c.entries(ctx, rel, abs, entries, err)
+}
+
+// entries turns the listing of the folder abs (rel in the tree) into Entries.
+func (c *Client) entries(ctx context.Context, rel, abs string, entries []*ftp.Entry, err error) ([]transfer.Entry, error) {
 	if err != nil {
 		return nil, c.refusal(ctx, "list", rel, abs, err)
 	}
@@ -207,6 +213,12 @@ func (c *Client) Open(ctx context.Context, p string, off int64) (io.ReadCloser, 
 	if err != nil {
 		return nil, err
 	}
+	if c.w != nil {
+		if r, ok, err := c.fastOpen(ctx, clean, abs, max(off, 0)); ok {
+			return r, err
+		}
+	}
+	c.w.forget()
 	stop := c.guard(ctx)
 	resp, err := c.conn.RetrFrom(abs, uint64(max(off, 0)))
 	if err != nil {
@@ -253,6 +265,12 @@ func (c *Client) Create(ctx context.Context, p string, off int64) (io.WriteClose
 	if off < 0 {
 		return nil, fmt.Errorf("write %s: negative offset %d: %w", abs, off, transfer.ErrInvalidPath)
 	}
+	if off == 0 && c.w != nil {
+		if w, ok, err := c.fastCreate(ctx, clean, abs); ok {
+			return w, err
+		}
+	}
+	c.w.forget()
 	stop := c.guard(ctx)
 	if off > 0 {
 		size, err := c.conn.FileSize(abs)

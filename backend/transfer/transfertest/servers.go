@@ -18,7 +18,10 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"os"
+	"path"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,6 +56,10 @@ type FTPOptions struct {
 	// MaxLogins, when set, refuses a login beyond that many at once with "530 ... too
 	// many connections", the way shared hosts cap an account.
 	MaxLogins int
+	// StatDashA answers "STAT -a <folder>" with the folder's listing on the control
+	// connection, as vsftpd, ProFTPD and Pure-FTPd do (ftpserverlib alone takes "-a"
+	// for part of the path and refuses it).
+	StatDashA bool
 }
 
 // FTPServer is a running in-process FTP server.
@@ -125,6 +132,9 @@ func (d *ftpDriver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftp
 	var fs afero.Fs = afero.NewBasePathFs(afero.NewOsFs(), d.root)
 	if d.opts.ReadOnly {
 		fs = afero.NewReadOnlyFs(fs)
+	}
+	if d.opts.StatDashA {
+		fs = statDashA{fs}
 	}
 	return fs, nil
 }
@@ -379,3 +389,25 @@ func SilentAddr(t testing.TB) (string, int) {
 	})
 	return "127.0.0.1", l.Addr().(*net.TCPAddr).Port
 }
+
+// statDashA maps the path ftpserverlib makes of "STAT -a <arg>" (the folder it was in,
+// then "/-a <arg>") to <arg>.
+type statDashA struct{ afero.Fs }
+
+func (s statDashA) strip(name string) string {
+	i := strings.Index(name, "/-a ")
+	if i < 0 {
+		return name
+	}
+	arg := name[i+4:]
+	if arg == "" {
+		return "/" // "-a /" joined to the folder and cleaned: its slash is gone
+	}
+	if path.IsAbs(arg) {
+		return arg
+	}
+	return path.Join(name[:i], arg)
+}
+
+func (s statDashA) Stat(name string) (os.FileInfo, error) { return s.Fs.Stat(s.strip(name)) }
+func (s statDashA) Open(name string) (afero.File, error)  { return s.Fs.Open(s.strip(name)) }
