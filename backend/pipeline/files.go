@@ -136,6 +136,7 @@ func (p *Pipeline) uploadStaged(ctx context.Context, j *runner.Job) (transfer.Ma
 	defer done()
 	p.startTrack(ctx, j)
 	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
+	opts.Atomic = atomicUploads
 	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
 	// A batch migration copies within its share of the host's connection budget: no growth.
 	if hostlimit.Budgeted(ctx) {
@@ -188,6 +189,10 @@ func (p *Pipeline) growTo(ep migration.Endpoint) int {
 	}
 	return ftpConnections
 }
+
+// atomicUploads are the files an upload puts in place only once whole: a Stop or a
+// failure midway must not leave the destination with a truncated wp-config.php.
+var atomicUploads = []string{"wp-config.php"}
 
 // mirrorOptions are the settings both directions share; an earlier run's manifest at
 // manifestPath makes the copy resume.

@@ -96,6 +96,7 @@ func (p *Pipeline) relayUpload(ctx context.Context, m migration.Migration, rl *r
 	}
 	defer done()
 	opts := p.mirrorOptions(rl.up.log, p.uploadManifest(m.ID), nil)
+	opts.Atomic = atomicUploads
 	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
 	// A batch migration copies within its share of the host's connection budget: no growth.
 	if hostlimit.Budgeted(ctx) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,11 @@ type MirrorOptions struct {
 	Streams int
 	// Exclude lists glob patterns (see Excluder) left out of the copy.
 	Exclude []string
+	// Atomic lists files (relative to SrcDir) written under a temporary name beside
+	// their place and renamed into it once whole, so that a copy stopped midway never
+	// leaves them half-written (wp-config.php: a truncated one takes a site down). They
+	// are never resumed; each costs a rename's round trip more.
+	Atomic []string
 	// Previous is the manifest of an earlier, interrupted run into the same DstDir: a
 	// file it lists with the source's size, whose destination copy has that size too,
 	// is kept instead of copied again (Retry).
@@ -357,15 +363,34 @@ func (m *mirror) copyWithRetry(ctx context.Context, c *conns, j mirrorJob) error
 
 var errDstMissing = errors.New("destination folder missing")
 
+// atomicTemp names the temporary copy of a file Mirror writes atomically: hidden, beside
+// it, and distinct from Configure WordPress's own temporary name.
+func atomicTemp(p string) string {
+	dir, base := path.Split(p)
+	return dir + ".ferry-up-" + base
+}
+
 // copyOnce copies one file, resuming from the destination's partial copy when that is
 // safe, and returns its manifest entry and the bytes counted towards progress.
-func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool) (ManifestFile, int64, error) {
+func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool) (_ ManifestFile, _ int64, err error) {
 	srcPath := JoinRoot(m.srcDir, j.rel)
 	dstPath := JoinRoot(m.dstDir, j.rel)
 	h := sha256.New()
 	off, err := m.resumeOffset(ctx, c, j, srcPath, dstPath, h, retry)
 	if err != nil {
 		return ManifestFile{}, 0, err
+	}
+	finalPath := dstPath
+	if slices.Contains(m.opts.Atomic, j.rel) {
+		off, dstPath = 0, atomicTemp(dstPath)
+		h.Reset()
+		defer func() {
+			// A failed copy takes its temporary file away; a stopped one cannot always
+			// (its connection is gone), and the next attempt replaces it.
+			if err != nil && ctx.Err() == nil {
+				_ = c.dst.Remove(ctx, dstPath)
+			}
+		}()
 	}
 	r, err := c.src.Open(ctx, srcPath, off)
 	if err != nil {
@@ -416,6 +441,11 @@ func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool
 	}
 	if err := r.Close(); err != nil {
 		return ManifestFile{}, n, err
+	}
+	if finalPath != dstPath {
+		if err := c.dst.Rename(ctx, dstPath, finalPath); err != nil {
+			return ManifestFile{}, n, fmt.Errorf("move %s into place: %w", j.rel, err)
+		}
 	}
 	return ManifestFile{Path: j.rel, Size: off + n, SHA256: hex.EncodeToString(h.Sum(nil)), Mode: j.mode}, n, nil
 }
