@@ -19,7 +19,7 @@ import (
 
 // analyseSource finds WordPress at the source path, reads its version and wp-config.php,
 // counts files and bytes, measures the database and checks that staging has room.
-func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
+func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) (err error) {
 	m := j.Migration
 	src := m.Source
 	if src.Protocol == migration.ProtocolFTP {
@@ -35,7 +35,16 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	if err != nil {
 		return fileFailure(src, err)
 	}
-	defer tree.Close()
+	// The FTP logins listed with are handed to Download files when this step succeeds.
+	ftp := src.Protocol == migration.ProtocolFTP || src.Protocol == migration.ProtocolFTPS
+	var kept []transfer.Tree
+	defer func() {
+		if err == nil && ftp {
+			p.handOver(m.ID, append(kept, tree))
+			return
+		}
+		closeAll(append(kept, tree))
+	}()
 	site, err := wordpress.DetectFiles(ctx, tree, ".")
 	if err != nil {
 		switch {
@@ -58,8 +67,8 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 	var listing []transfer.Entry
 	keep := true // false once the listing is too big to keep in memory
 	winNames := windowsNames(m)
-	more, closeMore := transfer.OpenMore(ctx, open, listers(ctx, src.Protocol)-1)
-	defer closeMore()
+	more, _ := transfer.OpenMore(ctx, open, listers(ctx, src.Protocol)-1)
+	defer func() { closeAll(more) }()
 	err = transfer.ListAll(ctx, append([]transfer.Tree{tree}, more...), ".", func(e transfer.Entry) error {
 		if !e.IsDir && !e.IsLink && !ex.Excluded(e.Path) {
 			files++
@@ -75,7 +84,12 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
 		}
 		return nil
 	})
-	closeMore()
+	if k := min(len(more), p.downloadWorkers(ctx)-1); ftp && err == nil && k > 0 {
+		// as many as Download files starts with (tree is one); the rest log out now
+		kept, more = more[:k:k], more[k:]
+	}
+	closeAll(more)
+	more = nil
 	if err != nil {
 		return fileFailure(src, err)
 	}

@@ -94,6 +94,7 @@ func (p *Pipeline) closePools(id int64) {
 	for _, pool := range pools {
 		_ = pool.Close()
 	}
+	closeAll(p.takeHandoff(id))
 }
 
 func (p *Pipeline) ftpConfig(ep migration.Endpoint, root string) ftp.Config {

@@ -45,6 +45,14 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
 	}
 	opts.SourceListing = p.takeListing(m.ID)
+	// Analyse source's FTP logins, if this run made them, download first.
+	if kept := p.takeHandoff(m.ID); len(kept) > 0 {
+		n := min(len(kept), opts.Workers)
+		closeAll(kept[n:])
+		var leftover func()
+		src, leftover = reuse(kept[:n], src)
+		defer leftover()
+	}
 	dctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	staging := stage.Opener(dir)
@@ -174,6 +182,14 @@ func (p *Pipeline) mirrorOpener(ctx context.Context, ep migration.Endpoint, stre
 	}
 	op, err := p.opener(ep, "")
 	return op, 0, func() {}, err
+}
+
+// downloadWorkers is how many connections Download files starts with (mirrorOptions).
+func (p *Pipeline) downloadWorkers(ctx context.Context) int {
+	if hostlimit.Budgeted(ctx) {
+		return hostlimit.Workers(ctx, p.connections())
+	}
+	return p.connections()
 }
 
 // ftpConnections is how many connections Ferry grows to on an FTP server, from

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ferry/backend/transfer"
 	"ferry/backend/transfer/transfertest"
 )
 
@@ -48,6 +49,42 @@ func TestSFTPMigrationLogsInOncePerServer(t *testing.T) {
 	t.Logf("SSH logins: source %d, destination %d", link.DialsTo(srcAddr), link.DialsTo(dst.Addr()))
 	require.Equal(t, 1, link.DialsTo(srcAddr), "source logins")
 	require.Equal(t, 1, link.DialsTo(dst.Addr()), "destination logins")
+}
+
+// TestFTPMigrationDownloadsOnAnalyseLogins migrates FTP (listing like vsftpd) to SFTP and
+// counts the logins each server took: Download files reuses the FTP logins Analyse
+// source listed with instead of logging in again (12 FTP logins before: 8 to list, 4 to
+// download), and the destination's steps share one SSH login.
+func TestFTPMigrationDownloadsOnAnalyseLogins(t *testing.T) {
+	h := newHarness(t)
+	in, s, _, _ := sftpToFTP(t)
+	src := transfertest.StartFTP(t, s.Dir, transfertest.FTPOptions{DisableMLSD: true, StatDashA: true})
+	destDir := t.TempDir()
+	dst := transfertest.StartSFTP(t, destDir, transfertest.SFTPOptions{})
+	link := transfertest.NewDelay(t, 0)
+	in.Method, in.Source.Protocol, in.Source.Host, in.Source.Port = "ftp", "ftp", src.Host, src.Port
+	in.Source.User, in.Source.Password, in.Source.Path = src.User, src.Password, "/"
+	in.Destination.Protocol, in.Destination.Host, in.Destination.Port = "sftp", dst.Host, link.Listen(dst.Addr())
+	in.Destination.User, in.Destination.Password, in.Destination.Path = dst.User, dst.Password, "."
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, "reason: %s", d.FailureReason)
+	require.NoError(t, filepath.WalkDir(s.Dir, func(p string, e os.DirEntry, err error) error {
+		require.NoError(t, err)
+		if e.IsDir() || e.Name() == "wp-config.php" {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.Dir, p)
+		want, _ := os.ReadFile(p)
+		got, err := os.ReadFile(filepath.Join(destDir, rel))
+		require.NoError(t, err, rel)
+		require.Equal(t, want, got, rel)
+		return nil
+	}))
+	t.Logf("logins: FTP source %d, SSH destination %d", src.Logins.Load(), link.DialsTo(dst.Addr()))
+	require.LessOrEqual(t, src.Logins.Load(), int64(transfer.ListConnections), "source FTP logins")
+	require.Equal(t, 1, link.DialsTo(dst.Addr()), "destination SSH logins")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -71,6 +71,7 @@ type Pipeline struct {
 	listings   map[int64][]transfer.Entry
 	pools      map[int64]map[string]*sftp.Pool // by migration, see sftpPool
 	relays     map[int64]*relayRun             // see relay.go
+	handoffs   map[int64]*handoff              // see handoff.go
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)

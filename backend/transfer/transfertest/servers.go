@@ -74,6 +74,8 @@ type FTPServer struct {
 	CertPool *x509.CertPool
 	// PeakLogins is the most logins the server held at once.
 	PeakLogins *atomic.Int64
+	// Logins is how many logins the server accepted so far.
+	Logins *atomic.Int64
 }
 
 // Addr is host:port.
@@ -87,6 +89,7 @@ type ftpDriver struct {
 	mu     sync.Mutex
 	authed map[uint32]bool
 	peak   *atomic.Int64
+	logins *atomic.Int64
 }
 
 func (d *ftpDriver) GetSettings() (*ftpserver.Settings, error) {
@@ -125,6 +128,7 @@ func (d *ftpDriver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftp
 		return nil, errors.New("too many connections for this account")
 	}
 	d.authed[cc.ID()] = true
+	d.logins.Add(1)
 	if n := int64(len(d.authed)); n > d.peak.Load() {
 		d.peak.Store(n)
 	}
@@ -149,8 +153,8 @@ func (d *ftpDriver) GetTLSConfig() (*tls.Config, error) {
 // StartFTP serves rootDir over FTP (or FTPS) on 127.0.0.1 until the test ends.
 func StartFTP(t testing.TB, rootDir string, opts FTPOptions) *FTPServer {
 	t.Helper()
-	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}}
-	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak}
+	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}, logins: &atomic.Int64{}}
+	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak, Logins: d.logins}
 	if opts.TLS {
 		cert, leaf := selfSignedCert(t)
 		d.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
