@@ -74,26 +74,7 @@ func (p *pdfDoc) batchCover(b Batch, title string, opt PDFOptions) {
 		{"Rows imported", thousands(t.Rows)},
 		{"Wall time", humanDuration(t.Wall)},
 	}
-	const cw, ch, gap = 43.5, 17.0, 2.0
-	top := f.GetY()
-	for i, c := range cards {
-		x := margin + float64(i%4)*(cw+gap)
-		y := top + float64(i/4)*(ch+gap)
-		p.fill(colBand)
-		f.Rect(x, y, cw, ch, "F")
-		f.SetXY(x+1, y+2)
-		p.font("", 8)
-		p.color(colMuted)
-		p.cell(cw-2, 4.5, c[0], "L", false)
-		f.SetXY(x+1, y+7.5)
-		p.font("B", 13)
-		p.color(colText)
-		if c[0] == "Failed" && t.Failed > 0 {
-			p.color(colBad)
-		}
-		p.cell(cw-2, 7, c[1], "L", false)
-	}
-	f.SetXY(margin, top+2*(ch+gap)+1)
+	p.cards(cards, "Failed", t.Failed > 0)
 	p.font("", 8.5)
 	p.color(colMuted)
 	p.para(margin, contentW, 4.6, fmt.Sprintf("Bytes moved: %s bytes (files uploaded + SQL imported) · Durations: %s in total, median %s per site, %s from the first start to the last completion",

@@ -50,26 +50,7 @@ func (p *pdfDoc) cover(ms []Migration, title string, opt PDFOptions) {
 		{"URL replacements", thousands(s.Replacements)},
 		{"Validation", checks},
 	}
-	const cw, ch, gap = 43.5, 17.0, 2.0
-	top := f.GetY()
-	for i, c := range cards {
-		x := margin + float64(i%4)*(cw+gap)
-		y := top + float64(i/4)*(ch+gap)
-		p.fill(colBand)
-		f.Rect(x, y, cw, ch, "F")
-		f.SetXY(x+1, y+2)
-		p.font("", 8)
-		p.color(colMuted)
-		p.cell(cw-2, 4.5, c[0], "L", false)
-		f.SetXY(x+1, y+7.5)
-		p.font("B", 13)
-		p.color(colText)
-		if c[0] == "Validation" && s.WithFailedChecks > 0 {
-			p.color(colBad)
-		}
-		p.cell(cw-2, 7, c[1], "L", false)
-	}
-	f.SetXY(margin, top+2*(ch+gap)+1)
+	p.cards(cards, "Validation", s.WithFailedChecks > 0)
 
 	p.font("", 8.5)
 	p.color(colMuted)
@@ -117,6 +98,32 @@ func (p *pdfDoc) cover(ms []Migration, title string, opt PDFOptions) {
 }
 
 // heading draws a sub-heading with a rule under it.
+// cards draws the cover's figures as two rows of four cards, the one labelled bad in
+// red when isBad, and leaves the cursor below them.
+func (p *pdfDoc) cards(cards [][2]string, bad string, isBad bool) {
+	f := p.f
+	const cw, ch, gap = 43.5, 17.0, 2.0
+	top := f.GetY()
+	for i, c := range cards {
+		x := margin + float64(i%4)*(cw+gap)
+		y := top + float64(i/4)*(ch+gap)
+		p.fill(colBand)
+		f.Rect(x, y, cw, ch, "F")
+		f.SetXY(x+1, y+2)
+		p.font("", 8)
+		p.color(colMuted)
+		p.cell(cw-2, 4.5, c[0], "L", false)
+		f.SetXY(x+1, y+7.5)
+		p.font("B", 13)
+		p.color(colText)
+		if c[0] == bad && isBad {
+			p.color(colBad)
+		}
+		p.cell(cw-2, 7, c[1], "L", false)
+	}
+	f.SetXY(margin, top+2*(ch+gap)+1)
+}
+
 func (p *pdfDoc) heading(s string) {
 	p.need(14)
 	p.f.Ln(1.5)
