@@ -20,10 +20,12 @@ WINRES := github.com/tc-hib/go-winres@v0.3.3
 
 # What the tests need besides the build: Xvfb and Chromium for e2e, PHP for the
 # unserialize cross-check, poppler for PDF text, the mysql client tools and Debian's
-# WordPress core files, Wine and NSIS for the Windows build. deps.sh keeps any service these pull in (apache2) from starting.
+# WordPress core files, Wine and NSIS for the Windows build, vsftpd for the FTP client's
+# test against a real server (STAT listing). deps.sh keeps any service these pull in
+# (apache2, vsftpd) from starting.
 TEST_PKGS := xvfb xdotool imagemagick chromium php-cli php-mysql poppler-utils \
-	zip unzip mariadb-client wordpress openssh-server wine wine64 gcc-mingw-w64-x86-64 nsis
-# The real servers and client the benchmarks compare against; `make test` needs none of them.
+	zip unzip mariadb-client wordpress openssh-server vsftpd wine wine64 gcc-mingw-w64-x86-64 nsis
+# The real servers and client the benchmarks compare against.
 # bench/wan also needs iptables (the delay) and mariadb-server (a private server in its namespace).
 BENCH_PKGS := lftp vsftpd openssh-server mariadb-client mariadb-server iptables time
 
