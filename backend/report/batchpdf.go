@@ -40,23 +40,7 @@ func (p *pdfDoc) batchCover(b Batch, title string, opt PDFOptions) {
 	f.AddPage()
 	t := b.Totals()
 
-	p.fill(colAccent)
-	f.Rect(0, 0, pageW, 32, "F")
-	f.SetXY(margin, 9)
-	p.color([3]int{255, 255, 255})
-	p.font("B", 9)
-	p.cell(contentW, 5, "FERRY", "L", false)
-	f.SetXY(margin, 15)
-	p.font("B", 20)
-	p.cell(contentW, 10, title, "L", false)
-
-	f.SetXY(margin, 38)
-	p.color(colMuted)
-	p.font("", 9)
-	var sub []string
-	if !opt.GeneratedAt.IsZero() {
-		sub = append(sub, "Generated "+p.stamp(opt.GeneratedAt))
-	}
+	sub := p.coverBand(title, opt)
 	if !b.CreatedAt.IsZero() {
 		sub = append(sub, "batch created "+p.stamp(b.CreatedAt))
 	}

@@ -12,23 +12,7 @@ func (p *pdfDoc) cover(ms []Migration, title string, opt PDFOptions) {
 	f.AddPage()
 	s := Summarise(ms)
 
-	p.fill(colAccent)
-	f.Rect(0, 0, pageW, 32, "F")
-	f.SetXY(margin, 9)
-	p.color([3]int{255, 255, 255})
-	p.font("B", 9)
-	p.cell(contentW, 5, "FERRY", "L", false)
-	f.SetXY(margin, 15)
-	p.font("B", 20)
-	p.cell(contentW, 10, title, "L", false)
-
-	f.SetXY(margin, 38)
-	p.color(colMuted)
-	p.font("", 9)
-	var sub []string
-	if !opt.GeneratedAt.IsZero() {
-		sub = append(sub, "Generated "+p.stamp(opt.GeneratedAt))
-	}
+	sub := p.coverBand(title, opt)
 	sub = append(sub, plural(s.Count, "migration", "migrations"))
 	if opt.Anonymised {
 		sub = append(sub, "owners anonymised")
@@ -98,6 +82,30 @@ func (p *pdfDoc) cover(ms []Migration, title string, opt PDFOptions) {
 }
 
 // heading draws a sub-heading with a rule under it.
+// coverBand draws a cover page's coloured band with its title and starts the line under
+// it, returning that line's first part ("Generated …") for the caller to complete.
+func (p *pdfDoc) coverBand(title string, opt PDFOptions) []string {
+	f := p.f
+	p.fill(colAccent)
+	f.Rect(0, 0, pageW, 32, "F")
+	f.SetXY(margin, 9)
+	p.color([3]int{255, 255, 255})
+	p.font("B", 9)
+	p.cell(contentW, 5, "FERRY", "L", false)
+	f.SetXY(margin, 15)
+	p.font("B", 20)
+	p.cell(contentW, 10, title, "L", false)
+
+	f.SetXY(margin, 38)
+	p.color(colMuted)
+	p.font("", 9)
+	var sub []string
+	if !opt.GeneratedAt.IsZero() {
+		sub = append(sub, "Generated "+p.stamp(opt.GeneratedAt))
+	}
+	return sub
+}
+
 // cards draws the cover's figures as two rows of four cards, the one labelled bad in
 // red when isBad, and leaves the cursor below them.
 func (p *pdfDoc) cards(cards [][2]string, bad string, isBad bool) {

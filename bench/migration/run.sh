@@ -35,37 +35,7 @@ start_file_servers "$W" 41000
 MYSQLD_PID=$(ss -ltnpH "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 FILE_SERVER_PIDS="$FTPD $SSHD"
 
-FERRY=$W/ferry
-go build -o "$FERRY" .
-FERRY_DATA=$W/ferry-data
-export FERRY_KEYRING=off FERRY_DATA_DIR=$FERRY_DATA
-cat > "$W/job.json" <<JSON
-{
-  "method": "ftp", "userName": "Bench Owner", "userEmail": "owner@example.com", "service": "Business 10GB",
-  "domain": "new.example.com", "oldUrl": "$OLD_URL", "newUrl": "$NEW_URL",
-  "source": {"protocol": "ftp", "host": "$HOST", "port": $FTP_PORT, "user": "$BENCH_USER", "password": "env:BENCH_PASS",
-    "path": "$SITE",
-    "db": {"host": "$HOST", "port": $PORT, "user": "$SRC_USER", "password": "env:SRC_DB_PASS", "name": "$SRC_DB"}},
-  "destination": {"protocol": "sftp", "host": "$HOST", "port": $SSH_PORT, "user": "$BENCH_USER", "password": "env:BENCH_PASS",
-    "path": "$DEST",
-    "db": {"host": "$HOST", "port": $PORT, "user": "$DST_USER", "password": "env:DST_DB_PASS", "name": "$DST_DB"}},
-  "options": {"overwrite": false, "freshSalts": false, "excludes": [], "httpCheck": false, "httpIp": ""}
-}
-JSON
-
-# The by-hand route, one shell so /usr/bin/time sees every client; each step's time is printed.
-cat > "$W/by-hand.sh" <<'SH'
-set -euo pipefail
-t() { local s; s=$(date +%s.%N); "$@"; awk -v a="$s" -v b="$(date +%s.%N)" -v n="$STEP" 'BEGIN {printf "%s %.1fs; ", n, b - a}' >> "$W/hand.steps"; }
-: > "$W/hand.steps"
-LFTP_SET="set ftp:ssl-allow no; set ftp:list-options -a; set sftp:auto-confirm yes; set net:max-retries 1"
-STEP=lftp-down t lftp -u "$BENCH_USER,$BENCH_PASS" -e "$LFTP_SET; mirror --parallel=4 $SITE $W/hand/files; quit" "ftp://$HOST:$FTP_PORT"
-STEP=mysqldump t sh -c 'MYSQL_PWD=$SRC_DB_PASS mysqldump --protocol=tcp -h "$HOST" -P "$PORT" -u "$SRC_USER" --single-transaction "$SRC_DB" > "$W/hand/dump.sql"'
-STEP=sed t sed -i 's#http://old.test#https://new.example.com#g' "$W/hand/dump.sql"
-STEP=lftp-up t lftp -u "$BENCH_USER,$BENCH_PASS" -e "$LFTP_SET; mirror -R --parallel=4 $W/hand/files $DEST; quit" "sftp://$HOST:$SSH_PORT"
-STEP=mysql-import t sh -c 'MYSQL_PWD=$DST_DB_PASS mysql --protocol=tcp -h "$HOST" -P "$PORT" -u "$DST_USER" "$DST_DB" < "$W/hand/dump.sql"'
-SH
-export W HOST PORT FTP_PORT SSH_PORT BENCH_USER SITE DEST SRC_USER SRC_DB DST_USER DST_DB
+build_ferry_and_routes
 
 fresh_dest() { rm -rf "$DEST" "$W/hand"; mkdir -p "$W/hand"; fresh_dst_db; }
 run_hand() {
