@@ -133,25 +133,49 @@ func (p *Pipeline) uploadStaged(ctx context.Context, j *runner.Job) (transfer.Ma
 	if err != nil {
 		return transfer.Manifest{}, 0, migration.Fail("The downloaded files are missing from staging", fmt.Errorf("%w: use Retry from start", err))
 	}
-	if res.DestinationFree > 0 && down.Bytes() > res.DestinationFree {
-		return transfer.Manifest{}, 0, migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(down.Bytes()), humanBytes(res.DestinationFree)),
+	if err := destinationFits(res, down.Bytes()); err != nil {
+		return transfer.Manifest{}, 0, err
+	}
+	man, took, err := p.uploadMirror(ctx, m, j, stage.Opener(p.filesDir(m.ID)), nil, func() { p.startTrack(ctx, j) })
+	if err != nil && ctx.Err() != nil {
+		return man, 0, ctx.Err()
+	}
+	return man, took, err
+}
+
+// destinationFits fails the migration when need bytes exceed the destination's free
+// space as Check destination measured it (0: unknown, nothing to compare).
+func destinationFits(res Results, need int64) error {
+	if res.DestinationFree > 0 && need > res.DestinationFree {
+		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(need), humanBytes(res.DestinationFree)),
 			errors.New("on the destination"))
 	}
+	return nil
+}
+
+// uploadMirror copies from into the destination docroot, with the upload's options
+// (its manifest for resume, wp-config.php atomic, SFTP streams, growth or the batch's
+// share): the whole staging copy, or what relay hands over as the download goes.
+// opened runs once the destination's side is open.
+func (p *Pipeline) uploadMirror(ctx context.Context, m migration.Migration, log stepLog, from transfer.Opener, relay *transfer.Relay, opened func()) (transfer.Manifest, time.Duration, error) {
 	dst, streams, done, err := p.mirrorOpener(ctx, m.Destination, sftp.UploadStreams)
 	if err != nil {
 		return transfer.Manifest{}, 0, err
 	}
 	defer done()
-	p.startTrack(ctx, j)
-	opts := p.mirrorOptions(j, p.uploadManifest(m.ID), nil)
+	if opened != nil {
+		opened()
+	}
+	opts := p.mirrorOptions(log, p.uploadManifest(m.ID), nil)
 	opts.Atomic = atomicUploads
 	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
 	// A batch migration copies within its share of the host's connection budget: no growth.
 	if hostlimit.Budgeted(ctx) {
 		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
 	}
+	opts.RelayFrom = relay
 	start := time.Now()
-	man, err := transfer.Mirror(ctx, stage.Opener(p.filesDir(m.ID)), func(ctx context.Context) (transfer.Tree, error) {
+	man, err := transfer.Mirror(ctx, from, func(ctx context.Context) (transfer.Tree, error) {
 		t, err := dst(ctx)
 		if err != nil {
 			return nil, fileFailure(m.Destination, err)
@@ -159,8 +183,8 @@ func (p *Pipeline) uploadStaged(ctx context.Context, j *runner.Job) (transfer.Ma
 		return t, nil
 	}, opts)
 	if err != nil {
-		if ctx.Err() != nil {
-			return man, 0, ctx.Err()
+		if ctx.Err() != nil || errors.Is(err, transfer.ErrRelayEnded) {
+			return man, 0, err
 		}
 		return man, 0, fileFailure(m.Destination, err)
 	}

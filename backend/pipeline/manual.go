@@ -118,9 +118,8 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 		}
 		j.Logf(slog.LevelInfo, "Resuming: %d files already extracted by the previous attempt", len(prev.Files))
 	}
-	if res.DestinationFree > 0 && res.SourceBytes > res.DestinationFree {
-		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(res.SourceBytes), humanBytes(res.DestinationFree)),
-			errors.New("on the destination"))
+	if err := destinationFits(res, res.SourceBytes); err != nil {
+		return err
 	}
 	meter := progress.NewMeter(res.SourceBytes, 100*time.Millisecond, func(s progress.Snapshot) { j.Progress(snapshotEvent(s)) })
 	var last archive.ExtractProgress

@@ -9,11 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
-	"ferry/backend/transfer/sftp"
 	"ferry/backend/transfer/stage"
 )
 
@@ -86,39 +84,11 @@ func (p *Pipeline) relayUpload(ctx context.Context, m migration.Migration, rl *r
 	if err != nil {
 		return err
 	}
-	if res.DestinationFree > 0 && res.SourceBytes > res.DestinationFree {
-		return migration.Fail(fmt.Sprintf("Insufficient disk space: need %s, have %s", humanBytes(res.SourceBytes), humanBytes(res.DestinationFree)),
-			errors.New("on the destination"))
-	}
-	dst, streams, done, err := p.mirrorOpener(ctx, m.Destination, sftp.UploadStreams)
-	if err != nil {
+	if err := destinationFits(res, res.SourceBytes); err != nil {
 		return err
 	}
-	defer done()
-	opts := p.mirrorOptions(rl.up.log, p.uploadManifest(m.ID), nil)
-	opts.Atomic = atomicUploads
-	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
-	// A batch migration copies within its share of the host's connection budget: no growth.
-	if hostlimit.Budgeted(ctx) {
-		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
-	}
-	opts.RelayFrom = rl.relay
-	start := time.Now()
-	defer func() { rl.took = time.Since(start) }()
-	rl.man, err = transfer.Mirror(ctx, rl.stage, func(ctx context.Context) (transfer.Tree, error) {
-		t, err := dst(ctx)
-		if err != nil {
-			return nil, fileFailure(m.Destination, err)
-		}
-		return t, nil
-	}, opts)
-	if err != nil {
-		if ctx.Err() != nil || errors.Is(err, transfer.ErrRelayEnded) {
-			return err
-		}
-		return fileFailure(m.Destination, err)
-	}
-	return nil
+	rl.man, rl.took, err = p.uploadMirror(ctx, m, rl.up.log, rl.stage, rl.relay, nil)
+	return err
 }
 
 // relayOf returns the migration's running relay, if any.
