@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/runner"
+	"ferry/backend/transfer"
 	"ferry/backend/transfer/stage"
 	"ferry/backend/wordpress"
 )
@@ -177,6 +179,12 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	if len(res.ImportedTables) > 0 {
 		j.Logf(slog.LevelInfo, "Resuming: %d tables already done by the previous attempt", len(res.ImportedTables))
 	}
+	if workers == 1 && p.ImportWorkers == 0 && !db.route.Wire() {
+		if rtt := roundTrip(ctx, db.SQL()); rtt >= transfer.FarRoundTrip {
+			workers = farImportWorkers
+			j.Logf(slog.LevelInfo, "The destination database is %s away: importing on %d connections", rtt.Round(time.Millisecond), workers)
+		}
+	}
 	start := time.Now()
 	stats, err := mysqldb.Import(ctx, db.DB, r, mysqldb.ImportOptions{
 		Workers:   workers,
@@ -290,4 +298,24 @@ func (p *Pipeline) openDump(ctx context.Context, m migration.Migration) (io.Read
 		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
 	}
 	return f, st.Size(), nil
+}
+
+// farImportWorkers is how many connections the database track loads with when the
+// destination server is far: one loader then spends most of its time waiting for each
+// batch's answer (measured at 40 ms: 590 MB in 170 s on one connection, 84 s on four).
+const farImportWorkers = 4
+
+// roundTrip is the quickest of three pings of the server: its round trip.
+func roundTrip(ctx context.Context, db *sql.DB) time.Duration {
+	best := time.Duration(-1)
+	for range 3 {
+		t := time.Now()
+		if err := db.PingContext(ctx); err != nil {
+			return 0
+		}
+		if d := time.Since(t); best < 0 || d < best {
+			best = d
+		}
+	}
+	return best
 }

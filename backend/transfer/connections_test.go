@@ -87,3 +87,34 @@ func TestMirrorGrowthStopsAtServerLimit(t *testing.T) {
 	require.Len(t, heard.list(), 1)
 	require.Contains(t, heard.list()[0], "refused connection 5")
 }
+
+// TestMirrorOpensAllConnectionsOverAFarLink: over a 20 ms link every connection allowed
+// pays, so Mirror opens them all at once instead of one per growth period (set here
+// far beyond the copy's length); on a near server it keeps to the four it started with.
+func TestMirrorOpensAllConnectionsOverAFarLink(t *testing.T) {
+	defer transfer.SetGrowEvery(time.Hour)()
+	src := t.TempDir()
+	want := makeFolders(t, src, 200, 10)
+	for _, rtt := range []time.Duration{20 * time.Millisecond, 0} {
+		srv := transfertest.StartFTP(t, src, transfertest.FTPOptions{})
+		link := transfertest.NewDelay(t, rtt)
+		cfg := ftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Timeout: 5 * time.Second, DialContext: link.Dial}
+		c, err := ftp.Dial(context.Background(), cfg)
+		require.NoError(t, err)
+		if rtt > 0 {
+			require.GreaterOrEqual(t, c.RoundTrip(), rtt, "the login measures the link's round trip")
+		} else {
+			require.Less(t, c.RoundTrip(), transfer.FarRoundTrip)
+		}
+		require.NoError(t, c.Close())
+		dst := t.TempDir()
+		_, err = transfer.Mirror(context.Background(), cfg.Opener(), local.Opener(dst), transfer.MirrorOptions{Workers: 4, GrowTo: 8})
+		require.NoError(t, err)
+		require.Equal(t, want.Files, hashDir(t, dst).Files)
+		if rtt > 0 {
+			require.EqualValues(t, 8, srv.PeakLogins.Load(), "far: all eight connections")
+		} else {
+			require.EqualValues(t, 4, srv.PeakLogins.Load(), "near: the four asked for")
+		}
+	}
+}

@@ -148,6 +148,20 @@ func (m *mirror) tell(msg string) {
 	})
 }
 
+// far reports whether the first worker's source or destination is a server a long round
+// trip away.
+func far(workers []*conns) bool {
+	if len(workers) == 0 {
+		return false
+	}
+	for _, t := range []Tree{workers[0].src, workers[0].dst} {
+		if l, ok := t.(Latency); ok && l.RoundTrip() >= FarRoundTrip {
+			return true
+		}
+	}
+	return false
+}
+
 // copyAll copies the jobs of q with one worker per connection in workers, and, with GrowTo,
 // adds connections while that still raises throughput. A worker whose connection the
 // server refuses (too many connections) leaves, giving its file to the others, as long
@@ -159,8 +173,18 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 	alive.Store(int64(len(workers)))
 	notice := m.tell
 	var copied atomic.Int64 // bytes plus 32 KiB a file: what a round trip is worth
+	// running counts the workers copying; when it falls to zero the copy is over and
+	// growth ends at once instead of at its next period.
+	var running atomic.Int64
+	over := make(chan struct{})
+	var overOnce sync.Once
 	work := func(c *conns) {
 		defer wg.Done()
+		defer func() {
+			if running.Add(-1) == 0 {
+				overOnce.Do(func() { close(over) })
+			}
+		}()
 		for {
 			j, ok := q.take()
 			if !ok {
@@ -183,6 +207,7 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 	}
 	for _, c := range workers {
 		alive.Add(1)
+		running.Add(1)
 		wg.Add(1)
 		go work(c)
 	}
@@ -198,17 +223,24 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 			defer wg.Done()
 			t := time.NewTicker(growEvery)
 			defer t.Stop()
+			// Over a far link each connection waits on round trips far more than on
+			// bytes: every connection allowed pays, so they open now, one after another.
+			far := far(workers)
 			var prev, last int64 = -1, 0
 			for n := len(workers); n < m.opts.GrowTo; n++ {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
+				if !far {
+					select {
+					case <-ctx.Done():
+						return
+					case <-over:
+						return
+					case <-t.C:
+					}
 				}
 				now := copied.Load()
 				rate := now - last
 				last = now
-				if q.left() == 0 || prev >= 0 && rate*20 < prev*21 {
+				if q.left() == 0 || !far && prev >= 0 && rate*20 < prev*21 {
 					return // nothing left to share, or the last connection added did not pay
 				}
 				prev = rate
@@ -222,6 +254,7 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 				}
 				grown = append(grown, c)
 				alive.Add(1)
+				running.Add(1)
 				wg.Add(1)
 				go work(c)
 			}

@@ -60,6 +60,17 @@ type Tree interface {
 	Close() error
 }
 
+// Latency is implemented by Trees that know their connection's round trip to the server
+// (measured once, when it was opened). Mirror opens all the connections it may grow to
+// at once when the round trip is long (FarRoundTrip), instead of one at a time.
+type Latency interface {
+	RoundTrip() time.Duration
+}
+
+// FarRoundTrip is the round trip from which a server counts as far: each file then
+// costs the connection more in waiting than in bytes, and more connections pay.
+const FarRoundTrip = 10 * time.Millisecond
+
 // Opener opens a new connection to the same tree; Mirror calls it once per worker.
 type Opener func(ctx context.Context) (Tree, error)
 

@@ -13,7 +13,8 @@
 #   RTTS=40 ROUNDS=1 bench/wan/run.sh        what `make bench` runs
 #   SMALL=1 RTTS=40 ROUNDS=1 bench/wan/run.sh  a short run (~140 files, ~20k rows)
 #
-# Environment: RTTS (ms, space-separated), ROUNDS, RATE (tbf/netem rate, default 200mbit),
+# Environment: RTTS (ms, space-separated), ROUNDS, ROUTES (default "by-hand ferry"; "ferry"
+# alone to look at Ferry's steps), RATE (tbf/netem rate, default 200mbit),
 # SMALL=1, FERRY_BENCH_CACHE (the site and the private MariaDB's data are made once and kept
 # there). Results: bench/wan/results/<UTC time>-<full|small>/ (table.txt, runs.tsv, logs and
 # Ferry's report JSON of every run).
@@ -22,6 +23,7 @@ RTTS=${RTTS:-0 40 120}
 ROUNDS=${ROUNDS:-3}
 RATE=${RATE:-200mbit}
 SMALL=${SMALL:-0}
+ROUTES=${ROUTES:-by-hand ferry}
 cd "$(dirname "$0")/../.."
 REPO=$PWD
 if [ "$SMALL" = 1 ]; then
@@ -132,8 +134,8 @@ printf 'rtt_ms\troute\tround\twall_s\trss_kb\tfiles_down_s\tfiles_up_s\tmax_ftp_
 for rtt in $RTTS; do
   bench/wan/net.sh delay "$NS" "$rtt" | tee -a "$R/rtt.txt"
   for i in $(seq "$ROUNDS"); do
-    run_hand "$rtt" "$i"
-    run_ferry "$rtt" "$i"
+    case " $ROUTES " in *" by-hand "*) run_hand "$rtt" "$i" ;; esac
+    case " $ROUTES " in *" ferry "*) run_ferry "$rtt" "$i" ;; esac
   done
   bench/wan/net.sh check "$NS" "$rtt" | tee -a "$R/rtt.txt" # still the wanted RTT after the runs
 done

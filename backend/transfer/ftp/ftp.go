@@ -108,12 +108,17 @@ type Client struct {
 	// nil when that is not possible, and every command then goes through jlaffaye/ftp.
 	w       *wire
 	dataTLS *tls.Config // the data connections' TLS config, shared for session reuse
+	rtt     time.Duration
 }
 
 var (
 	_ transfer.Tree          = (*Client)(nil)
 	_ transfer.OrderedWriter = (*Client)(nil)
+	_ transfer.Latency       = (*Client)(nil)
 )
+
+// RoundTrip is the time the server took to answer PWD at login: the link's round trip.
+func (c *Client) RoundTrip() time.Duration { return c.rtt }
 
 // Dial connects, upgrades to TLS when asked, logs in and resolves Root.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
@@ -174,7 +179,10 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		_ = c.Close()
 		return nil, c.mapErr(ctx, "stat", root, err)
 	}
-	if c.root, err = conn.CurrentDir(); err != nil {
+	asked := time.Now()
+	c.root, err = conn.CurrentDir()
+	c.rtt = time.Since(asked) // PWD costs the server nothing: one round trip
+	if err != nil {
 		_ = c.Close()
 		return nil, c.mapErr(ctx, "stat", root, err)
 	}
