@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"sync"
 
 	"ferry/backend/mysqldb"
 	"ferry/backend/wordpress"
@@ -16,14 +19,10 @@ type readBack struct {
 
 // readDestination reads back what Validate checks in the destination database: the rows
 // per table, every value of the site's tables that can hold the old URL, every serialized
-// value, and siteurl and home.
+// value, and siteurl and home. The independent reads go at once, each on its own
+// connection, so a slow link costs a few round trips rather than one per query.
 func readDestination(ctx context.Context, db *mysqldb.DB, res Results, rw *wordpress.Replacer) (readBack, error) {
 	var rb readBack
-	counts, err := mysqldb.CountRows(ctx, db)
-	if err != nil {
-		return rb, err
-	}
-	rb.counts = counts
 	prefix := res.TablePrefix
 	if prefix == "" {
 		info, err := mysqldb.Inspect(ctx, db)
@@ -32,32 +31,69 @@ func readDestination(ctx context.Context, db *mysqldb.DB, res Results, rw *wordp
 		}
 		prefix = info.TablePrefix
 	}
+	var (
+		schema map[string]*tableSchema
+		sizes  map[string]int64
+		errs   [4]error
+		wg     sync.WaitGroup
+	)
+	wg.Go(func() { rb.counts, errs[0] = mysqldb.CountRows(ctx, db) })
 	// Every table the migration put there is read back, whatever path led here: the
 	// verdict is about what is at the destination now, not about what an import saw.
-	schema, err := readSchema(ctx, db.SQL())
-	if err != nil {
-		return rb, err
+	wg.Go(func() { schema, errs[1] = readSchema(ctx, db.SQL()) })
+	wg.Go(func() { sizes, errs[2] = tableSizes(ctx, db.SQL()) })
+	wg.Go(func() { rb.siteurl, rb.home, errs[3] = readSiteURL(ctx, db.SQL(), prefix) })
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return rb, err
+		}
 	}
-	rb.values, err = checkValues(ctx, db.SQL(), validationScope(res, prefix, counts), schema, rw, newKeptSet(res.Kept))
-	if err != nil {
-		return rb, err
-	}
+	var err error
+	rb.values, err = checkValues(ctx, db.SQL(), validationScope(res, prefix, rb.counts), schema, sizes, rw, newKeptSet(res.Kept))
+	return rb, err
+}
+
+// readSiteURL reads the siteurl and home options.
+func readSiteURL(ctx context.Context, db *sql.DB, prefix string) (siteurl, home string, err error) {
 	q := "SELECT option_name, option_value FROM " + quoteIdent(prefix+"options") + " WHERE option_name IN ('siteurl','home')"
-	rows, err := db.SQL().QueryContext(ctx, q)
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
-		return rb, err
+		return "", "", err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var n, v string
 		if err := rows.Scan(&n, &v); err != nil {
-			return rb, err
+			return "", "", err
 		}
 		if n == "siteurl" {
-			rb.siteurl = v
+			siteurl = v
 		} else {
-			rb.home = v
+			home = v
 		}
 	}
-	return rb, rows.Err()
+	return siteurl, home, rows.Err()
+}
+
+// tableSizes reads the server's estimate of each table's data size, in bytes.
+func tableSizes(ctx context.Context, db *sql.DB) (map[string]int64, error) {
+	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
+	if err != nil {
+		return nil, fmt.Errorf("read the table sizes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var t string
+		var n sql.NullInt64
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, fmt.Errorf("read the table sizes: %w", err)
+		}
+		out[t] = n.Int64
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the table sizes: %w", err)
+	}
+	return out, nil
 }
