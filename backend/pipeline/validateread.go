@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -36,21 +38,32 @@ func readDestination(ctx context.Context, db *mysqldb.DB, res Results, rw *wordp
 		sizes  map[string]int64
 		errs   [4]error
 		wg     sync.WaitGroup
+		counts sync.WaitGroup
 	)
-	wg.Go(func() { rb.counts, errs[0] = mysqldb.CountRows(ctx, db) })
+	// Counting reads whole tables too: it runs beside the value scan.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	counts.Go(func() { rb.counts, errs[0] = mysqldb.CountRows(cctx, db) })
 	// Every table the migration put there is read back, whatever path led here: the
 	// verdict is about what is at the destination now, not about what an import saw.
 	wg.Go(func() { schema, errs[1] = readSchema(ctx, db.SQL()) })
 	wg.Go(func() { sizes, errs[2] = tableSizes(ctx, db.SQL()) })
 	wg.Go(func() { rb.siteurl, rb.home, errs[3] = readSiteURL(ctx, db.SQL(), prefix) })
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return rb, err
-		}
+	err := cmp.Or(errs[1:]...)
+	if err == nil {
+		// sizes holds every base table, as the counts do.
+		rb.values, err = checkValues(ctx, db.SQL(), validationScope(res, prefix, sizes), schema, sizes, rw, newKeptSet(res.Kept))
 	}
-	var err error
-	rb.values, err = checkValues(ctx, db.SQL(), validationScope(res, prefix, rb.counts), schema, sizes, rw, newKeptSet(res.Kept))
+	if err != nil {
+		cancel()
+	}
+	counts.Wait()
+	// The counts' own failure comes first, as when they were read first; not their
+	// cancellation after a failed scan.
+	if err == nil || errs[0] != nil && !errors.Is(errs[0], context.Canceled) {
+		return rb, errs[0]
+	}
 	return rb, err
 }
 
@@ -76,9 +89,9 @@ func readSiteURL(ctx context.Context, db *sql.DB, prefix string) (siteurl, home 
 	return siteurl, home, rows.Err()
 }
 
-// tableSizes reads the server's estimate of each table's data size, in bytes.
+// tableSizes reads the server's estimate of the data size of each base table, in bytes.
 func tableSizes(ctx context.Context, db *sql.DB) (map[string]int64, error) {
-	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
+	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'")
 	if err != nil {
 		return nil, fmt.Errorf("read the table sizes: %w", err)
 	}

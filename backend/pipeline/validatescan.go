@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -145,13 +146,15 @@ func planScan(ctx context.Context, db *sql.DB, scope []string, schema map[string
 		for i, c := range s.text {
 			sel = append(sel, quoteIdent(c))
 			// A byte search is much cheaper for the server than a collation-aware one,
-			// and finds every value holding the host's bytes as Ferry reads them.
+			// and finds every value holding the host's bytes as Ferry reads them. Its
+			// pattern is a hex literal: a query without arguments needs no prepared
+			// statement, one round trip fewer.
 			if ascii && !s.wide[i] {
-				conds = append(conds, quoteIdent(c)+" LIKE CAST(? AS BINARY) ESCAPE '!'")
+				conds = append(conds, quoteIdent(c)+" LIKE CAST(X'"+hex.EncodeToString([]byte(pat))+"' AS BINARY) ESCAPE '!'")
 			} else {
 				conds = append(conds, quoteIdent(c)+" LIKE ? ESCAPE '!'")
+				args = append(args, pat)
 			}
-			args = append(args, pat)
 		}
 		var ser []int
 		for _, c := range serializedColumns {
@@ -169,16 +172,14 @@ func planScan(ctx context.Context, db *sql.DB, scope []string, schema map[string
 		}
 		k := quoteIdent(s.pk[0])
 		for i := 0; i <= len(b); i++ {
-			pq, pa := q, slices.Clone(args)
+			pq := q
 			if i > 0 {
-				pq += " AND " + k + " >= ?"
-				pa = append(pa, b[i-1])
+				pq += " AND " + k + " >= " + strconv.FormatInt(b[i-1], 10)
 			}
 			if i < len(b) {
-				pq += " AND " + k + " < ?"
-				pa = append(pa, b[i])
+				pq += " AND " + k + " < " + strconv.FormatInt(b[i], 10)
 			}
-			parts = append(parts, scanPart{table: t, s: s, ser: ser, query: pq, args: pa, size: sizes[t] / int64(len(b)+1)})
+			parts = append(parts, scanPart{table: t, s: s, ser: ser, query: pq, args: args, size: sizes[t] / int64(len(b)+1)})
 		}
 	}
 	return parts, nil
