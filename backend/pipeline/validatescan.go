@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -72,10 +74,14 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	// The failure that stopped the others, not their being stopped.
 	for _, err := range errs {
-		if err != nil {
+		if err != nil && !errors.Is(err, context.Canceled) {
 			return valueReport{}, err
 		}
+	}
+	if err := cmp.Or(errs...); err != nil {
+		return valueReport{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return valueReport{}, err

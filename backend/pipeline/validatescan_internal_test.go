@@ -82,3 +82,27 @@ func TestCheckValuesInKeyRanges(t *testing.T) {
 		require.Equal(t, []string{"wp_postmeta meta_id=800 meta_value: serialized value was already broken on the source; copied unchanged"}, rep.warnings, name)
 	}
 }
+
+// TestCheckValuesReportsTheFailedRead: a table that cannot be read fails the scan with an
+// error naming it, whatever the other parts read.
+func TestCheckValuesReportsTheFailedRead(t *testing.T) {
+	ctx := context.Background()
+	dsn, _ := mysqltest.NewDatabase(t)
+	db, err := sql.Open("mysql", dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "CREATE TABLE wp_posts (ID bigint PRIMARY KEY, post_content longtext)")
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "INSERT INTO wp_posts VALUES (1, 'a'), (1000000, 'b')")
+	require.NoError(t, err)
+	rw, err := wordpress.NewReplacer("http://old.test", "https://new.example.com")
+	require.NoError(t, err)
+	schema, err := readSchema(ctx, db)
+	require.NoError(t, err)
+	schema["wp_gone"] = &tableSchema{pk: []string{"id"}, text: []string{"v"}, wide: []bool{false}}
+	sizes := map[string]int64{"wp_posts": 100 * validatePart}
+	_, err = checkValues(ctx, db, []string{"wp_gone", "wp_posts"}, schema, sizes, rw, newKeptSet(nil))
+	require.Error(t, err)
+	require.ErrorContains(t, err, "read wp_gone")
+	require.NotErrorIs(t, err, context.Canceled)
+}
