@@ -146,30 +146,42 @@ func planScan(ctx context.Context, db *sql.DB, scope []string, schema map[string
 		for _, c := range s.pk {
 			sel = append(sel, quoteIdent(c))
 		}
-		var conds []string
-		var args []any
-		pat := likePattern(needle)
-		for i, c := range s.text {
-			sel = append(sel, quoteIdent(c))
-			// A byte search is much cheaper for the server than a collation-aware one,
-			// and finds every value holding the host's bytes as Ferry reads them. Its
-			// pattern is a hex literal: a query without arguments needs no prepared
-			// statement, one round trip fewer.
-			if ascii && !s.wide[i] {
-				conds = append(conds, quoteIdent(c)+" LIKE CAST(X'"+hex.EncodeToString([]byte(pat))+"' AS BINARY) ESCAPE '!'")
-			} else {
-				conds = append(conds, quoteIdent(c)+" LIKE ? ESCAPE '!'")
-				args = append(args, pat)
-			}
-		}
 		var ser []int
 		for _, c := range serializedColumns {
 			if i := slices.Index(s.text, c); i >= 0 {
 				ser = append(ser, i)
-				sel = append(sel, "("+serializedFilter(c)+")")
-				conds = append(conds, serializedFilter(c))
 			}
 		}
+		var conds []string
+		var selArgs, args []any
+		pat := likePattern(needle)
+		for i, c := range s.text {
+			// A byte search is much cheaper for the server than a collation-aware one,
+			// and finds every value holding the host's bytes as Ferry reads them. Its
+			// pattern is a hex literal: a query without arguments needs no prepared
+			// statement, one round trip fewer.
+			cond := quoteIdent(c) + " LIKE CAST(X'" + hex.EncodeToString([]byte(pat)) + "' AS BINARY) ESCAPE '!'"
+			if !ascii || s.wide[i] {
+				cond = quoteIdent(c) + " LIKE ? ESCAPE '!'"
+				args = append(args, pat)
+			}
+			conds = append(conds, cond)
+			if len(ser) == 0 || slices.Contains(ser, i) {
+				sel = append(sel, quoteIdent(c))
+				continue
+			}
+			// A row read for its serialized value alone does not carry the other
+			// columns: without the host they cannot hold the old URL.
+			sel = append(sel, "IF("+cond+", "+quoteIdent(c)+", NULL)")
+			if strings.Contains(cond, "?") {
+				selArgs = append(selArgs, pat)
+			}
+		}
+		for _, i := range ser {
+			sel = append(sel, "("+serializedFilter(s.text[i])+")")
+			conds = append(conds, serializedFilter(s.text[i]))
+		}
+		args = append(selArgs, args...)
 		q := "SELECT " + strings.Join(sel, ", ") + " FROM " + quoteIdent(t) + " WHERE (" + strings.Join(conds, " OR ") + ")"
 		b := bounds[t]
 		if len(b) == 0 {

@@ -29,6 +29,8 @@ func TestCheckValuesInKeyRanges(t *testing.T) {
 		"CREATE TABLE wp_links (link_id int PRIMARY KEY, link_url varchar(100) CHARACTER SET ucs2)",
 		"CREATE TABLE wp_nopk (note text CHARACTER SET latin1)",
 		"CREATE TABLE wp_postmeta (meta_id bigint unsigned PRIMARY KEY, meta_key varchar(255), meta_value longtext) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci",
+		"CREATE TABLE wp_usermeta (umeta_id int PRIMARY KEY, meta_key varchar(100) CHARACTER SET ucs2, meta_value longtext)",
+		`INSERT INTO wp_usermeta VALUES (1, 'http://old.test/k', 'a:0:{}'), (2, 'plain', 'a:1:{s:1:"k";s:3:"v";}'), (3, 'plain', 'x')`,
 		"INSERT INTO wp_links VALUES (1, 'http://old.test/ucs2'), (2, 'https://new.example.com/')",
 		"INSERT INTO wp_nopk VALUES ('café http://old.test/latin'), ('OLD.TEST only in capitals: http://OLD.TEST/x')",
 	} {
@@ -66,19 +68,19 @@ func TestCheckValuesInKeyRanges(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, schema["wp_postmeta"].intPK)
 	require.Equal(t, []bool{true}, schema["wp_links"].wide)
-	scope := []string{"wp_links", "wp_nopk", "wp_postmeta"}
+	scope := []string{"wp_links", "wp_nopk", "wp_postmeta", "wp_usermeta"}
 
 	parts, err := planScan(ctx, db, scope, schema, map[string]int64{"wp_postmeta": 100 * validatePart}, rw.Needle())
 	require.NoError(t, err)
-	require.Len(t, parts, 2+validateParts, "the big table is read in key ranges")
+	require.Len(t, parts, 3+validateParts, "the big table is read in key ranges")
 
 	for name, sizes := range map[string]map[string]int64{"whole": nil, "ranges": {"wp_postmeta": 100 * validatePart}} {
 		rep, err := checkValues(ctx, db, scope, schema, sizes, rw, kept)
 		require.NoError(t, err, name)
 		require.False(t, rep.oldURL.OK, name)
-		require.Equal(t, "5 values still link to the old URL http://old.test, the first in wp_links.link_url (link_id=1).", rep.oldURL.Message, name)
+		require.Equal(t, "6 values still link to the old URL http://old.test, the first in wp_links.link_url (link_id=1).", rep.oldURL.Message, name)
 		require.False(t, rep.serialized.OK, name)
-		require.Equal(t, "3 of 1997 serialized values do not parse, the first in wp_postmeta.meta_value (meta_id=300); 1 was already broken on the source and copied unchanged (see the warnings).", rep.serialized.Message, name)
+		require.Equal(t, "4 of 1999 serialized values do not parse, the first in wp_postmeta.meta_value (meta_id=300); 1 was already broken on the source and copied unchanged (see the warnings).", rep.serialized.Message, name)
 		require.Equal(t, []string{"wp_postmeta meta_id=800 meta_value: serialized value was already broken on the source; copied unchanged"}, rep.warnings, name)
 	}
 }
