@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"ferry/backend/migration"
-	"ferry/backend/mysqldb"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
 	"ferry/backend/wordpress"
@@ -36,14 +35,13 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 		return dbFailure("destination", dst.DB, err)
 	}
 	defer db.Close()
-	var checks []wordpress.Check
-
-	counts, err := mysqldb.CountRows(ctx, db.DB)
+	rb, err := readDestination(ctx, db.DB, res, rw)
 	if err != nil {
 		return dbFailure("destination", dst.DB, err)
 	}
+	var checks []wordpress.Check
 	if len(res.SourceRows) > 0 {
-		checks = append(checks, wordpress.RowCounts(res.SourceRows, counts))
+		checks = append(checks, wordpress.RowCounts(res.SourceRows, rb.counts))
 	}
 
 	src, serr := transfer.ReadManifestFile(p.sourceManifestPath(m))
@@ -58,47 +56,9 @@ func (p *Pipeline) validate(ctx context.Context, j *runner.Job) error {
 	default:
 		j.Logf(slog.LevelWarn, "File manifest check skipped: %v", errors.Join(serr, uerr))
 	}
-
-	prefix := res.TablePrefix
-	if prefix == "" {
-		info, err := mysqldb.Inspect(ctx, db.DB)
-		if err != nil {
-			return dbFailure("destination", dst.DB, err)
-		}
-		prefix = info.TablePrefix
-	}
-	// Every table the migration put there is read back, whatever path led here: the
-	// verdict is about what is at the destination now, not about what an import saw.
-	schema, err := readSchema(ctx, db.SQL())
-	if err != nil {
-		return dbFailure("destination", dst.DB, err)
-	}
-	vr, err := checkValues(ctx, db.SQL(), validationScope(res, prefix, counts), schema, rw, newKeptSet(res.Kept))
-	if err != nil {
-		return dbFailure("destination", dst.DB, err)
-	}
+	vr := rb.values
 	checks = append(checks, vr.serialized)
-
-	var siteurl, home string
-	q := "SELECT option_name, option_value FROM " + quoteIdent(prefix+"options") + " WHERE option_name IN ('siteurl','home')"
-	rows, err := db.SQL().QueryContext(ctx, q)
-	if err != nil {
-		return dbFailure("destination", dst.DB, err)
-	}
-	for rows.Next() {
-		var n, v string
-		if err := rows.Scan(&n, &v); err != nil {
-			rows.Close()
-			return dbFailure("destination", dst.DB, err)
-		}
-		if n == "siteurl" {
-			siteurl = v
-		} else {
-			home = v
-		}
-	}
-	rows.Close()
-	checks = append(checks, wordpress.SiteURL(siteurl, home, m.NewURL))
+	checks = append(checks, wordpress.SiteURL(rb.siteurl, rb.home, m.NewURL))
 	checks = append(checks, vr.oldURL)
 
 	if m.Options.HTTPCheck {

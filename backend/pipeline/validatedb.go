@@ -1,16 +1,11 @@
 package pipeline
 
 import (
-	"bytes"
-	"context"
-	"database/sql"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
 	"ferry/backend/wordpress"
-	"ferry/backend/wordpress/phpserial"
 )
 
 // serializedColumns are the columns WordPress unserializes: options and every *meta table,
@@ -50,84 +45,6 @@ type valueReport struct {
 	serialized, oldURL wordpress.Check
 	// warnings name each value the import kept unchanged on purpose, once.
 	warnings []string
-}
-
-// checkValues reads back every value of the scope that can hold the old URL (the server
-// filters on the bare old host, so only those rows cross the wire) and every serialized
-// option and meta value. A value the import recorded as already broken on the source,
-// still byte for byte as imported, is a warning; anything else holding the old URL, or
-// not parsing, fails its check.
-func checkValues(ctx context.Context, db *sql.DB, scope []string, schema map[string]*tableSchema, rw *wordpress.Replacer, kept keptSet) (valueReport, error) {
-	var rep valueReport
-	seen := map[string]bool{}
-	warn := func(table, key, column string, v []byte) {
-		w := keptWarning(table, key, column, rw.OldURL(), rw.HasOldURL(v))
-		if !seen[w] {
-			seen[w] = true
-			rep.warnings = append(rep.warnings, w)
-		}
-	}
-	var total, bad, badKept, left, leftKept int
-	var firstBad, firstLeft wordpress.ValueRef
-	for _, t := range scope {
-		s := schema[t]
-		if s == nil || len(s.text) == 0 {
-			continue
-		}
-		// The old URL, in every text column.
-		err := scanRows(ctx, db, t, s.pk, s.text, likeAny(s.text), likeArgs(s.text, rw.Needle()), func(key string, vals [][]byte) error {
-			for i, v := range vals {
-				if v == nil || !rw.HasOldURL(v) {
-					continue
-				}
-				if kept.has(t, s.text[i], key, v) {
-					leftKept++
-					warn(t, key, s.text[i], v)
-					continue
-				}
-				if left == 0 {
-					firstLeft = wordpress.ValueRef{Table: t, Column: s.text[i], Key: key}
-				}
-				left++
-			}
-			return nil
-		})
-		if err != nil {
-			return rep, err
-		}
-		// Serialized values, where WordPress unserializes them.
-		for _, c := range serializedColumns {
-			if !slices.Contains(s.text, c) {
-				continue
-			}
-			err := scanRows(ctx, db, t, s.pk, []string{c}, serializedFilter(c), nil, func(key string, vals [][]byte) error {
-				v := bytes.TrimSpace(vals[0])
-				if !phpserial.LooksSerialized(v) {
-					return nil
-				}
-				total++
-				if phpserial.Valid(v) {
-					return nil
-				}
-				if kept.has(t, c, key, vals[0]) {
-					badKept++
-					warn(t, key, c, vals[0])
-					return nil
-				}
-				if bad == 0 {
-					firstBad = wordpress.ValueRef{Table: t, Column: c, Key: key}
-				}
-				bad++
-				return nil
-			})
-			if err != nil {
-				return rep, err
-			}
-		}
-	}
-	rep.serialized = serializedCheck(total, bad, badKept, firstBad)
-	rep.oldURL = oldURLCheck(rw.OldURL(), left, leftKept, firstLeft)
-	return rep, nil
 }
 
 // serializedCheck words the serialized-values check: total values read, bad that do not
