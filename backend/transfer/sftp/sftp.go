@@ -54,6 +54,9 @@ type Config struct {
 	MaxConcurrentRequests int
 	// DialContext replaces the TCP dialer (tests put a fault-injecting proxy here).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Parking, when set, makes a Pool park its login when it logs out, and take a
+	// parked login of the same account before it logs in (park.go).
+	Parking *transfer.Parking
 }
 
 func (c Config) addr() string {
