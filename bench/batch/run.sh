@@ -181,7 +181,7 @@ run_hand() { # ROUND SITE
 
 ROUTES=${ROUTES:-hand batch sequential}
 has() { [[ " $ROUTES " == *" $1 "* ]]; }
-{ echo "started $(date -u +%FT%TZ) on $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)"
+{ echo "started $(date -u +%FT%TZ) on $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)${FERRY_BIN:+; ferry built beforehand: $FERRY_BIN}"
   echo "rounds $ROUNDS; ${RTT:+network namespace with RTT $RTT ms, rate ${RATE:-200mbit}, private MariaDB; }routes: $ROUTES; ferry settings: ${FERRY_SETTINGS:-defaults} (defaults: 2 migrations at once, batch: 2 per source host, 2 per destination host, 8 connections per server)"
 } | tee "$R/meta.txt"
 : > "$W/results"; : > "$W/servers.txt"
