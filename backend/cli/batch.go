@@ -225,7 +225,7 @@ func awaitBatch(ctx context.Context, e *engine.Engine, id int64, stderr io.Write
 	ref := fmt.Sprint(id)
 	told := map[int64]bool{}
 	for {
-		sum, err := e.Service.BatchSummary(ctx, ref)
+		sum, err := e.Service.BatchStatus(ctx, ref)
 		if err != nil {
 			fmt.Fprintf(stderr, "ferry batch: %s\n", describe(err))
 			return ExitError

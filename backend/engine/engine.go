@@ -99,6 +99,7 @@ func (e *Engine) Close() error {
 	e.cancel()
 	e.Runner.Close()
 	e.wg.Wait()
+	_ = e.Pipeline.Close()
 	return e.Service.Close()
 }
 

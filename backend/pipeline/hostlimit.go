@@ -30,7 +30,7 @@ func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
 		if err != nil {
 			return nil, err
 		}
-		_, site := t.(*ftp.Client) // opens a second control connection for modes
+		site := ftp.IsClient(t) // opens a second control connection for modes
 		lt := &limitedTree{Tree: t, release: release, ctx: ctx, addr: addr, name: name, site: site}
 		if _, ok := t.(transfer.Lister); ok {
 			return limitedLister{lt}, nil

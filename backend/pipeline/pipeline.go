@@ -72,6 +72,7 @@ type Pipeline struct {
 	pools      map[int64]map[string]*sftp.Pool // by migration, see sftpPool
 	relays     map[int64]*relayRun             // see relay.go
 	handoffs   map[int64]*handoff              // see handoff.go
+	parking    *transfer.Parking               // see parkingLot
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)

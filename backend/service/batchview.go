@@ -62,6 +62,45 @@ func (s *Service) BatchSummary(ctx context.Context, ref string) (BatchSummary, e
 	return s.summarise(ctx, b, true)
 }
 
+// BatchStatus is BatchSummary without what costs most to gather: the counts, and rows
+// with only their ID, domain, status and failure reason (no bytes, no ETA). A caller that
+// waits on a batch asks it a few times a second.
+func (s *Service) BatchStatus(ctx context.Context, ref string) (BatchSummary, error) {
+	b, err := s.st.BatchByRef(ctx, ref)
+	if err != nil {
+		return BatchSummary{}, fail(err, "batch status")
+	}
+	states, err := s.st.BatchStates(ctx, b.ID)
+	if err != nil {
+		return BatchSummary{}, fail(err, "batch status")
+	}
+	sum := BatchSummary{BatchDTO: BatchDTO{ID: b.ID, Name: b.Name, CreatedAt: b.CreatedAt, Sites: len(states), Migrations: []int64{}},
+		Rows: []MigrationRow{}, ETASeconds: -1}
+	for _, st := range states {
+		sum.Migrations = append(sum.Migrations, st.MigrationID)
+		switch {
+		case st.MigrationID == 0:
+			sum.Waiting++
+			continue
+		case st.Deleted:
+			continue // deleted by the admin: no longer part of the counts
+		}
+		sum.Rows = append(sum.Rows, MigrationRow{ID: st.MigrationID, Domain: st.Domain, Batch: b.Name,
+			Status: st.Status, FailureReason: st.FailureReason})
+		switch migration.Status(st.Status) {
+		case migration.StatusSuccessful:
+			sum.Done++
+		case migration.StatusRunning:
+			sum.Running++
+		case migration.StatusFailed:
+			sum.Failed++
+		default:
+			sum.Waiting++
+		}
+	}
+	return sum, nil
+}
+
 func (s *Service) summarise(ctx context.Context, b store.Batch, withRows bool) (BatchSummary, error) {
 	sites, err := s.st.BatchSites(ctx, b.ID)
 	if err != nil {

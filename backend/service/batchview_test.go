@@ -99,6 +99,7 @@ func TestBatchSummaryRetryAndStop(t *testing.T) {
 	sum, err := s.BatchSummary(ctx, "old-host")
 	require.NoError(t, err)
 	require.Equal(t, [4]int{0, 0, 0, 3}, [4]int{sum.Done, sum.Running, sum.Failed, sum.Waiting})
+	sameStatus(t, s, "old-host")
 	require.Equal(t, -1.0, sum.ETASeconds)
 	require.Empty(t, sum.ETA, "no site is done: nothing says how long the rest takes")
 
@@ -111,6 +112,10 @@ func TestBatchSummaryRetryAndStop(t *testing.T) {
 	moveTo(t, s, done, migration.StatusSuccessful, "")
 	res(70_000, 5_000, 80_000)
 	moveTo(t, s, failed, migration.StatusFailed, "Login incorrect")
+	sameStatus(t, s, "old-host")
+	st, err := s.BatchStatus(ctx, "old-host")
+	require.NoError(t, err)
+	require.Equal(t, "Login incorrect", st.Rows[1].FailureReason)
 
 	bs, err := s.ListBatches(ctx)
 	require.NoError(t, err)
@@ -151,6 +156,30 @@ func TestBatchSummaryRetryAndStop(t *testing.T) {
 	require.Equal(t, [4]int{1, 0, 2, 0}, [4]int{sum.Done, sum.Running, sum.Failed, sum.Waiting})
 	require.Equal(t, 0.0, sum.ETASeconds, "nothing is left to run")
 	require.Len(t, sum.Rows, 3)
+	sameStatus(t, s, "1")
+	require.NoError(t, s.Store().Delete(ctx, done))
+	sameStatus(t, s, "1")
+}
+
+// sameStatus checks that BatchStatus, the cheap one, says what BatchSummary says of each
+// migration and of the counts.
+func sameStatus(t *testing.T, s *Service, ref string) {
+	t.Helper()
+	ctx := context.Background()
+	sum, err := s.BatchSummary(ctx, ref)
+	require.NoError(t, err)
+	st, err := s.BatchStatus(ctx, ref)
+	require.NoError(t, err)
+	require.Equal(t, [6]int{sum.Sites, sum.Done, sum.Running, sum.Failed, sum.Waiting, len(sum.Rows)},
+		[6]int{st.Sites, st.Done, st.Running, st.Failed, st.Waiting, len(st.Rows)})
+	require.Equal(t, sum.ID, st.ID)
+	require.Equal(t, sum.Name, st.Name)
+	require.Equal(t, sum.Migrations, st.Migrations)
+	for i, r := range sum.Rows {
+		got := st.Rows[i]
+		require.Equal(t, [5]string{fmt.Sprint(r.ID), r.Domain, r.Status, r.FailureReason, r.Batch},
+			[5]string{fmt.Sprint(got.ID), got.Domain, got.Status, got.FailureReason, got.Batch})
+	}
 }
 
 func TestBatchETA(t *testing.T) {

@@ -122,6 +122,38 @@ func (s *Store) BatchSites(ctx context.Context, batchID int64) ([]BatchSite, err
 	return out, rows.Err()
 }
 
+// BatchState is where one site of a batch stands.
+type BatchState struct {
+	MigrationID   int64 // 0 until its migration is created
+	Deleted       bool  // its migration was deleted by the admin
+	Domain        string
+	Status        string
+	FailureReason string
+}
+
+// BatchStates lists the sites of a batch in the list's order with the status of their
+// migrations, in one query: what a caller waiting on a batch reads again and again,
+// without each migration's configuration, steps and results.
+func (s *Store) BatchStates(ctx context.Context, batchID int64) ([]BatchState, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT bs.migration_id, m.id IS NULL, COALESCE(m.domain, ''), COALESCE(m.status, ''),
+		COALESCE(m.failure_reason, '') FROM batch_sites bs LEFT JOIN migrations m ON m.id = bs.migration_id
+		WHERE bs.batch_id = ? ORDER BY bs.line`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("states of batch %d: %w", batchID, err)
+	}
+	defer rows.Close()
+	var out []BatchState
+	for rows.Next() {
+		var b BatchState
+		if err := rows.Scan(&b.MigrationID, &b.Deleted, &b.Domain, &b.Status, &b.FailureReason); err != nil {
+			return nil, fmt.Errorf("states of batch %d: %w", batchID, err)
+		}
+		b.Deleted = b.Deleted && b.MigrationID != 0
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
 // BatchOf returns the batch migration id belongs to, 0 when none.
 func (s *Store) BatchOf(ctx context.Context, migrationID int64) (int64, error) {
 	var id int64

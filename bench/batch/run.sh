@@ -21,7 +21,8 @@
 # 127.0.0.1:3306), RATE (with RTT, default 200mbit), ROUTES (default "hand batch sequential";
 # e.g. ROUTES=batch to look at the batch alone), FERRY_SETTINGS ("key=value ..." written to
 # Ferry's settings before each run, e.g. "batch_host_connections=16"), FERRY_BENCH_CACHE (the sites and their source databases are
-# made once per size and kept there). Results: bench/batch/results/<UTC time>-<full|small>/
+# made once per size and kept there), FERRY_BIN (a Ferry built beforehand, instead of this tree:
+# two builds compared back to back), FERRY_CPUPROFILE (Ferry writes a Go CPU profile, main.go). Results: bench/batch/results/<UTC time>-<full|small>/
 # (table.txt, runs.tsv, the batch's output and Ferry's list of its migrations, per-site
 # times of the sequential and by-hand runs).
 set -euo pipefail
@@ -80,7 +81,7 @@ start_file_servers "$W" 43000
 FILE_SERVER_PIDS="$FTPD $SSHD"
 
 FERRY=$W/ferry
-go build -o "$FERRY" .
+if [ -n "${FERRY_BIN:-}" ]; then cp "$FERRY_BIN" "$FERRY"; else go build -o "$FERRY" .; fi
 export FERRY_KEYRING=off
 LOGIN_SRC="\"protocol\": \"ftp\", \"host\": \"$HOST\", \"port\": $FTP_PORT, \"user\": \"$BENCH_USER\", \"password\": \"env:BENCH_PASS\""
 LOGIN_DST="\"protocol\": \"sftp\", \"host\": \"$HOST\", \"port\": $SSH_PORT, \"user\": \"$BENCH_USER\", \"password\": \"env:BENCH_PASS\""
@@ -180,7 +181,7 @@ run_hand() { # ROUND SITE
 
 ROUTES=${ROUTES:-hand batch sequential}
 has() { [[ " $ROUTES " == *" $1 "* ]]; }
-{ echo "started $(date -u +%FT%TZ) on $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)"
+{ echo "started $(date -u +%FT%TZ) on $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)${FERRY_BIN:+; ferry built beforehand: $FERRY_BIN}"
   echo "rounds $ROUNDS; ${RTT:+network namespace with RTT $RTT ms, rate ${RATE:-200mbit}, private MariaDB; }routes: $ROUTES; ferry settings: ${FERRY_SETTINGS:-defaults} (defaults: 2 migrations at once, batch: 2 per source host, 2 per destination host, 8 connections per server)"
 } | tee "$R/meta.txt"
 : > "$W/results"; : > "$W/servers.txt"

@@ -59,6 +59,9 @@ type Config struct {
 	// DialContext replaces the TCP dialer for control and data connections (tests put
 	// a fault-injecting proxy here).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Parking, when set, makes Opener's Trees park their login when closed, and Opener
+	// take a parked login of the same account before it logs in (park.go).
+	Parking *transfer.Parking
 }
 
 func (c Config) addr() string {
@@ -83,8 +86,12 @@ func (c Config) protocol() string {
 	return "FTP"
 }
 
-// Opener returns a transfer.Opener that dials a new connection per call.
+// Opener returns a transfer.Opener that dials a new connection per call, or with
+// Parking takes a parked login of the same account first (park.go).
 func (c Config) Opener() transfer.Opener {
+	if c.Parking != nil {
+		return c.parkedOpener()
+	}
 	return func(ctx context.Context) (transfer.Tree, error) { return Dial(ctx, c) }
 }
 
@@ -256,7 +263,13 @@ func (c *Client) WritesInOrder() bool { return true }
 func (c *Client) dialFunc(ctx context.Context, timeout time.Duration) func(network, addr string) (net.Conn, error) {
 	control := true
 	return func(network, addr string) (net.Conn, error) {
-		dctx, cancel := context.WithTimeout(ctx, timeout)
+		base := ctx
+		if !control {
+			// A parked login outlives the ctx it was dialled with: its data connections
+			// are bounded by the timeout, and each call's guard closes them on cancel.
+			base = context.WithoutCancel(ctx)
+		}
+		dctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
 		var raw net.Conn
 		var err error

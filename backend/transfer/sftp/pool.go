@@ -66,14 +66,17 @@ func (p *Pool) Open(ctx context.Context) (transfer.Tree, error) {
 		p.drop(p.cur)
 	}
 	if p.cur == nil {
-		c, err := Dial(ctx, p.cfg)
-		if err != nil {
-			return nil, err
+		c := p.cfg.unpark(ctx)
+		if c == nil {
+			var err error
+			if c, err = Dial(ctx, p.cfg); err != nil {
+				return nil, err
+			}
+			p.logins.Add(1)
+			// The session ends when the link dies: the Client closes with it, so the next
+			// Open sees it dead and logs in again.
+			go func() { _ = c.sftp.Wait(); _ = c.Close() }()
 		}
-		p.logins.Add(1)
-		// The session ends when the link dies: the Client closes with it, so the next
-		// Open sees it dead and logs in again.
-		go func() { _ = c.sftp.Wait(); _ = c.Close() }()
 		p.cur = c
 	}
 	p.refs[p.cur]++
@@ -87,7 +90,7 @@ func (p *Pool) drop(c *Client) {
 	}
 	if p.refs[c] == 0 {
 		delete(p.refs, c)
-		_ = c.Close()
+		p.cfg.park(c)
 	}
 }
 
@@ -118,14 +121,13 @@ func (p *Pool) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
+	// Each login is let go once: a parked one may be another Pool's a moment later. One
+	// a Tree still holds goes when that Tree is closed (release).
 	for c, n := range p.refs {
 		if n == 0 {
 			delete(p.refs, c)
-			_ = c.Close()
+			p.cfg.park(c)
 		}
-	}
-	if p.cur != nil && p.refs[p.cur] == 0 {
-		_ = p.cur.Close()
 	}
 	p.cur = nil
 	return nil

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -54,6 +55,9 @@ type Config struct {
 	MaxConcurrentRequests int
 	// DialContext replaces the TCP dialer (tests put a fault-injecting proxy here).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Parking, when set, makes a Pool park its login when it logs out, and take a
+	// parked login of the same account before it logs in (park.go).
+	Parking *transfer.Parking
 }
 
 func (c Config) addr() string {
@@ -87,6 +91,7 @@ type Client struct {
 	root        string
 	fingerprint string
 	timedOut    atomic.Bool
+	packet      int // the largest read or write request
 	closeOnce   sync.Once
 	done        chan struct{}
 }
@@ -173,6 +178,11 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		stop()
 		_ = c.ssh.Close()
 		return nil, cerr(fmt.Errorf("start sftp subsystem: %w", transfer.Transient(err)))
+	}
+	c.packet = defaultPacket
+	if openSSHServer(c.ssh.ServerVersion(), c.sftp) {
+		_ = sftp.MaxPacketUnchecked(openSSHPacket)(c.sftp) // only sets a size
+		c.packet = openSSHPacket
 	}
 	stop()
 	_ = conn.SetDeadline(time.Time{})
@@ -283,6 +293,28 @@ func (c *Client) keepalive(timeout time.Duration) {
 		}
 	}
 }
+
+// Request sizes: 32 KiB is what every SFTP server must take. OpenSSH's sftp-server takes
+// up to 256 KiB a message (it says so through limits@openssh.com, which pkg/sftp cannot
+// ask): with half that, a WordPress tree costs sshd and sftp-server about a sixth less
+// CPU, in fewer requests and replies, and Ferry fewer packets.
+const (
+	defaultPacket = 32 << 10
+	openSSHPacket = 128 << 10
+)
+
+// openSSHServer reports whether the server is OpenSSH with an sftp-server recent enough
+// to announce its limits (8.7 and later), whose messages may be 256 KiB.
+func openSSHServer(version []byte, c *sftp.Client) bool {
+	if !strings.HasPrefix(string(version), "SSH-2.0-OpenSSH_") {
+		return false
+	}
+	_, ok := c.HasExtension("limits@openssh.com")
+	return ok
+}
+
+// MaxPacket is the largest read or write request the Client sends.
+func (c *Client) MaxPacket() int { return c.packet }
 
 // Fingerprint is the server's host key fingerprint ("SHA256:..."), for the admin to
 // compare with what the hosting provider publishes.

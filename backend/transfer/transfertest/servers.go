@@ -16,9 +16,11 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path"
 	"strconv"
 	"strings"
@@ -209,6 +211,10 @@ type SFTPOptions struct {
 	// dials, so a test can make a service reachable only through the SSH server: the
 	// client asks for an address where nothing listens, and only a forward gets through.
 	ForwardTo map[string]string
+	// SFTPServer, when set, is the path of OpenSSH's sftp-server: each session runs it
+	// (in rootDir) instead of pkg/sftp's server, and the server names itself OpenSSH, so
+	// the client meets what OpenSSH's limits allow.
+	SFTPServer string
 }
 
 // SFTPServer is a running in-process SFTP server. Logins land in Root, the way an
@@ -275,6 +281,14 @@ func StartSFTP(t testing.TB, rootDir string, opts SFTPOptions) *SFTPServer {
 				_ = server.Close()
 			},
 		},
+	}
+	if opts.SFTPServer != "" {
+		srv.Version = "OpenSSH_9.2p1 Ferry-test"
+		srv.SubsystemHandlers["sftp"] = func(s ssh.Session) {
+			cmd := exec.Command(opts.SFTPServer, "-d", rootDir)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = s, s, io.Discard
+			_ = cmd.Run()
+		}
 	}
 	forwards := &atomic.Int64{}
 	if opts.AllowTCPForwarding {
