@@ -80,11 +80,12 @@ sample_start() {
 sample_stop() {
   kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=
   awk -v f="$FTP_PORT" -v s="$SSH_PORT" -v d="$PORT" '
-    function flush() { if (a > mf) mf = a; if (b > ms) ms = b; if (c > md) md = c; a = b = c = 0 }
+    function flush() { if (a > mf) mf = a; if (b > ms) ms = b; if (c > md) md = c; if (e > me) me = e; a = b = c = e = 0 }
     $1 == "." { flush(); next }
     { n = split($3, x, ":"); p = x[n] + 0
+      if (p == f) e++
       if (p == d) c++; else if (p == s) b++; else if (p == f || (p >= 42000 && p < 43000)) a++ }
-    END { flush(); printf "%d %d %d", mf, ms, md }' "$W/ss.txt"
+    END { flush(); printf "%d %d %d %d", mf, ms, md, me }' "$W/ss.txt"
 }
 
 fresh_dest() { rm -rf "$DEST" "$W/hand"; mkdir -p "$W/hand"; fresh_dst_db; }
@@ -129,7 +130,7 @@ PY
   record "$1" ferry "$2" "$down" "$up" "$conns" "$(sed -n 2p "$W/ferry.steps")"
 }
 
-printf 'rtt_ms\troute\tround\twall_s\trss_kb\tfiles_down_s\tfiles_up_s\tmax_ftp_conns\tmax_ssh_conns\tmax_mysql_conns\tsteps\n' > "$R/runs.tsv"
+printf 'rtt_ms\troute\tround\twall_s\trss_kb\tfiles_down_s\tfiles_up_s\tmax_ftp_conns\tmax_ssh_conns\tmax_mysql_conns\tmax_ftp_logins\tsteps\n' > "$R/runs.tsv"
 : > "$W/results"; : > "$W/servers.txt"; : > "$R/rtt.txt"
 for rtt in $RTTS; do
   bench/wan/net.sh delay "$NS" "$rtt" | tee -a "$R/rtt.txt"

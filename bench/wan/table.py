@@ -26,7 +26,7 @@ def main():
     print("%s; link rate %s" % (site, rate))
     head = ("RTT ms", "rounds", "by-hand s", "Ferry s", "Ferry/hand",
             "down s F/lftp", "up s F/lftp", "peak RSS MB F/hand",
-            "max conns F ftp/ssh/db", "max conns hand ftp/ssh/db")
+            "max conns F ftp/ssh/db (FTP logins)", "max conns hand ftp/ssh/db (FTP logins)")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     steps_lines = []
@@ -34,8 +34,8 @@ def main():
         h, fe = runs[rtt]["by-hand"], runs[rtt]["ferry"]
         num = lambda rs, k: [float(r[k]) for r in rs]
         hw, fw = med(num(h, "wall_s")), med(num(fe, "wall_s"))
-        conns = lambda rs: "/".join(str(max(int(r[k]) for r in rs)) if rs else "-"
-                                    for k in ("max_ftp_conns", "max_ssh_conns", "max_mysql_conns"))
+        conns = lambda rs: ("/".join(str(max(int(r[k]) for r in rs)) for k in ("max_ftp_conns", "max_ssh_conns", "max_mysql_conns"))
+                            + " (%d)" % max(int(r.get("max_ftp_logins") or 0) for r in rs)) if rs else "-"
         rss = lambda rs: max(num(rs, "rss_kb")) / 1024 if rs else float("nan")
         print("| %s | %d | %.1f | %.1f | %.2f | %.1f / %.1f | %.1f / %.1f | %.0f / %.0f | %s | %s |" % (
             rtt, min(len(h), len(fe)), hw, fw, fw / hw if hw else float("nan"),
@@ -62,7 +62,8 @@ def main():
     print("\n".join(steps_lines))
     print("(times are medians of the rounds, every run checked before it counted; down/up are Ferry's"
           " file download/upload seconds from its report against lftp mirror's; connections are the"
-          " most established TCP connections to each server seen at once, sampled every 0.1 s)")
+          " most established TCP connections to each server seen at once, sampled every 0.1 s; FTP counts"
+          " control and passive data connections, FTP logins the control connections alone)")
 
 
 main()
