@@ -18,6 +18,8 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,12 +56,13 @@ func freeAddr(t testing.TB, ip string) string {
 // startOn starts the server cmd(addr) makes on a free port of ip and returns its address.
 // Between freeAddr closing its probe and the server binding the port, another process of
 // the machine (parallel tests) may take it: a server that exits before it listens is
-// started again on another port.
-func startOn(t testing.TB, ip string, cmd func(addr string) *exec.Cmd) string {
+// started again on another port. listening(addr) is the line the server prints once it
+// listens there: a connection to the port alone may reach that other process.
+func startOn(t testing.TB, ip string, listening func(addr string) string, cmd func(addr string) *exec.Cmd) string {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		addr := freeAddr(t, ip)
-		err := start(t, cmd(addr), addr)
+		err := start(t, cmd(addr), addr, listening(addr))
 		if err == nil {
 			return addr
 		}
@@ -69,12 +72,31 @@ func startOn(t testing.TB, ip string, cmd func(addr string) *exec.Cmd) string {
 	}
 }
 
-// start runs c until the test ends and waits until it listens on addr; an error means it
-// exited first (its output says why) or never listened.
-func start(t testing.TB, c *exec.Cmd, addr string) error {
+// syncBuffer is a bytes.Buffer that a process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs c until the test ends and waits until it says it listens on addr (its output
+// holds listening); an error means it exited first (its output says why) or never
+// listened.
+func start(t testing.TB, c *exec.Cmd, addr, listening string) error {
 	t.Helper()
-	var out bytes.Buffer
-	c.Stdout, c.Stderr = &out, &out
+	out := &syncBuffer{}
+	c.Stdout, c.Stderr = out, out
 	newProcessGroup(c)
 	c.WaitDelay = 2 * time.Second
 	if err := c.Start(); err != nil {
@@ -86,24 +108,19 @@ func start(t testing.TB, c *exec.Cmd, addr string) error {
 		killGroup(c) // the server and its session children
 		<-exited
 	})
-	for i := 0; i <= 100; i++ {
+	// A loaded machine can take seconds to start a php or an sshd.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		select {
 		case <-exited: // out is complete once Wait returned
 			return fmt.Errorf("server for %s exited: %s", addr, out.String())
-		default:
+		case <-time.After(20 * time.Millisecond):
 		}
-		if conn, err := net.Dial("tcp", addr); err == nil {
-			conn.Close()
-			// the listener may be another process's that took the port: ours is still
-			// running a moment later if it bound it
-			select {
-			case <-exited:
-				return fmt.Errorf("server for %s exited: %s", addr, out.String())
-			case <-time.After(100 * time.Millisecond):
+		if strings.Contains(out.String(), listening) {
+			if conn, err := net.Dial("tcp", addr); err == nil {
+				conn.Close()
 				return nil
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	killGroup(c)
 	<-exited
@@ -164,7 +181,11 @@ func StartSSHD(t testing.TB, ip string, forwarding bool, extra ...string) SSHD {
 		_ = os.MkdirAll("/run/sshd", 0o755) // privilege separation folder sshd wants as root
 	}
 	cfgPath := filepath.Join(dir, "sshd_config")
-	addr := startOn(t, ip, func(addr string) *exec.Cmd {
+	listening := func(addr string) string {
+		host, port, _ := net.SplitHostPort(addr)
+		return "Server listening on " + host + " port " + port + "."
+	}
+	addr := startOn(t, ip, listening, func(addr string) *exec.Cmd {
 		host, port, _ := net.SplitHostPort(addr)
 		conf := fmt.Sprintf("ListenAddress %s\nPort %s\nHostKey %s\nAuthorizedKeysFile %s\nPasswordAuthentication no\n"+
 			"KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile %s\nAllowTcpForwarding %s\nPermitRootLogin prohibit-password\n",
@@ -199,7 +220,8 @@ func writeKey(t testing.TB, path string, k ed25519.PrivateKey) {
 func StartPHP(t testing.TB, ip, docroot string, ini ...string) string {
 	t.Helper()
 	bin := need(t, "php", "php-cli php-mysql")
-	return "http://" + startOn(t, ip, func(addr string) *exec.Cmd {
+	listening := func(addr string) string { return "Development Server (http://" + addr + ") started" }
+	return "http://" + startOn(t, ip, listening, func(addr string) *exec.Cmd {
 		var args []string
 		for _, s := range ini {
 			args = append(args, "-d", s)

@@ -131,7 +131,7 @@ func checkStatListing(t *testing.T, c *ftp.Client, files map[string]string, stri
 func TestStatListing(t *testing.T) {
 	root := t.TempDir()
 	files := statTree(t, root)
-	srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{StatDashA: true, DisableMLSD: true})
+	srv := startFTP(t, root, transfertest.FTPOptions{StatDashA: true, DisableMLSD: true})
 	k := &counter{}
 	cfg := config(srv, false)
 	cfg.DialContext = k.dial
@@ -163,7 +163,7 @@ func TestStatListingFallback(t *testing.T) {
 		t.Run(fmt.Sprintf("mlsd=%v", mlsd), func(t *testing.T) {
 			root := t.TempDir()
 			files := statTree(t, root)
-			srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{DisableMLSD: !mlsd})
+			srv := startFTP(t, root, transfertest.FTPOptions{DisableMLSD: !mlsd})
 			c, err := ftp.Dial(context.Background(), config(srv, false))
 			require.NoError(t, err)
 			defer c.Close()
@@ -182,7 +182,7 @@ func TestCommandsPerFile(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "site"), 0o755))
 	for _, tls := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tls=%v", tls), func(t *testing.T) {
-			srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{TLS: tls})
+			srv := startFTP(t, root, transfertest.FTPOptions{TLS: tls})
 			k := &counter{}
 			cfg := config(srv, tls)
 			cfg.Root = "/site"
@@ -254,7 +254,7 @@ func TestPortOpenedAheadIsDropped(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(root, "a"), []byte("first file"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "b"), []byte("second file"), 0o644))
 	for _, srvOpts := range []transfertest.FTPOptions{{DisableMLSD: true}, {DisableMLSD: true, StatDashA: true}} {
-		srv := transfertest.StartFTP(t, root, srvOpts)
+		srv := startFTP(t, root, srvOpts)
 		c, err := ftp.Dial(context.Background(), config(srv, false))
 		require.NoError(t, err)
 		ctx := context.Background()
@@ -287,7 +287,7 @@ func TestPortOpenedAheadIsDropped(t *testing.T) {
 func TestSiteCommandsNeedNoSecondLogin(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644))
-	srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{})
+	srv := startFTP(t, root, transfertest.FTPOptions{})
 	k := &counter{}
 	cfg := config(srv, false)
 	cfg.DialContext = k.dial
@@ -316,7 +316,7 @@ func TestSiteCommandsNeedNoSecondLogin(t *testing.T) {
 func TestStalePortIsNotUsed(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(root, "f"), []byte("content"), 0o644))
-	srv := transfertest.StartFTP(t, root, transfertest.FTPOptions{})
+	srv := startFTP(t, root, transfertest.FTPOptions{})
 	k := &counter{}
 	cfg := config(srv, false)
 	cfg.DialContext = k.dial

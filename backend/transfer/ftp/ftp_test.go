@@ -15,6 +15,15 @@ import (
 	"ferry/backend/transfer/transfertest"
 )
 
+// startFTP starts an in-process FTP server on a fresh port, as new to the package as it
+// is to the test.
+func startFTP(tb testing.TB, root string, o transfertest.FTPOptions) *transfertest.FTPServer {
+	tb.Helper()
+	srv := transfertest.StartFTP(tb, root, o)
+	ftp.Forget(srv.Host, srv.Port, srv.User)
+	return srv
+}
+
 func config(srv *transfertest.FTPServer, tls bool) ftp.Config {
 	return ftp.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, TLS: tls, CertFingerprint: srv.CertFingerprint, Timeout: 5 * time.Second}
 }
@@ -22,7 +31,7 @@ func config(srv *transfertest.FTPServer, tls bool) ftp.Config {
 func harness(tls bool) transfertest.Harness {
 	opts := transfertest.FTPOptions{TLS: tls, DisableMLSD: !tls}
 	dial := func(t *testing.T, dir string, o transfertest.FTPOptions) transfer.Tree {
-		srv := transfertest.StartFTP(t, dir, o)
+		srv := startFTP(t, dir, o)
 		c, err := ftp.Dial(context.Background(), config(srv, tls))
 		require.NoError(t, err)
 		require.Equal(t, tls, c.Encrypted())
@@ -43,7 +52,7 @@ func harness(tls bool) transfertest.Harness {
 			return ftp.Dial(ctx, ftp.Config{Host: host, Port: port, User: "ferry", Password: "x", TLS: tls, Timeout: timeout})
 		},
 		BadLogin: func(ctx context.Context, t *testing.T) error {
-			srv := transfertest.StartFTP(t, t.TempDir(), opts)
+			srv := startFTP(t, t.TempDir(), opts)
 			cfg := config(srv, tls)
 			cfg.Password = "wrong-password"
 			_, err := ftp.Dial(ctx, cfg)
@@ -52,7 +61,7 @@ func harness(tls bool) transfertest.Harness {
 	}
 	if tls {
 		h.ChangedIdentity = func(ctx context.Context, t *testing.T) error {
-			srv := transfertest.StartFTP(t, t.TempDir(), opts)
+			srv := startFTP(t, t.TempDir(), opts)
 			cfg := config(srv, true)
 			cfg.CertFingerprint = "00" + srv.CertFingerprint[2:] // pinned for another certificate
 			_, err := ftp.Dial(ctx, cfg)
@@ -70,7 +79,7 @@ func TestContractFTP(t *testing.T) { transfertest.RunContract(t, harness(false))
 func TestContractFTPS(t *testing.T) { transfertest.RunContract(t, harness(true)) }
 
 func TestFTPSVerifiesCertificate(t *testing.T) {
-	srv := transfertest.StartFTP(t, t.TempDir(), transfertest.FTPOptions{TLS: true})
+	srv := startFTP(t, t.TempDir(), transfertest.FTPOptions{TLS: true})
 	tests := []struct {
 		name    string
 		mutate  func(*ftp.Config)
@@ -110,7 +119,7 @@ func colons(hex string) string {
 }
 
 func TestPlainFTPIsFlaggedUnencrypted(t *testing.T) {
-	srv := transfertest.StartFTP(t, t.TempDir(), transfertest.FTPOptions{})
+	srv := startFTP(t, t.TempDir(), transfertest.FTPOptions{})
 	c, err := ftp.Dial(context.Background(), config(srv, false))
 	require.NoError(t, err)
 	defer c.Close()
@@ -121,7 +130,7 @@ func TestMakeRoot(t *testing.T) {
 	for _, root := range []string{"/home/new/public_html", "site/public_html"} {
 		t.Run(root, func(t *testing.T) {
 			dir := t.TempDir()
-			srv := transfertest.StartFTP(t, dir, transfertest.FTPOptions{})
+			srv := startFTP(t, dir, transfertest.FTPOptions{})
 			cfg := config(srv, false)
 			cfg.Root, cfg.MakeRoot = root, true
 			c, err := ftp.Dial(context.Background(), cfg)
@@ -136,7 +145,7 @@ func TestMakeRoot(t *testing.T) {
 			require.NoError(t, c.Close())
 		})
 	}
-	srv := transfertest.StartFTP(t, t.TempDir(), transfertest.FTPOptions{ReadOnly: true})
+	srv := startFTP(t, t.TempDir(), transfertest.FTPOptions{ReadOnly: true})
 	cfg := config(srv, false)
 	cfg.Root, cfg.MakeRoot = "/public_html", true
 	_, err := ftp.Dial(context.Background(), cfg)
@@ -147,7 +156,7 @@ func TestMakeRoot(t *testing.T) {
 }
 
 func TestRootMissing(t *testing.T) {
-	srv := transfertest.StartFTP(t, t.TempDir(), transfertest.FTPOptions{})
+	srv := startFTP(t, t.TempDir(), transfertest.FTPOptions{})
 	cfg := config(srv, false)
 	cfg.Root = "/public_html"
 	_, err := ftp.Dial(context.Background(), cfg)

@@ -17,12 +17,15 @@ import (
 
 // proftpdLike is a scripted FTP server that, like ProFTPD, reads the control connection
 // while an upload is running and refuses EPSV there with "450 EPSV: data transfer in
-// progress" before the upload's 226. It records each upload's bytes.
+// progress" before the upload's 226. It records each upload's bytes. Its script expects
+// the EPSV sent ahead with the first transfer: the package is made to forget what an
+// earlier server on the same port taught it, as it would of any new server.
 func proftpdLike(t *testing.T) (addr string, uploads chan string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
+	ftp.Forget("127.0.0.1", l.Addr().(*net.TCPAddr).Port, "u")
 	uploads = make(chan string, 10)
 	go func() {
 		c, err := l.Accept()

@@ -15,8 +15,8 @@ import (
 // server replaced, or a man in the middle) stops the login before a password is sent,
 // even when the certificate chains to a trusted root.
 func TestFTPSRefusesAnotherCertificate(t *testing.T) {
-	srv := transfertest.StartFTP(t, t.TempDir(), transfertest.FTPOptions{TLS: true})
-	other := transfertest.StartFTP(t, t.TempDir(), transfertest.FTPOptions{TLS: true})
+	srv := startFTP(t, t.TempDir(), transfertest.FTPOptions{TLS: true})
+	other := startFTP(t, t.TempDir(), transfertest.FTPOptions{TLS: true})
 	require.NotEqual(t, srv.CertFingerprint, other.CertFingerprint)
 	for _, roots := range []bool{false, true} {
 		cfg := config(srv, true)

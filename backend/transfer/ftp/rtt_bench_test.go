@@ -30,7 +30,7 @@ func BenchmarkRoundTripsPerFile(b *testing.B) {
 		require.NoError(b, os.WriteFile(filepath.Join(dir, "f.jpg"), []byte(strings.Repeat("x", 4000)), 0o644))
 		require.NoError(b, os.WriteFile(filepath.Join(dir, ".htaccess"), []byte("deny"), 0o644))
 	}
-	srv := transfertest.StartFTP(b, root, transfertest.FTPOptions{StatDashA: true, DisableMLSD: true})
+	srv := startFTP(b, root, transfertest.FTPOptions{StatDashA: true, DisableMLSD: true})
 	delay := transfertest.NewDelay(b, rtt)
 	for _, mode := range []string{"jlaffaye", "fast"} {
 		cfg := config(srv, false)

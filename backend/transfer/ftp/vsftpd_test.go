@@ -82,6 +82,7 @@ func startVsftpd(t *testing.T, root string) ftp.Config {
 			_ = p.Process.Kill()
 		}
 	})
+	ftp.Forget("127.0.0.1", l.Addr().(*net.TCPAddr).Port, "anonymous")
 	return ftp.Config{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, User: "anonymous", Password: "ferry@example.com", Timeout: 5 * time.Second}
 }
 
