@@ -87,18 +87,23 @@ func (s *Service) BatchStatus(ctx context.Context, ref string) (BatchSummary, er
 		}
 		sum.Rows = append(sum.Rows, MigrationRow{ID: st.MigrationID, Domain: st.Domain, Batch: b.Name,
 			Status: st.Status, FailureReason: st.FailureReason})
-		switch migration.Status(st.Status) {
-		case migration.StatusSuccessful:
-			sum.Done++
-		case migration.StatusRunning:
-			sum.Running++
-		case migration.StatusFailed:
-			sum.Failed++
-		default:
-			sum.Waiting++
-		}
+		sum.count(migration.Status(st.Status))
 	}
 	return sum, nil
+}
+
+// count adds one migration in status st to the summary's tallies.
+func (sum *BatchSummary) count(st migration.Status) {
+	switch st {
+	case migration.StatusSuccessful:
+		sum.Done++
+	case migration.StatusRunning:
+		sum.Running++
+	case migration.StatusFailed:
+		sum.Failed++
+	default:
+		sum.Waiting++
+	}
 }
 
 func (s *Service) summarise(ctx context.Context, b store.Batch, withRows bool) (BatchSummary, error) {
@@ -127,16 +132,7 @@ func (s *Service) summarise(ctx context.Context, b store.Batch, withRows bool) (
 			row.Batch = b.Name
 			sum.Rows = append(sum.Rows, row)
 		}
-		switch rec.Status {
-		case migration.StatusSuccessful:
-			sum.Done++
-		case migration.StatusRunning:
-			sum.Running++
-		case migration.StatusFailed:
-			sum.Failed++
-		default:
-			sum.Waiting++
-		}
+		sum.count(rec.Status)
 		if !rec.StartedAt.IsZero() && (first.IsZero() || rec.StartedAt.Before(first)) {
 			first = rec.StartedAt
 		}
