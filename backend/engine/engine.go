@@ -21,7 +21,7 @@ import (
 // Setting keys kept in the history.
 const (
 	SettingConcurrency = "concurrent_migrations" // migrations at once, 1..8 (default 2)
-	SettingConnections = "transfer_connections"  // connections per file transfer, 1..16 (default 4)
+	SettingConnections = "transfer_connections"  // connections per file transfer, 1..16, or 0 (the default): automatic
 	// Per-host limits of batch migrations (see hostlimit).
 	SettingBatchPerSource      = "batch_per_source_host"      // migrations at once per source host, 1..8 (default 2)
 	SettingBatchPerDestination = "batch_per_destination_host" // migrations at once per destination host, 1..8 (default 2)
@@ -63,7 +63,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	st := svc.Store()
 	pipe := &pipeline.Pipeline{
 		DataDir: svc.DataDir(), HostKeys: st.HostKeys(), Results: st, Files: st,
-		Connections: intSetting(ctx, st, SettingConnections, 4, 1, 16),
+		// Unset is automatic (0): 4 connections, growing to 8 on an FTP server while that
+		// still speeds the copy up. A number the admin saved is kept to.
+		Connections: intSetting(ctx, st, SettingConnections, 0, 0, 16),
 	}
 	leases := svc.Leases()
 	limits := newLimits(ctx, svc, cfg.Logger)

@@ -82,3 +82,37 @@ func TestOpenLeavesLiveRunsOfAnotherProcess(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "running", got.Status)
 }
+
+// TestTransferConnectionsDefaultToAutomatic: with nothing saved, file transfers choose
+// their connections themselves (0: 4, growing to 8 on an FTP server); a number the admin
+// saves is kept to, now and after a restart, and clearing it goes back to automatic.
+func TestTransferConnectionsDefaultToAutomatic(t *testing.T) {
+	t.Setenv("FERRY_KEYRING", "off")
+	ctx := context.Background()
+	dir := t.TempDir()
+	e, err := engine.Open(ctx, engine.Config{DataDir: dir})
+	require.NoError(t, err)
+	require.Equal(t, 0, e.Pipeline.Connections, "an unset setting must leave the pipeline automatic")
+	s, err := e.Service.GetSettings(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 0, s.TransferConnections)
+
+	s.TransferConnections = 6
+	_, err = e.Service.SaveSettings(ctx, s)
+	require.NoError(t, err)
+	require.Equal(t, 6, e.Pipeline.Connections)
+	s.TransferConnections = 17
+	_, err = e.Service.SaveSettings(ctx, s)
+	require.Error(t, err)
+	require.NoError(t, e.Close())
+
+	e, err = engine.Open(ctx, engine.Config{DataDir: dir})
+	require.NoError(t, err)
+	defer e.Close()
+	require.Equal(t, 6, e.Pipeline.Connections, "a saved number survives a restart")
+	s.TransferConnections = 0
+	got, err := e.Service.SaveSettings(ctx, s)
+	require.NoError(t, err)
+	require.Equal(t, 0, got.TransferConnections)
+	require.Equal(t, 0, e.Pipeline.Connections)
+}

@@ -9,7 +9,9 @@ import (
 type Settings struct {
 	// ConcurrentMigrations is how many migrations run at once (1..8, default 2).
 	ConcurrentMigrations int `json:"concurrentMigrations"`
-	// TransferConnections is the number of parallel connections per file transfer (1..16, default 4).
+	// TransferConnections is the number of parallel connections per file transfer
+	// (1..16), or 0, the default: automatic (4, growing to 8 on an FTP server while each
+	// added connection still speeds the copy up).
 	TransferConnections int `json:"transferConnections"`
 	// Theme is "system", "light" or "dark".
 	Theme string `json:"theme"`
@@ -45,7 +47,7 @@ func (s *Service) GetSettings(ctx context.Context) (Settings, error) {
 	}
 	return Settings{
 		ConcurrentMigrations: s.intSetting(ctx, keyConcurrency, 2, 1, 8),
-		TransferConnections:  s.intSetting(ctx, keyConnections, 4, 1, 16),
+		TransferConnections:  s.intSetting(ctx, keyConnections, 0, 0, 16),
 		Theme:                theme,
 		DataDir:              s.dataDir,
 	}, nil
@@ -58,8 +60,8 @@ func (s *Service) SaveSettings(ctx context.Context, in Settings) (Settings, erro
 	if in.ConcurrentMigrations < 1 || in.ConcurrentMigrations > 8 {
 		fe.add("concurrentMigrations", "Choose between 1 and 8 migrations at once.")
 	}
-	if in.TransferConnections < 1 || in.TransferConnections > 16 {
-		fe.add("transferConnections", "Choose between 1 and 16 connections.")
+	if in.TransferConnections < 0 || in.TransferConnections > 16 {
+		fe.add("transferConnections", "Choose between 1 and 16 connections, or leave it empty for automatic.")
 	}
 	if in.Theme != "system" && in.Theme != "light" && in.Theme != "dark" {
 		fe.add("theme", "Choose system, light or dark.")
