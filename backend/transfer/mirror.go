@@ -138,7 +138,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 256*1024); return &b
 // Mirror copies every file under opts.SrcDir of src into opts.DstDir of dst, with
 // opts.Workers connections on each side, each reused for many files, and returns the
 // manifest of what it copied. Directories are created before any file moves; files
-// are copied largest first so one big file does not finish last alone. A transient
+// are copied largest first so one big file does not finish last alone, and by every
+// other worker smallest first so the small files' round trips overlap the big files'
+// bytes instead of following them. A transient
 // error retries that file on fresh connections with exponential backoff, resuming from
 // its offset where that is safe; any other error stops the whole mirror, because
 // a bad password or a full disk will not get better. Cancelling ctx stops every
@@ -260,7 +262,7 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 
 	if m.opts.RelayFrom != nil {
 		q := newJobQueue(nil, m.base)
-		q.open = true
+		q.open, q.fed = true, true
 		fed := make(chan struct{})
 		go func() { defer close(fed); m.feed(ctx, q) }()
 		m.copyAll(ctx, workers, q)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +18,13 @@ var growEvery = 2 * time.Second
 // from more of them at once, and an interrupted run would leave them all partial.
 const streamBytes = 2 << 20
 
-// jobQueue hands files to workers, largest first; a worker that has to leave gives
-// its file back, and the others only stop once no file is left or in hand. Up to base
-// files are always in flight, more only while their bytes stay within streamBytes.
+// jobQueue hands files to workers, largest first, and to the workers that ask for
+// them, smallest first: over a far link a big file waits on bandwidth and a small one on
+// round trips, so both kinds move at once, and the many small files do not remain alone
+// at the end, paying their round trips after the bandwidth went idle. A worker that has
+// to leave gives its file back, and the others only stop once no file is left or in
+// hand. Up to base files are always in flight, more only while their bytes stay within
+// streamBytes. A queue fed by a Relay keeps the order the files arrive in.
 type jobQueue struct {
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -29,6 +34,7 @@ type jobQueue struct {
 	busyBytes int64
 	closed    bool
 	open      bool // more jobs may still be pushed (a Relay's receiver)
+	fed       bool // jobs come in the order a Relay sends them, not by size
 }
 
 func newJobQueue(jobs []mirrorJob, base int) *jobQueue {
@@ -37,15 +43,23 @@ func newJobQueue(jobs []mirrorJob, base int) *jobQueue {
 	return q
 }
 
-func (q *jobQueue) take() (mirrorJob, bool) {
+// take returns the next file, the smallest one left when small is set (and the queue
+// is not fed by a Relay).
+func (q *jobQueue) take(small bool) (mirrorJob, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	next := func() int {
+		if small && !q.fed {
+			return len(q.jobs) - 1
+		}
+		return 0
+	}
 	for !q.closed {
 		if len(q.jobs) == 0 {
 			if q.busy == 0 && !q.open {
 				break // nothing left, and nothing in hand that could come back
 			}
-		} else if q.busy == 0 || q.busy < q.base || q.busyBytes+q.jobs[0].size <= streamBytes {
+		} else if q.busy == 0 || q.busy < q.base || q.busyBytes+q.jobs[next()].size <= streamBytes {
 			break
 		}
 		q.cond.Wait()
@@ -53,8 +67,9 @@ func (q *jobQueue) take() (mirrorJob, bool) {
 	if len(q.jobs) == 0 || q.closed {
 		return mirrorJob{}, false
 	}
-	j := q.jobs[0]
-	q.jobs = q.jobs[1:]
+	i := next()
+	j := q.jobs[i]
+	q.jobs = slices.Delete(q.jobs, i, i+1)
 	q.busy++
 	q.busyBytes += j.size
 	return j, true
@@ -178,7 +193,9 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 	var running atomic.Int64
 	over := make(chan struct{})
 	var overOnce sync.Once
-	work := func(c *conns) {
+	// Every other worker takes the smallest file left (jobQueue); a lone worker the
+	// largest.
+	work := func(c *conns, small bool) {
 		defer wg.Done()
 		defer func() {
 			if running.Add(-1) == 0 {
@@ -186,7 +203,7 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 			}
 		}()
 		for {
-			j, ok := q.take()
+			j, ok := q.take(small)
 			if !ok {
 				return
 			}
@@ -205,11 +222,11 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 			copied.Add(j.size + 32<<10)
 		}
 	}
-	for _, c := range workers {
+	for i, c := range workers {
 		alive.Add(1)
 		running.Add(1)
 		wg.Add(1)
-		go work(c)
+		go work(c, i%2 == 1)
 	}
 	var grown []*conns
 	defer func() {
@@ -256,7 +273,7 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 				alive.Add(1)
 				running.Add(1)
 				wg.Add(1)
-				go work(c)
+				go work(c, n%2 == 1)
 			}
 		}()
 	}

@@ -252,13 +252,18 @@ func (s *shortReader) Read(p []byte) (int, error) {
 
 type shortTree struct {
 	transfer.Tree
-	cut *atomic.Int64 // files still to cut short
+	root string
+	cut  *atomic.Int64 // files still to cut short
 }
+
+// shortCut is where shortTree cuts a transfer; a file no longer than that is left whole.
+const shortCut = 100
 
 func (s shortTree) Open(ctx context.Context, p string, off int64) (io.ReadCloser, error) {
 	r, err := s.Tree.Open(ctx, p, off)
-	if err == nil && s.cut.Add(-1) >= 0 {
-		return &shortReader{ReadCloser: r, left: 100}, nil
+	if st, serr := os.Stat(filepath.Join(s.root, filepath.FromSlash(p))); err == nil && serr == nil &&
+		st.Size()-off > shortCut && s.cut.Add(-1) >= 0 {
+		return &shortReader{ReadCloser: r, left: shortCut}, nil
 	}
 	return r, err
 }
@@ -276,7 +281,7 @@ func TestMirrorRetriesATransferThatEndsEarly(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		return shortTree{Tree: tr, cut: &cut}, nil
+		return shortTree{Tree: tr, root: src, cut: &cut}, nil
 	}
 	var retries atomic.Int64
 	man, err := transfer.Mirror(t.Context(), open, local.Opener(dst), transfer.MirrorOptions{
