@@ -51,6 +51,8 @@ func (c Config) Addr() string {
 type DB struct {
 	db  *sql.DB
 	cfg Config
+	sc  *switchConnector // nil: never compressed
+	rtt time.Duration
 }
 
 // SQL returns the underlying pool for callers that run their own queries.
@@ -141,12 +143,12 @@ func (nopLogger) Print(...any) {}
 // at HOST:PORT", "SSH tunnel failed: ...") when it cannot.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	mc := driverConfig(cfg)
-	connector, err := mysql.NewConnector(mc)
+	connector, sc, err := newSwitchConnector(mc, cfg.NoPrepare)
 	if err != nil {
 		return nil, fmt.Errorf("mysql config for %s: %w", cfg.Addr(), err)
 	}
 	db := sql.OpenDB(connector)
-	db.SetMaxIdleConns(8)
+	db.SetMaxIdleConns(maxIdle)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, mc.Timeout+5*time.Second)
 	defer cancel()
@@ -154,8 +156,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, classify(cfg, err)
 	}
-	return &DB{db: db, cfg: cfg}, nil
+	rtt := weighDistance(pctx, db, sc)
+	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt}, nil
 }
+
+// maxIdle is how many connections a pool keeps open between uses.
+const maxIdle = 8
 
 // classify turns a connection error into a ConnError.
 func classify(cfg Config, err error) error {
