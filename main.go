@@ -33,6 +33,7 @@ var assets embed.FS
 var icon []byte
 
 func main() {
+	limitMemory()
 	if headless(os.Args[1:]) {
 		attachConsole()
 		// FERRY_CPUPROFILE=file writes a Go CPU profile of the command to file.<command>

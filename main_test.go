@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -62,4 +64,18 @@ func TestWindowStateRoundTrip(t *testing.T) {
 	require.NoError(t, saveWindow(dir, windowState{Width: 10, Height: 10}))
 	_, ok = loadWindow(dir)
 	require.False(t, ok)
+}
+
+// TestLimitMemory: Ferry sets its soft memory limit, and an admin's GOMEMLIMIT wins.
+func TestLimitMemory(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	t.Setenv("GOMEMLIMIT", "")
+	debug.SetMemoryLimit(math.MaxInt64)
+	limitMemory()
+	require.EqualValues(t, memoryLimit, debug.SetMemoryLimit(-1))
+
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	debug.SetMemoryLimit(math.MaxInt64)
+	limitMemory()
+	require.EqualValues(t, int64(math.MaxInt64), debug.SetMemoryLimit(-1))
 }
