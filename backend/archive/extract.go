@@ -38,6 +38,10 @@ type ExtractOptions struct {
 	// (relative to dst, folders first) before anything is written; its error stops
 	// Extract. The pipeline refuses names a Windows folder cannot hold with it.
 	CheckPaths func(paths []string) error
+	// Atomic are the files (paths relative to dst) written under a temporary name beside
+	// them and moved into place only once whole: a Stop or a failure midway must not leave
+	// the site with a truncated wp-config.php.
+	Atomic []string
 }
 
 // ExtractProgress is the running total of an Extract: expanded bytes and files.
@@ -113,7 +117,7 @@ func Extract(ctx context.Context, zipPath string, dst transfer.Tree, opts Extrac
 	}
 	stats.Folders = len(pl.dirs)
 
-	x := &extraction{pl: pl, b: &budget{maxTotal: lim.MaxTotalSize, maxRatio: lim.MaxRatio}, lim: lim, fn: opts.Progress}
+	x := &extraction{pl: pl, b: &budget{maxTotal: lim.MaxTotalSize, maxRatio: lim.MaxRatio}, lim: lim, fn: opts.Progress, atomic: opts.Atomic}
 	x.bytesTotal, x.filesTotal = pl.declared, int64(len(pl.files))
 	todo, err := x.resume(ctx, dst, opts.Previous)
 	if err != nil {
@@ -184,6 +188,8 @@ type extraction struct {
 	b   *budget
 	lim Limits
 	fn  func(ExtractProgress)
+	// atomic are the files written under a temporary name first (ExtractOptions.Atomic)
+	atomic []string
 
 	bytesTotal, filesTotal int64
 	bytesDone, filesDone   atomic.Int64
@@ -227,7 +233,11 @@ func (x *extraction) resume(ctx context.Context, dst transfer.Tree, prev []Manif
 // write streams one entry into t, hashing it; a bad entry's partial file is removed so
 // that neither the site nor a later resume by size picks it up.
 func (x *extraction) write(ctx context.Context, t transfer.Tree, e *entry) error {
-	w, err := t.Create(ctx, e.dest, 0)
+	target := e.dest
+	if slices.Contains(x.atomic, e.dest) {
+		target = transfer.AtomicTemp(e.dest)
+	}
+	w, err := t.Create(ctx, target, 0)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", e.dest, err)
 	}
@@ -237,10 +247,15 @@ func (x *extraction) write(ctx context.Context, t transfer.Tree, e *entry) error
 	if err == nil && cerr != nil {
 		err = fmt.Errorf("upload %s: %w", e.dest, cerr)
 	}
+	if err == nil && target != e.dest {
+		if rerr := t.Rename(ctx, target, e.dest); rerr != nil {
+			err = fmt.Errorf("move %s into place: %w", e.dest, rerr)
+		}
+	}
 	if err != nil {
 		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_ = t.Remove(cleanup, e.dest) // best effort: the error that matters is err
+		_ = t.Remove(cleanup, target) // best effort: the error that matters is err
 		var ee *entryError
 		if errors.As(err, &ee) {
 			return &ProblemsError{Problems: []*Problem{x.entryProblem(e, ee)}}

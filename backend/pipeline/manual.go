@@ -107,7 +107,7 @@ func (p *Pipeline) extractZip(ctx context.Context, j *runner.Job) error {
 		return err
 	}
 	defer dst.Close()
-	opts := archive.ExtractOptions{Workers: p.connections(), Opener: dstOpen}
+	opts := archive.ExtractOptions{Workers: p.connections(), Opener: dstOpen, Atomic: atomicUploads}
 	if windowsNames(m) != nil {
 		opts.CheckPaths = checkWindowsPaths
 	}

@@ -365,9 +365,10 @@ func (m *mirror) copyWithRetry(ctx context.Context, c *conns, j mirrorJob) error
 
 var errDstMissing = errors.New("destination folder missing")
 
-// atomicTemp names the temporary copy of a file Mirror writes atomically: hidden, beside
-// it, and distinct from Configure WordPress's own temporary name.
-func atomicTemp(p string) string {
+// AtomicTemp names the temporary copy of a file written atomically (Mirror's Atomic,
+// Extract's): hidden, beside it, and distinct from Configure WordPress's own temporary
+// name.
+func AtomicTemp(p string) string {
 	dir, base := path.Split(p)
 	return dir + ".ferry-up-" + base
 }
@@ -384,7 +385,7 @@ func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool
 	}
 	finalPath := dstPath
 	if slices.Contains(m.opts.Atomic, j.rel) {
-		off, dstPath = 0, atomicTemp(dstPath)
+		off, dstPath = 0, AtomicTemp(dstPath)
 		h.Reset()
 		defer func() {
 			// A failed copy takes its temporary file away; a stopped one cannot always
