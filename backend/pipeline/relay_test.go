@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ferry/backend/events"
 	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
 	"ferry/backend/pipeline"
@@ -107,6 +108,22 @@ func TestRelayUploadsWhileDownloading(t *testing.T) {
 		relayed = relayed || l.Step == string(migration.StepUploadFiles) && strings.Contains(l.Message, "as soon as it is downloaded")
 	}
 	require.True(t, relayed, "the upload did not run alongside the download")
+
+	// The window showed the upload's progress on its own line while Download files was
+	// still the current step.
+	var ups, downsAfter int
+	for _, e := range h.events.Events(events.MigrationProgress) {
+		p, ok := e.Payload.(events.Progress)
+		require.True(t, ok)
+		switch {
+		case p.ID != d.ID:
+		case p.Step == string(migration.StepUploadFiles):
+			ups++
+		case p.Step == string(migration.StepDownloadFiles) && ups > 0:
+			downsAfter++
+		}
+	}
+	require.Positive(t, downsAfter, "no upload progress was shown while the download ran")
 }
 
 // TestRelayDownloadFailureStopsTheUpload cuts the source mid-download: the migration

@@ -45,7 +45,12 @@ func (a *aheadLog) Logf(level slog.Level, format string, args ...any) {
 	a.j.LogfAs(a.step, level, format, args...)
 }
 
-func (a *aheadLog) Progress(p events.Progress) { a.last.Store(&p) }
+// Progress keeps the phase's last progress, for when its step's turn comes, and shows
+// it in the window on that step's line meanwhile.
+func (a *aheadLog) Progress(p events.Progress) {
+	a.last.Store(&p)
+	a.j.ProgressAs(a.step, p)
+}
 
 // phase is one half of a track: done closes when it ends, err says how.
 type phase struct {

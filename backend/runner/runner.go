@@ -92,6 +92,14 @@ func (j *Job) Progress(p events.Progress) {
 	_ = j.r.store.SaveProgress(context.Background(), j.Migration.ID, p)
 }
 
+// ProgressAs publishes the progress of step, a step running ahead of its turn alongside
+// the current one (the upload during Download files, the database import): the window
+// shows it on that step's line. The history keeps the current step's progress only.
+func (j *Job) ProgressAs(step migration.StepID, p events.Progress) {
+	p.ID, p.Step = j.Migration.ID, string(step)
+	j.r.em.Emit(events.MigrationProgress, p)
+}
+
 // Config sets up a Runner.
 type Config struct {
 	Store    Store

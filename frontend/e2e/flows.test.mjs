@@ -212,6 +212,15 @@ test('Stop, confirmed in a dialog naming the migration, fails a slow migration a
   await expectText(status, /Downloading files/, 60_000)
   await expectText(status, /\d+%/, 20_000)
   await shot(page, '14-progress')
+  // The upload runs alongside the download: the details show its own progress on its line.
+  await row(ids.stop).locator(`[data-test="action-show-${ids.stop}"]`).click()
+  await modal().waitFor()
+  const ahead = modal().locator('[data-test="step-ahead"]')
+  await ahead.waitFor({ timeout: 30_000 })
+  assert.match(await ahead.textContent(), /of/)
+  await shot(page, '14b-upload-alongside')
+  await page.keyboard.press('Escape')
+  await modal().waitFor({ state: 'hidden' })
   await page.locator(`[data-test="action-stop-${ids.stop}"]`).click()
   await confirmDialog().waitFor()
   assert.match(

@@ -12,6 +12,7 @@ import { accessOptions, blankEndpoint, endpointInput } from '../src/lib/endpoint
 import { useActionsStore } from '../src/stores/actions'
 import { useDetailsStore } from '../src/stores/details'
 import { titleFor, useLiveStore } from '../src/stores/live'
+import { useMigrationsStore } from '../src/stores/migrations'
 import { useSettingsStore } from '../src/stores/settings'
 import { useUiStore } from '../src/stores/ui'
 import { page, row } from './fixtures'
@@ -392,6 +393,50 @@ describe('live: title badge and notifications', () => {
     expect(w.find('[data-test="step-live"]').text()).toBe(
       '42% · 42.0 MiB of 100.0 MiB · 2.0 MiB/s · 29 s left',
     )
+    live.stop()
+  })
+
+  it('shows a step running alongside the current one on its own line, not in the row', async () => {
+    const base = { number: 1, startedAt: 0, finishedAt: 0, durationMs: 0, error: '', percent: 0 }
+    const steps = [
+      { ...base, id: 'download_files', title: 'Download files', state: 'running' },
+      { ...base, id: 'upload_files', title: 'Upload files', state: 'not_started' },
+      { ...base, id: 'configure_wordpress', title: 'Configure WordPress', state: 'not_started' },
+    ]
+    vi.mocked(api.getMigration).mockResolvedValue(
+      detail({ status: 'running', currentStep: 'download_files', steps }),
+    )
+    const live = useLiveStore()
+    live.start()
+    const migrations = useMigrationsStore()
+    migrations.rows = [row({ id: 12, status: 'running', currentStep: 'download_files' })]
+    const details = useDetailsStore()
+    await details.open(12)
+    const prog = (stepId: string, percent: number) => ({
+      id: 12,
+      step: stepId,
+      percent,
+      bytesDone: percent * 1024 * 1024,
+      bytesTotal: 100 * 1024 * 1024,
+      filesDone: 0,
+      filesTotal: 0,
+      rowsDone: 0,
+      rowsTotal: 0,
+      speed: 1024 * 1024,
+      etaSeconds: 3600,
+    })
+    emit('migration:progress', prog('download_files', 42))
+    emit('migration:progress', prog('upload_files', 17))
+    const w = mount(StepsTab, {
+      props: { detail: details.detail!, progress: details.progress, ahead: details.ahead },
+      global: { plugins: [pinia] },
+    })
+    expect(w.find('[data-test="step-live"]').text()).toContain('42%')
+    expect(w.findAll('[data-test="step-ahead"]')).toHaveLength(1)
+    expect(w.find('[data-test="step-ahead"]').text()).toMatch(
+      /^17% · 17\.0 MiB of 100\.0 MiB · 1\.0 MiB\/s$/,
+    )
+    expect(migrations.rows[0].progress?.percent).toBe(42)
     live.stop()
   })
 })

@@ -86,7 +86,10 @@ describe('migrations store', () => {
 
   it('patches live progress into a running row only', async () => {
     list.mockResolvedValue(
-      page([row({ id: 1, status: 'running' }), row({ id: 2, status: 'waiting' })]),
+      page([
+        row({ id: 1, status: 'running', currentStep: 'upload_files' }),
+        row({ id: 2, status: 'waiting' }),
+      ]),
     )
     const s = useMigrationsStore()
     await s.load()
@@ -102,6 +105,9 @@ describe('migrations store', () => {
     s.applyProgress({ id: 2, step: 'upload_files', percent: 77, speed: 1, etaSeconds: 1, ...p })
     expect(s.rowById(1)?.progress).toEqual({ percent: 42, speed: 1024, etaSeconds: 9 })
     expect(s.rowById(2)?.progress).toBeFalsy()
+    // A step running alongside (the import during the upload) does not take the row over.
+    s.applyProgress({ id: 1, step: 'import_database', percent: 5, speed: 1, etaSeconds: 1, ...p })
+    expect(s.rowById(1)?.progress?.percent).toBe(42)
   })
 
   it('keeps the error of a failed load for the table to show', async () => {

@@ -18,6 +18,9 @@ export const useDetailsStore = defineStore('details', () => {
   const error = ref<ApiError | null>(null)
   const revealed = ref<Record<string, string>>({})
   const progress = ref<ProgressEvent | null>(null)
+  // ahead holds the progress of steps running alongside the current one (the upload
+  // during Download files, the database export and import), by step.
+  const ahead = ref<Record<string, ProgressEvent>>({})
   const verify = ref<VerifyReport | null>(null)
   const verifying = ref(false)
   const attaching = ref(false)
@@ -32,6 +35,7 @@ export const useDetailsStore = defineStore('details', () => {
     logs.value = []
     revealed.value = {}
     progress.value = null
+    ahead.value = {}
     verify.value = null
     attachErrors.value = {}
     error.value = null
@@ -45,6 +49,7 @@ export const useDetailsStore = defineStore('details', () => {
     logs.value = []
     revealed.value = {}
     progress.value = null
+    ahead.value = {}
     verify.value = null
     attachErrors.value = {}
     seq++
@@ -59,6 +64,11 @@ export const useDetailsStore = defineStore('details', () => {
       const d = await api.getMigration(want)
       if (mine !== seq) return
       if (progress.value && progress.value.step !== d.currentStep) progress.value = null
+      // A step's progress stays "ahead" only until its turn comes or it ends.
+      const waiting = new Set(d.steps.filter((s) => s.state === 'not_started').map((s) => s.id))
+      ahead.value = Object.fromEntries(
+        Object.entries(ahead.value).filter(([step]) => waiting.has(step) && step !== d.currentStep),
+      )
       detail.value = d
       error.value = null
     } catch (e) {
@@ -97,9 +107,19 @@ export const useDetailsStore = defineStore('details', () => {
     }
   }
 
-  /** applyProgress keeps the live progress of the shown migration's running step. */
+  /**
+   * applyProgress keeps the live progress of the shown migration's running step, and of
+   * the steps running alongside it.
+   */
   function applyProgress(p: ProgressEvent) {
-    if (p.id === id.value) progress.value = p
+    if (p.id !== id.value) return
+    const d = detail.value
+    const early =
+      d &&
+      p.step !== d.currentStep &&
+      d.steps.some((s) => s.id === p.step && s.state === 'not_started')
+    if (early) ahead.value = { ...ahead.value, [p.step]: p }
+    else progress.value = p
   }
 
   async function loadVerify() {
@@ -193,6 +213,7 @@ export const useDetailsStore = defineStore('details', () => {
     error,
     revealed,
     progress,
+    ahead,
     verify,
     verifying,
     attaching,

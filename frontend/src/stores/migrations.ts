@@ -152,6 +152,7 @@ export const useMigrationsStore = defineStore('migrations', () => {
   function applyProgress(p: ProgressEvent) {
     const row = rows.value.find((r) => r.id === p.id)
     if (!row || row.status !== 'running') return
+    if (row.currentStep && p.step && p.step !== row.currentStep) return // a step running alongside
     row.progress = { percent: p.percent, speed: p.speed, etaSeconds: p.etaSeconds }
   }
 
