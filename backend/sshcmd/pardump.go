@@ -21,11 +21,11 @@ type Part struct {
 	Where string
 }
 
-// DumpParallel streams the database into w as several mysqldump processes read it, each
-// in an SSH session of its own: one process for the tables' and views' definitions, one
-// per part for the rows (workers at a time), and one for the triggers when the database
-// has some. mysqldump is single-threaded and, on a fast link, is what limits a dump; the
-// server has cores to spare.
+// DumpParallel streams the database into w as several mysqldump processes read it: the
+// tables' and views' definitions first (through the control session when it is free), then
+// the rows, one process per part, workers at a time, each in an SSH session of its own,
+// then the triggers when the database has some. mysqldump is single-threaded and, on a
+// fast link, is what limits a dump; the server has cores to spare.
 //
 // The output is one valid SQL stream in mysqldump's format: the definitions' dump up to
 // its closing settings, then the parts' INSERT statements, each whole, those of different
@@ -33,11 +33,20 @@ type Part struct {
 // Ferry's own dump), then the triggers (after the rows, so that loading the rows does not
 // fire them), then the definitions' dump's closing settings and "-- Dump completed".
 // Each process reads its own snapshot (--single-transaction), started milliseconds apart.
+// A server that allows fewer sessions at once (MaxSessions) gets fewer processes.
 func (r *Runner) DumpParallel(ctx context.Context, w io.Writer, parts []Part, workers int, triggers bool) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	workers = min(max(workers, 1), max(len(parts), 1))
+	var schema bytes.Buffer
+	if err := r.dumpMode(ctx, &schema, "schema"); err != nil {
+		return err
+	}
+	head, footer := splitFooter(schema.Bytes())
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+
 	var mu sync.Mutex
 	var first error
 	fail := func(err error) {
@@ -48,21 +57,7 @@ func (r *Runner) DumpParallel(ctx context.Context, w io.Writer, parts []Part, wo
 		}
 		cancel()
 	}
-
-	type metaResult struct{ schema, trig []byte }
-	meta := make(chan metaResult, 1)
-	go func() {
-		var sb, tb bytes.Buffer
-		err := r.dumpPart(ctx, &sb, "definitions", "--no-data --skip-triggers", "", "")
-		if err == nil && triggers {
-			err = r.dumpPart(ctx, &tb, "triggers", "--no-create-info --no-data", "", "")
-		}
-		if err != nil {
-			fail(err)
-		}
-		meta <- metaResult{sb.Bytes(), tb.Bytes()}
-	}()
-
+	workers = min(max(workers, 1), max(len(parts), 1))
 	q := &partQueue{parts: parts, active: workers}
 	stmts := make(chan *[]byte, 2*workers)
 	var wg sync.WaitGroup
@@ -74,37 +69,40 @@ func (r *Runner) DumpParallel(ctx context.Context, w io.Writer, parts []Part, wo
 		})
 	}
 	go func() { wg.Wait(); close(stmts) }()
-
-	m := <-meta
-	head, footer := splitFooter(m.schema)
-	ok := ctx.Err() == nil // the definitions are there: the rows may follow them
-	write := func(p []byte) {
-		if ok && len(p) > 0 {
-			if _, err := w.Write(p); err != nil {
+	ok := true
+	for s := range stmts {
+		if ok {
+			if _, err := w.Write(*s); err != nil {
 				ok = false
 				fail(err)
 			}
 		}
-	}
-	write(head)
-	for s := range stmts {
-		write(*s)
 		putStmt(s)
-	}
-	if ctx.Err() == nil {
-		write(bodyOf(m.trig))
-		write(footer)
 	}
 	if parent.Err() != nil {
 		return parent.Err()
 	}
 	mu.Lock()
-	defer mu.Unlock()
-	return first
+	err := first
+	mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if triggers {
+		var tb bytes.Buffer
+		if err := r.dumpMode(ctx, &tb, "triggers"); err != nil {
+			return err
+		}
+		if _, err := w.Write(bodyOf(tb.Bytes())); err != nil {
+			return err
+		}
+	}
+	_, err = w.Write(footer)
+	return err
 }
 
-// dumpPart runs one mysqldump with extra flags, for the whole database or for table (the
-// rows matching where, when set); what names the part in errors.
+// dumpPart runs one mysqldump with extra flags for table (the rows matching where, when
+// set), in a session of its own; what names the part in errors.
 func (r *Runner) dumpPart(ctx context.Context, w io.Writer, what, extra, table, where string) error {
 	cmd := r.dumpBin + " --defaults-extra-file=" + shq(r.optFile) + " " + dumpFlags + " " + extra
 	if where != "" {

@@ -75,9 +75,16 @@ const optionsEnd = "ferry-options-end"
 // dumpFlags are mysqldump's options: one consistent snapshot without locks, rows streamed.
 const dumpFlags = "--single-transaction --quick --hex-blob --skip-lock-tables --no-tablespaces --triggers"
 
+// schemaFlags and triggerFlags narrow a dump to the tables' and views' definitions, or to
+// the triggers (a dump in parts, pardump.go).
+const (
+	schemaFlags  = "--no-data --skip-triggers"
+	triggerFlags = "--no-create-info --no-data"
+)
+
 // ctlScript writes the option file from stdin's lines up to optionsEnd, reads the database
 // name, prints the file's path and the client programs, then runs the dumps asked on stdin
-// (ctldump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
+// ("dump BOUNDARY", or "dump BOUNDARY schema|triggers": ctldump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
 // printf is the shell's builtin: no line of the file is ever an argument of a process.
 const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; ` +
 	`trap 'rm -f "$f" "$f.e"' EXIT; trap 'exit 1' HUP INT TERM PIPE; ` +
@@ -85,8 +92,9 @@ const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") ||
 	`IFS= read -r db || exit 3; ` +
 	`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
 	`printf '%s\n%s\n%s\n' "$f" "$d" "$c"; ` +
-	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; ` +
-	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` -- "$db" < /dev/null 2> "$f.e" & ` +
+	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; x=; ` +
+	`case "$b" in *" schema") b=${b% schema}; x="` + schemaFlags + `";; *" triggers") b=${b% triggers}; x="` + triggerFlags + `";; esac; ` +
+	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` $x -- "$db" < /dev/null 2> "$f.e" & ` +
 	`p=$!; wait "$p"; printf '\n%s %s\n' "$b" "$?"; head -c 8192 "$f.e"; rm -f "$f.e"; printf '\n%s end\n' "$b";; esac; done`
 
 // New writes the option file on the server and finds the client programs, over one
@@ -245,15 +253,32 @@ func (r *Runner) DumpCommand() string {
 // Dump streams the database as mysqldump writes it into w: through the control session
 // when it is free (no SSH session to start), else in a session of its own.
 func (r *Runner) Dump(ctx context.Context, w io.Writer) error {
+	return r.dumpMode(ctx, w, "")
+}
+
+// dumpMode runs the whole dump (mode ""), or its definitions ("schema") or triggers
+// ("triggers") only, through the control session when it is free.
+func (r *Runner) dumpMode(ctx context.Context, w io.Writer, mode string) error {
 	if r.ctl != nil && r.ctlMu.TryLock() {
 		defer r.ctlMu.Unlock()
 		if !r.ctlLost {
-			return r.ctlDump(ctx, w)
+			return r.ctlDump(ctx, w, mode)
 		}
 	}
+	cmd := r.DumpCommand()
+	switch mode {
+	case "schema":
+		cmd = strings.Replace(cmd, " -- ", " "+schemaFlags+" -- ", 1)
+	case "triggers":
+		cmd = strings.Replace(cmd, " -- ", " "+triggerFlags+" -- ", 1)
+	}
 	var errb limitBuffer
-	if err := r.run(ctx, r.DumpCommand(), nil, w, &errb); err != nil {
-		return fmt.Errorf("%s on the server: %w: %s", baseName(r.dumpBin), err, strings.TrimSpace(errb.String()))
+	if err := r.run(ctx, cmd, nil, w, &errb); err != nil {
+		what := ""
+		if mode != "" {
+			what = " (" + mode + ")"
+		}
+		return fmt.Errorf("%s on the server%s: %w: %s", baseName(r.dumpBin), what, err, strings.TrimSpace(errb.String()))
 	}
 	return nil
 }
