@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -174,11 +175,18 @@ func (q *partQueue) giveBack(p Part) bool {
 
 // partWorker dumps parts until none is left, sending each INSERT statement whole.
 func (r *Runner) partWorker(ctx context.Context, q *partQueue, out chan<- *[]byte) error {
+	retries := 0
+	var p Part
+	again := false
 	for {
-		p, ok := q.next()
-		if !ok {
-			return nil
+		if !again {
+			var ok bool
+			if p, ok = q.next(); !ok {
+				return nil
+			}
+			retries = 0
 		}
+		again = false
 		pr, pw := io.Pipe()
 		pctx, pcancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -196,9 +204,21 @@ func (r *Runner) partWorker(ctx context.Context, q *partQueue, out chan<- *[]byt
 		pcancel()
 		var oe *ssh.OpenChannelError
 		switch {
-		case err != nil && n == 0 && errors.As(err, &oe) && q.giveBack(p):
-			// the server allows fewer sessions at once (MaxSessions): the others go on
-			return nil
+		case err != nil && n == 0 && errors.As(err, &oe):
+			// the server allows fewer sessions at once (MaxSessions): the other workers
+			// take the part; the last one waits for its previous session to be gone
+			if q.giveBack(p) {
+				return nil
+			}
+			if retries++; retries > 20 {
+				return err
+			}
+			select {
+			case <-time.After(time.Duration(retries) * 50 * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			again = true
 		case ferr != nil && (err == nil || errors.Is(err, context.Canceled)):
 			if ctx.Err() != nil {
 				return ctx.Err()
