@@ -89,7 +89,7 @@ func TestCommandDumpInPartsMatchesTheSource(t *testing.T) {
 	c, err := dbroute.Open(ctx, ep, dbroute.Target{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name}, dbroute.Command, dbroute.Options{})
 	require.NoError(t, err)
 	var dump bytes.Buffer
-	st, err := c.Dump(ctx, &dump, mysqldb.DumpOptions{Workers: 3})
+	st, err := c.Dump(ctx, &dump, mysqldb.DumpOptions{Workers: 3, ChunkRows: 1000})
 	require.NoError(t, err)
 	require.NoError(t, c.Close(ctx))
 	require.EqualValues(t, dump.Len(), st.Bytes)

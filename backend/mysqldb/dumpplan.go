@@ -25,16 +25,16 @@ type DumpPlan struct {
 }
 
 // Part sizes of a plan: a part should read about a third of one process's share, within
-// these bounds (each part costs a process start, and on the SSH route a session).
+// these bounds (each part costs a process start and its queries, about 10 ms).
 const (
-	minPartBytes = 4 << 20
+	minPartBytes = 16 << 20
 	maxPartBytes = dumpUnitBytes
 )
 
 // PlanDump cuts db's base tables into parts for a dump by workers processes, in the
 // primary-key ranges Dump would read (a table without a single integer primary key is
-// one part).
-func PlanDump(ctx context.Context, db *DB, workers int) (DumpPlan, error) {
+// one part), each of at most chunkRows rows (DumpOptions.ChunkRows; 0: 100000).
+func PlanDump(ctx context.Context, db *DB, workers, chunkRows int) (DumpPlan, error) {
 	var p DumpPlan
 	c, err := db.db.Conn(ctx)
 	if err != nil {
@@ -52,7 +52,10 @@ func PlanDump(ctx context.Context, db *DB, workers int) (DumpPlan, error) {
 		p.Bytes += t.size
 	}
 	part := min(max(p.Bytes/int64(3*max(workers, 1)), minPartBytes), maxPartBytes)
-	units, err := planUnits(ctx, c, tables, 100000, part)
+	if chunkRows <= 0 {
+		chunkRows = 100000
+	}
+	units, err := planUnits(ctx, c, tables, chunkRows, part)
 	if err != nil {
 		return p, fmt.Errorf("plan the dump: %w", err)
 	}

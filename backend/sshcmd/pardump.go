@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -23,10 +24,12 @@ type Part struct {
 }
 
 // DumpParallel streams the database into w as several mysqldump processes read it: the
-// tables' and views' definitions first (through the control session when it is free), then
-// the rows, one process per part, workers at a time, each in an SSH session of its own,
-// then the triggers when the database has some. mysqldump is single-threaded and, on a
-// fast link, is what limits a dump; the server has cores to spare.
+// tables' and views' definitions (through the control session when it is free), the rows
+// in parts, one mysqldump per part, run by workers sessions at once, and the triggers when
+// the database has some. mysqldump is single-threaded and, on a fast link, is what limits
+// a dump; the server has cores to spare. A worker's session runs its parts one after the
+// other (see partScript): an SSH session start costs a shell start, 0.1 s and more on a
+// loaded host, so a session per part would cost more than it saves.
 //
 // The output is one valid SQL stream in mysqldump's format: the definitions' dump up to
 // its closing settings, then the parts' INSERT statements, each whole, those of different
@@ -34,20 +37,16 @@ type Part struct {
 // Ferry's own dump), then the triggers (after the rows, so that loading the rows does not
 // fire them), then the definitions' dump's closing settings and "-- Dump completed".
 // Each process reads its own snapshot (--single-transaction), started milliseconds apart.
-// A server that allows fewer sessions at once (MaxSessions) gets fewer processes.
+// A server that allows fewer sessions at once (MaxSessions) gets fewer workers.
 func (r *Runner) DumpParallel(ctx context.Context, w io.Writer, parts []Part, workers int, triggers bool) error {
+	for _, p := range parts {
+		if strings.ContainsAny(p.Table+p.Where, "\r\n") {
+			return r.Dump(ctx, w) // a part is asked in lines: the dump cannot be cut
+		}
+	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var schema bytes.Buffer
-	if err := r.dumpMode(ctx, &schema, "schema"); err != nil {
-		return err
-	}
-	head, footer := splitFooter(schema.Bytes())
-	if _, err := w.Write(head); err != nil {
-		return err
-	}
-
 	var mu sync.Mutex
 	var first error
 	fail := func(err error) {
@@ -70,14 +69,25 @@ func (r *Runner) DumpParallel(ctx context.Context, w io.Writer, parts []Part, wo
 		})
 	}
 	go func() { wg.Wait(); close(stmts) }()
-	ok := true
-	for s := range stmts {
+
+	// the definitions come first; the workers' sessions start meanwhile
+	var schema bytes.Buffer
+	if err := r.dumpMode(ctx, &schema, "schema"); err != nil {
+		fail(err)
+	}
+	head, footer := splitFooter(schema.Bytes())
+	ok := ctx.Err() == nil
+	write := func(p []byte) {
 		if ok {
-			if _, err := w.Write(*s); err != nil {
+			if _, err := w.Write(p); err != nil {
 				ok = false
 				fail(err)
 			}
 		}
+	}
+	write(head)
+	for s := range stmts {
+		write(*s)
 		putStmt(s)
 	}
 	if parent.Err() != nil {
@@ -102,46 +112,24 @@ func (r *Runner) DumpParallel(ctx context.Context, w io.Writer, parts []Part, wo
 	return err
 }
 
-// dumpPart runs one mysqldump with extra flags for table (the rows matching where, when
-// set), in a session of its own; what names the part in errors.
-func (r *Runner) dumpPart(ctx context.Context, w io.Writer, what, extra, table, where string) error {
-	cmd := r.dumpBin + " --defaults-extra-file=" + shq(r.optFile) + " " + dumpFlags + " " + extra
-	if where != "" {
-		cmd += " --where=" + shq(where)
-	}
-	cmd += " -- " + shq(r.db.Name)
-	if table != "" {
-		cmd += " " + shq(table)
-	}
-	var errb limitBuffer
-	if err := r.run(ctx, cmd, nil, w, &errb); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return &partError{what: what, bin: baseName(r.dumpBin), err: err, msg: strings.TrimSpace(errb.String())}
-	}
-	return nil
-}
-
-// partError is a part's mysqldump that failed.
-type partError struct {
-	what, bin string
-	err       error
-	msg       string
-}
-
-func (e *partError) Error() string {
-	return fmt.Sprintf("%s on the server (%s): %v: %s", e.bin, e.what, e.err, e.msg)
-}
-
-func (e *partError) Unwrap() error { return e.err }
-
 // dataFlags dump a part's rows only, as INSERT statements that stand alone: no table
 // locks or key toggles, which would not hold with other tables' rows interleaved.
 const dataFlags = "--no-create-info --skip-triggers --skip-add-locks --skip-disable-keys"
 
-// partQueue hands out the parts; a worker that cannot get a session gives its part back
-// to the workers still running. active counts those.
+// partScript runs the parts asked on stdin, three lines each (BOUNDARY, table, condition),
+// until stdin ends: the dump's output, then "\nBOUNDARY STATUS", its error output and
+// "\nBOUNDARY end", as the control session does (ctldump.go). Table and condition are
+// read, never parsed by the shell. dump, file and db are quoted for the shell.
+func partScript(dump, file, db string) string {
+	return `e=$(mktemp "${TMPDIR:-/tmp}/ferry-e.XXXXXXXX") || exit 3; trap 'rm -f "$e"' EXIT; trap 'exit 1' HUP INT TERM PIPE; ` +
+		`while IFS= read -r b && IFS= read -r t && IFS= read -r w; do ` +
+		`if [ -n "$w" ]; then set -- --where="$w"; else set --; fi; ` +
+		dump + ` --defaults-extra-file=` + file + ` ` + dumpFlags + ` ` + dataFlags + ` "$@" -- ` + db + ` "$t" < /dev/null 2> "$e"; ` +
+		`printf '\n%s %s\n' "$b" "$?"; head -c 8192 "$e"; printf '\n%s end\n' "$b"; done`
+}
+
+// partQueue hands out the parts. active counts the workers still running: a worker that
+// gets no session stops when another still runs, which will take the parts.
 type partQueue struct {
 	mu     sync.Mutex
 	parts  []Part
@@ -152,7 +140,7 @@ func (q *partQueue) next() (Part, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.parts) == 0 {
-		q.active-- // this worker ends: a part given back now goes to one still running
+		q.active-- // this worker ends
 		return Part{}, false
 	}
 	p := q.parts[0]
@@ -160,187 +148,148 @@ func (q *partQueue) next() (Part, bool) {
 	return p, true
 }
 
-// giveBack returns p to the queue unless the caller is the last worker; it reports
-// whether it did (the caller then stops).
-func (q *partQueue) giveBack(p Part) bool {
+// leave ends the caller's work unless it is the last worker; it reports whether it did.
+func (q *partQueue) leave() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.active <= 1 {
 		return false
 	}
 	q.active--
-	q.parts = append(q.parts, p)
 	return true
 }
 
-// partWorker dumps parts until none is left, sending each INSERT statement whole.
+// partWorker starts a session running partScript and dumps parts through it until none is
+// left, sending each INSERT statement whole.
 func (r *Runner) partWorker(ctx context.Context, q *partQueue, out chan<- *[]byte) error {
-	retries := 0
-	var p Part
-	again := false
-	for {
-		if !again {
-			var ok bool
-			if p, ok = q.next(); !ok {
-				return nil
-			}
-			retries = 0
+	cmd := partScript(shq(r.dumpBin), shq(r.optFile), shq(r.db.Name))
+	var s *ssh.Session
+	for retries := 1; ; retries++ {
+		if r.Commands != nil {
+			r.Commands(cmd)
 		}
-		again = false
-		pr, pw := io.Pipe()
-		pctx, pcancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() {
-			err := r.dumpPart(pctx, pw, "table "+p.Table, dataFlags, p.Table, p.Where)
-			pw.CloseWithError(err)
-			done <- err
-		}()
-		n, ferr := frameInserts(ctx, pr, out)
-		if ferr != nil {
-			pcancel() // the dump may be blocked writing what is no longer read
+		var err error
+		if s, err = r.client.NewSession(); err == nil {
+			break
 		}
-		pr.CloseWithError(errors.New("stop"))
-		err := <-done
-		pcancel()
 		var oe *ssh.OpenChannelError
-		switch {
-		case err != nil && n == 0 && errors.As(err, &oe):
-			// the server allows fewer sessions at once (MaxSessions): the other workers
-			// take the part; the last one waits for its previous session to be gone
-			if q.giveBack(p) {
-				return nil
-			}
-			if retries++; retries > 20 {
-				return err
-			}
-			select {
-			case <-time.After(time.Duration(retries) * 50 * time.Millisecond):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			again = true
-		case ferr != nil && (err == nil || errors.Is(err, context.Canceled)):
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("%s on the server (table %s): %w", baseName(r.dumpBin), p.Table, ferr)
-		case err != nil:
+		if !errors.As(err, &oe) || retries > 20 {
+			return fmt.Errorf("%s on the server: open ssh session: %w", baseName(r.dumpBin), err)
+		}
+		// the server allows fewer sessions at once (MaxSessions): the other workers take
+		// the parts; the last one waits for a session to end
+		if q.leave() {
+			return nil
+		}
+		select {
+		case <-time.After(time.Duration(retries) * 50 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer s.Close()
+	in, err := s.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := s.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	errb := &syncBuffer{}
+	s.Stderr = errb
+	if err := s.Start(cmd); err != nil {
+		return fmt.Errorf("%s on the server: %w", baseName(r.dumpBin), err)
+	}
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	br := bufio.NewReaderSize(stdout, 256<<10)
+	for {
+		p, ok := q.next()
+		if !ok {
+			in.Close()
+			_ = s.Wait()
+			return nil
+		}
+		var rb [16]byte
+		_, _ = rand.Read(rb[:])
+		boundary := "ferry-part-" + hex.EncodeToString(rb[:])
+		if r.Commands != nil {
+			r.Commands("part " + boundary + " " + shq(p.Table) + " " + shq(p.Where))
+		}
+		if _, err := io.WriteString(in, boundary+"\n"+p.Table+"\n"+p.Where+"\n"); err != nil {
+			return r.partErr(ctx, p, err, errb)
+		}
+		if err := r.readPart(ctx, br, boundary, p, out); err != nil {
+			return r.partErr(ctx, p, err, errb)
+		}
+	}
+}
+
+// partErr names the part that failed, with the session's error output when it has some.
+func (r *Runner) partErr(ctx context.Context, p Part, err error, errb *syncBuffer) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if msg := strings.TrimSpace(errb.String()); msg != "" {
+		err = fmt.Errorf("%w (%s)", err, msg)
+	}
+	return fmt.Errorf("%s on the server (table %s): %w", baseName(r.dumpBin), p.Table, err)
+}
+
+// readPart reads one part's answer: its statements go to out, then its exit status and
+// error output.
+func (r *Runner) readPart(ctx context.Context, br *bufio.Reader, boundary string, p Part, out chan<- *[]byte) error {
+	mark := []byte(boundary + " ")
+	var f framer
+	var ferr error
+	status := ""
+	for status == "" {
+		line, err := readLine(br)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			f.end()
 			return err
 		}
+		if bytes.HasPrefix(line, mark) {
+			status = strings.TrimSpace(string(line[len(mark):]))
+			if err := f.end(); err != nil && ferr == nil && status == "0" {
+				ferr = err
+			}
+			break
+		}
+		if ferr != nil {
+			continue // read on to the status, so that the session stays in step
+		}
+		s, err := f.add(line)
+		if err != nil {
+			ferr = err
+			continue
+		}
+		if s != nil {
+			select {
+			case out <- s:
+			case <-ctx.Done():
+				putStmt(s)
+				return ctx.Err()
+			}
+		}
 	}
-}
-
-var stmtPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
-
-func getStmt() *[]byte { b := stmtPool.Get().(*[]byte); *b = (*b)[:0]; return b }
-func putStmt(b *[]byte) {
-	if cap(*b) <= 8<<20 {
-		stmtPool.Put(b)
-	}
-}
-
-// frameInserts reads a part's dump and sends its INSERT statements, each whole: one line
-// (MySQL's mysqldump) or a line per row (MariaDB's), ending in ";" at the end of a line.
-// mysqldump escapes line breaks inside values, so a line never ends inside one. The other
-// lines are comments and the dump's opening and closing settings, which the definitions'
-// dump carries for the whole stream; anything else is an error, not silently dropped.
-func frameInserts(ctx context.Context, src io.Reader, out chan<- *[]byte) (n int, err error) {
-	br := bufio.NewReaderSize(src, 256<<10)
-	var stmt *[]byte
+	var errText limitBuffer
 	for {
-		line, rerr := readLine(br)
-		if len(line) > 0 {
-			if stmt == nil {
-				if !bytes.HasPrefix(line, []byte("INSERT INTO ")) {
-					if !isFrameLine(line) {
-						return n, fmt.Errorf("unexpected line in a table's dump: %.80q", line)
-					}
-					continue
-				}
-				stmt = getStmt()
-			}
-			*stmt = append(*stmt, line...)
-			if bytes.HasSuffix(bytes.TrimRight(line, "\r\n"), []byte(";")) {
-				if (*stmt)[len(*stmt)-1] != '\n' {
-					*stmt = append(*stmt, '\n')
-				}
-				select {
-				case out <- stmt:
-					n++
-				case <-ctx.Done():
-					putStmt(stmt)
-					return n, ctx.Err()
-				}
-				stmt = nil
-			}
+		line, err := readLine(br)
+		if err != nil {
+			return io.ErrUnexpectedEOF
 		}
-		if rerr == io.EOF {
-			if stmt != nil {
-				putStmt(stmt)
-				return n, errors.New("the dump ended inside an INSERT statement")
-			}
-			return n, nil
-		}
-		if rerr != nil {
-			if stmt != nil {
-				putStmt(stmt)
-			}
-			return n, rerr
-		}
-	}
-}
-
-// readLine reads one line, "\n" included, however long.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
-	if err != bufio.ErrBufferFull {
-		return line, err
-	}
-	long := append([]byte{}, line...)
-	for err == bufio.ErrBufferFull {
-		line, err = br.ReadSlice('\n')
-		long = append(long, line...)
-	}
-	return long, err
-}
-
-// frameSetRe matches mysqldump's opening and closing settings ("/*!40101 SET NAMES
-// utf8mb4 */;", "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;").
-var frameSetRe = regexp.MustCompile(`^/\*!4\d{4} SET .*\*/;$`)
-
-// isFrameLine reports a line of a dump's opening or closing: blank, a comment, MariaDB's
-// sandbox line or a versioned SET.
-func isFrameLine(line []byte) bool {
-	l := bytes.TrimRight(line, " \r\n")
-	return len(l) == 0 || bytes.HasPrefix(l, []byte("--")) || bytes.HasPrefix(l, []byte(`/*M!999999\- `)) || frameSetRe.Match(l)
-}
-
-// splitFooter cuts a dump before its closing lines (settings restored, "-- Dump
-// completed").
-func splitFooter(dump []byte) (head, footer []byte) {
-	end := len(dump)
-	for end > 0 {
-		start := bytes.LastIndexByte(dump[:end-1], '\n') + 1
-		if !isFrameLine(dump[start:end]) {
+		if bytes.HasPrefix(line, mark) {
 			break
 		}
-		end = start
+		errText.Write(line)
 	}
-	return dump[:end], dump[end:]
-}
-
-// bodyOf is a dump without its opening and closing lines.
-func bodyOf(dump []byte) []byte {
-	body, _ := splitFooter(dump)
-	for len(body) > 0 {
-		i := bytes.IndexByte(body, '\n') + 1
-		if i == 0 {
-			i = len(body)
-		}
-		if !isFrameLine(body[:i]) {
-			break
-		}
-		body = body[i:]
+	if status != "0" {
+		return fmt.Errorf("exit status %s: %s", status, strings.TrimSpace(errText.String()))
 	}
-	return body
+	return ferr
 }

@@ -62,6 +62,18 @@ type Runner struct {
 	Commands func(cmd string)
 	// trips counts the queries sent, each a round trip to the server (Trips)
 	trips atomic.Int64
+	// cpus and load are the server's processors and load average when New ran (0: unknown)
+	cpus int
+	load float64
+}
+
+// SpareCPUs is how many of the server's processors were idle when the runner started
+// (processors less the load average, at least 1), or 0 when the server did not say.
+func (r *Runner) SpareCPUs() int {
+	if r.cpus <= 0 {
+		return 0
+	}
+	return max(1, int(float64(r.cpus)-r.load))
 }
 
 // Trips is the number of queries the runner sent so far, each a round trip over SSH.
@@ -83,7 +95,8 @@ const (
 )
 
 // ctlScript writes the option file from stdin's lines up to optionsEnd, reads the database
-// name, prints the file's path and the client programs, then runs the dumps asked on stdin
+// name, prints the file's path, the client programs and the server's processors and load
+// average (either may be missing), then runs the dumps asked on stdin
 // ("dump BOUNDARY", or "dump BOUNDARY schema|triggers": ctldump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
 // printf is the shell's builtin: no line of the file is ever an argument of a process.
 const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; ` +
@@ -91,7 +104,7 @@ const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") ||
 	`while IFS= read -r l; do [ "$l" = ` + optionsEnd + ` ] && break; printf '%s\n' "$l" >> "$f" || exit 3; done; ` +
 	`IFS= read -r db || exit 3; ` +
 	`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
-	`printf '%s\n%s\n%s\n' "$f" "$d" "$c"; ` +
+	`printf '%s\n%s\n%s\n%s %s\n' "$f" "$d" "$c" "$(getconf _NPROCESSORS_ONLN 2>/dev/null)" "$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)"; ` +
 	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; x=; ` +
 	`case "$b" in *" schema") b=${b% schema}; x="` + schemaFlags + `";; *" triggers") b=${b% triggers}; x="` + triggerFlags + `";; esac; ` +
 	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` $x -- "$db" < /dev/null 2> "$f.e" & ` +
@@ -135,7 +148,7 @@ func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 		}
 		br = bufio.NewReaderSize(out, 64<<10)
 		var lines []string
-		for range 3 {
+		for range 4 {
 			l, err := br.ReadString('\n')
 			if err != nil {
 				return nil, fmt.Errorf("unexpected answer %q: %w", strings.Join(lines, "\n")+l, err)
@@ -158,6 +171,12 @@ func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 	}
 	r.ctl, r.ctlIn, r.ctlOut = s, in, br
 	r.optFile, r.dumpBin, r.cliBin = lines[0], lines[1], lines[2]
+	if f := strings.Fields(lines[3]); len(f) > 0 {
+		r.cpus, _ = strconv.Atoi(f[0])
+		if len(f) > 1 {
+			r.load, _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
 	if r.dumpBin == "" || r.cliBin == "" {
 		_ = r.Close(ctx)
 		return nil, ErrNoClient

@@ -1,0 +1,114 @@
+package sshcmd
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+)
+
+var stmtPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
+
+func getStmt() *[]byte { b := stmtPool.Get().(*[]byte); *b = (*b)[:0]; return b }
+func putStmt(b *[]byte) {
+	if cap(*b) <= 8<<20 {
+		stmtPool.Put(b)
+	}
+}
+
+// framer cuts a part's dump into its INSERT statements, each whole: one line (MySQL's
+// mysqldump) or a line per row (MariaDB's), ending in ";" at the end of a line. mysqldump
+// escapes line breaks inside values, so a line never ends inside one. The other lines are
+// comments and the dump's opening and closing settings, which the definitions' dump
+// carries for the whole stream; anything else is an error, not silently dropped.
+type framer struct{ stmt *[]byte }
+
+// add takes one line ("\n" included); it returns a statement when line ends one.
+func (f *framer) add(line []byte) (*[]byte, error) {
+	if f.stmt == nil {
+		if !bytes.HasPrefix(line, []byte("INSERT INTO ")) {
+			if !isFrameLine(line) {
+				return nil, fmt.Errorf("unexpected line in a table's dump: %.80q", line)
+			}
+			return nil, nil
+		}
+		f.stmt = getStmt()
+	}
+	*f.stmt = append(*f.stmt, line...)
+	if !bytes.HasSuffix(bytes.TrimRight(line, "\r\n"), []byte(";")) {
+		return nil, nil
+	}
+	s := f.stmt
+	f.stmt = nil
+	if (*s)[len(*s)-1] != '\n' {
+		*s = append(*s, '\n')
+	}
+	return s, nil
+}
+
+// end is the end of a part's dump: an error when it stopped inside a statement.
+func (f *framer) end() error {
+	if f.stmt == nil {
+		return nil
+	}
+	putStmt(f.stmt)
+	f.stmt = nil
+	return errors.New("the dump ended inside an INSERT statement")
+}
+
+// readLine reads one line, "\n" included, however long.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
+	}
+	long := append([]byte{}, line...)
+	for err == bufio.ErrBufferFull {
+		line, err = br.ReadSlice('\n')
+		long = append(long, line...)
+	}
+	return long, err
+}
+
+// frameSetRe matches mysqldump's opening and closing settings ("/*!40101 SET NAMES
+// utf8mb4 */;", "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;").
+var frameSetRe = regexp.MustCompile(`^/\*!4\d{4} SET .*\*/;$`)
+
+// isFrameLine reports a line of a dump's opening or closing: blank, a comment, MariaDB's
+// sandbox line or a versioned SET.
+func isFrameLine(line []byte) bool {
+	l := bytes.TrimRight(line, " \r\n")
+	return len(l) == 0 || bytes.HasPrefix(l, []byte("--")) || bytes.HasPrefix(l, []byte(`/*M!999999\- `)) || frameSetRe.Match(l)
+}
+
+// splitFooter cuts a dump before its closing lines (settings restored, "-- Dump
+// completed").
+func splitFooter(dump []byte) (head, footer []byte) {
+	end := len(dump)
+	for end > 0 {
+		start := bytes.LastIndexByte(dump[:end-1], '\n') + 1
+		if !isFrameLine(dump[start:end]) {
+			break
+		}
+		end = start
+	}
+	return dump[:end], dump[end:]
+}
+
+// bodyOf is a dump without its opening and closing lines.
+func bodyOf(dump []byte) []byte {
+	body, _ := splitFooter(dump)
+	for len(body) > 0 {
+		i := bytes.IndexByte(body, '\n') + 1
+		if i == 0 {
+			i = len(body)
+		}
+		if !isFrameLine(body[:i]) {
+			break
+		}
+		body = body[i:]
+	}
+	return body
+}
