@@ -47,6 +47,6 @@ func (c *Conn) commandDump(ctx context.Context, w io.Writer, opts mysqldb.DumpOp
 	}
 	err := c.runner.DumpParallel(ctx, cw, parts, workers, plan.Triggers > 0)
 	cw.report()
-	snap := fmt.Sprintf("per-process: %d mysqldump --single-transaction, %d at a time", len(parts), min(workers, len(parts)))
+	snap := fmt.Sprintf("per-process (%d mysqldump, %d at a time)", len(parts), min(workers, len(parts)))
 	return mysqldb.DumpStats{Bytes: cw.n, Snapshot: snap}, err
 }

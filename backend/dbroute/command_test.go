@@ -93,7 +93,7 @@ func TestCommandDumpInPartsMatchesTheSource(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close(ctx))
 	require.EqualValues(t, dump.Len(), st.Bytes)
-	m := regexp.MustCompile(`^per-process: (\d+) mysqldump`).FindStringSubmatch(st.Snapshot)
+	m := regexp.MustCompile(`^per-process \((\d+) mysqldump, 3 at a time\)$`).FindStringSubmatch(st.Snapshot)
 	require.NotNil(t, m, "the dump ran in parts: %q", st.Snapshot)
 	parts, _ := strconv.Atoi(m[1])
 	require.GreaterOrEqual(t, parts, 5+2, "wp_posts is cut into ranges beside the 4 small tables")

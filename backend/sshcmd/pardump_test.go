@@ -144,3 +144,22 @@ func TestDumpParallelFailures(t *testing.T) {
 type io_Discard struct{}
 
 func (io_Discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// A dump in parts stopped midway (Stop) ends at once with the cancellation, and the
+// runner dumps again after it.
+func TestDumpParallelCancelled(t *testing.T) {
+	srv := routetest.StartSSHD(t, "127.0.0.1", false)
+	ctx := context.Background()
+	dsn, name, raw := partsDB(t)
+	user, pass := routetest.DBUser(t, name)
+	r, err := sshcmd.New(ctx, srv.Client(t), sshcmd.DB{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name})
+	require.NoError(t, err)
+	defer r.Close(ctx)
+	cctx, cancel := context.WithCancel(ctx)
+	w := &failAfter{n: 1 << 30, cancel: cancel}
+	err = r.DumpParallel(cctx, w, threeRanges, 3, true)
+	require.ErrorIs(t, err, context.Canceled)
+	var out bytes.Buffer
+	require.NoError(t, r.DumpParallel(ctx, &out, threeRanges, 3, true))
+	loadAndCompare(t, raw, dsn, name, out.Bytes())
+}
