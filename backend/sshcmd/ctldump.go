@@ -21,9 +21,10 @@ import (
 // output (kept in a file beside the option file until then, so that it comes in order)
 // and "\nBOUNDARY end". The boundary is random per dump and mysqldump escapes line breaks
 // inside values, so it cannot occur in the dump. mode "schema" or "triggers" narrows the
-// dump (dumpMode). ctx ends the dump with a kill from a session of its own (rare: Stop),
+// dump (dumpMode), "part" to a table's rows (lines: the table and the condition, see
+// DumpParallel). ctx ends the dump with a kill from a session of its own (rare: Stop),
 // and the control session goes on. The caller holds ctlMu.
-func (r *Runner) ctlDump(ctx context.Context, w io.Writer, mode string) error {
+func (r *Runner) ctlDump(ctx context.Context, w io.Writer, mode string, lines ...string) error {
 	var rb [16]byte
 	_, _ = rand.Read(rb[:])
 	boundary := "ferry-dump-" + hex.EncodeToString(rb[:])
@@ -32,7 +33,14 @@ func (r *Runner) ctlDump(ctx context.Context, w io.Writer, mode string) error {
 		ask += " " + mode
 	}
 	if r.Commands != nil {
-		r.Commands(ask)
+		heard := ask
+		for _, l := range lines {
+			heard += " " + shq(l)
+		}
+		r.Commands(heard)
+	}
+	for _, l := range lines {
+		ask += "\n" + l
 	}
 	lost := func(err error) error {
 		r.ctlLost = true

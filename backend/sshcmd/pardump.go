@@ -24,9 +24,10 @@ type Part struct {
 }
 
 // DumpParallel streams the database into w as several mysqldump processes read it: the
-// tables' and views' definitions (through the control session when it is free), the rows
-// in parts, one mysqldump per part, run by workers sessions at once, and the triggers when
-// the database has some. mysqldump is single-threaded and, on a fast link, is what limits
+// tables' and views' definitions, the rows in parts, one mysqldump per part, run by
+// workers at once, and the triggers when the database has some. The control session,
+// when free, dumps the definitions and then is one of the workers; each other worker is
+// a session of its own. mysqldump is single-threaded and, on a fast link, is what limits
 // a dump; the server has cores to spare. A worker's session runs its parts one after the
 // other (see partScript): an SSH session start costs a shell start, 0.1 s and more on a
 // loaded host, so a session per part would cost more than it saves.
@@ -60,21 +61,42 @@ func (r *Runner) DumpParallel(ctx context.Context, w io.Writer, parts []Part, wo
 	workers = min(max(workers, 1), max(len(parts), 1))
 	q := &partQueue{parts: parts, active: workers}
 	stmts := make(chan *[]byte, 2*workers)
+	// the control session, when free, dumps the definitions and is then one of the
+	// workers: it needs no session start
+	ctl := r.ctl != nil && r.ctlMu.TryLock()
+	if ctl && r.ctlLost {
+		r.ctlMu.Unlock()
+		ctl = false
+	}
+	sessions := workers
+	if ctl {
+		sessions--
+	}
 	var wg sync.WaitGroup
-	for range workers {
+	for range sessions {
 		wg.Go(func() {
 			if err := r.partWorker(ctx, q, stmts); err != nil {
 				fail(err)
 			}
 		})
 	}
-	go func() { wg.Wait(); close(stmts) }()
-
-	// the definitions come first; the workers' sessions start meanwhile
 	var schema bytes.Buffer
-	if err := r.dumpMode(ctx, &schema, "schema"); err != nil {
+	if ctl {
+		if err := r.ctlDump(ctx, &schema, "schema"); err != nil {
+			fail(err)
+			r.ctlMu.Unlock()
+		} else {
+			wg.Go(func() {
+				defer r.ctlMu.Unlock()
+				if err := r.ctlWorker(ctx, q, stmts); err != nil {
+					fail(err)
+				}
+			})
+		}
+	} else if err := r.dumpMode(ctx, &schema, "schema"); err != nil {
 		fail(err)
 	}
+	go func() { wg.Wait(); close(stmts) }()
 	head, footer := splitFooter(schema.Bytes())
 	ok := ctx.Err() == nil
 	write := func(p []byte) {
@@ -157,6 +179,28 @@ func (q *partQueue) leave() bool {
 	}
 	q.active--
 	return true
+}
+
+// ctlWorker dumps parts through the control session (its caller holds ctlMu) until none
+// is left.
+func (r *Runner) ctlWorker(ctx context.Context, q *partQueue, out chan<- *[]byte) error {
+	for {
+		p, ok := q.next()
+		if !ok {
+			return nil
+		}
+		fw := &framingWriter{ctx: ctx, out: out}
+		err := r.ctlDump(ctx, fw, "part", p.Table, p.Where)
+		if cerr := fw.close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s (table %s): %w", baseName(r.dumpBin), p.Table, err)
+		}
+	}
 }
 
 // partWorker starts a session running partScript and dumps parts through it until none is

@@ -3,6 +3,7 @@ package sshcmd
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -56,6 +57,54 @@ func (f *framer) end() error {
 	putStmt(f.stmt)
 	f.stmt = nil
 	return errors.New("the dump ended inside an INSERT statement")
+}
+
+// framingWriter frames a part's dump written to it (by ctlDump) and sends its statements.
+type framingWriter struct {
+	ctx  context.Context
+	out  chan<- *[]byte
+	f    framer
+	line []byte // the start of a line not ended yet
+}
+
+func (fw *framingWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			fw.line = append(fw.line, p...)
+			break
+		}
+		l := p[:i+1]
+		if len(fw.line) > 0 {
+			fw.line = append(fw.line, l...)
+			l = fw.line
+		}
+		p = p[i+1:]
+		s, err := fw.f.add(l)
+		fw.line = fw.line[:0]
+		if err != nil {
+			return 0, err
+		}
+		if s != nil {
+			select {
+			case fw.out <- s:
+			case <-fw.ctx.Done():
+				putStmt(s)
+				return 0, fw.ctx.Err()
+			}
+		}
+	}
+	return n, nil
+}
+
+// close ends the part: an error when it stopped inside a line or a statement.
+func (fw *framingWriter) close() error {
+	if len(fw.line) > 0 {
+		fw.f.end()
+		return errors.New("the dump ended inside a line")
+	}
+	return fw.f.end()
 }
 
 // readLine reads one line, "\n" included, however long.

@@ -97,7 +97,8 @@ const (
 // ctlScript writes the option file from stdin's lines up to optionsEnd, reads the database
 // name, prints the file's path, the client programs and the server's processors and load
 // average (either may be missing), then runs the dumps asked on stdin
-// ("dump BOUNDARY", or "dump BOUNDARY schema|triggers": ctldump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
+// ("dump BOUNDARY", "dump BOUNDARY schema|triggers", or "dump BOUNDARY part" followed by a
+// table's and a condition's lines: ctldump.go, pardump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
 // printf is the shell's builtin: no line of the file is ever an argument of a process.
 const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; ` +
 	`trap 'rm -f "$f" "$f.e"' EXIT; trap 'exit 1' HUP INT TERM PIPE; ` +
@@ -105,9 +106,11 @@ const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") ||
 	`IFS= read -r db || exit 3; ` +
 	`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
 	`printf '%s\n%s\n%s\n%s %s\n' "$f" "$d" "$c" "$(getconf _NPROCESSORS_ONLN 2>/dev/null)" "$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)"; ` +
-	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; x=; ` +
-	`case "$b" in *" schema") b=${b% schema}; x="` + schemaFlags + `";; *" triggers") b=${b% triggers}; x="` + triggerFlags + `";; esac; ` +
-	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` $x -- "$db" < /dev/null 2> "$f.e" & ` +
+	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; x=; set -- -- "$db"; ` +
+	`case "$b" in *" schema") b=${b% schema}; x="` + schemaFlags + `";; *" triggers") b=${b% triggers}; x="` + triggerFlags + `";; ` +
+	`*" part") b=${b% part}; x="` + dataFlags + `"; IFS= read -r t; IFS= read -r w; ` +
+	`if [ -n "$w" ]; then set -- --where="$w" -- "$db" "$t"; else set -- -- "$db" "$t"; fi;; esac; ` +
+	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` $x "$@" < /dev/null 2> "$f.e" & ` +
 	`p=$!; wait "$p"; printf '\n%s %s\n' "$b" "$?"; head -c 8192 "$f.e"; rm -f "$f.e"; printf '\n%s end\n' "$b";; esac; done`
 
 // New writes the option file on the server and finds the client programs, over one
