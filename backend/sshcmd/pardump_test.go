@@ -10,6 +10,7 @@ import (
 	"net"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -163,4 +164,19 @@ func TestDumpParallelCancelled(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, r.DumpParallel(ctx, &out, threeRanges, 3, true))
 	loadAndCompare(t, raw, dsn, name, out.Bytes())
+}
+
+// The runner hears the server's processors and load when it starts: a dump's default
+// number of processes follows from them.
+func TestRunnerKnowsTheServersSpareProcessors(t *testing.T) {
+	srv := routetest.StartSSHD(t, "127.0.0.1", false)
+	ctx := context.Background()
+	_, name := mysqltest.NewDatabase(t)
+	user, pass := routetest.DBUser(t, name)
+	r, err := sshcmd.New(ctx, srv.Client(t), sshcmd.DB{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name})
+	require.NoError(t, err)
+	defer r.Close(ctx)
+	n := r.SpareCPUs()
+	require.GreaterOrEqual(t, n, 1)
+	require.LessOrEqual(t, n, runtime.NumCPU(), "the server here is this machine")
 }
