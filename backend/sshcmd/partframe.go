@@ -21,17 +21,20 @@ func putStmt(b *[]byte) {
 
 // framer cuts a part's dump into its INSERT statements, each whole: one line (MySQL's
 // mysqldump) or a line per row (MariaDB's), ending in ";" at the end of a line. mysqldump
-// escapes line breaks inside values, so a line never ends inside one. The other lines are
-// comments and the dump's opening and closing settings, which the definitions' dump
-// carries for the whole stream; anything else is an error, not silently dropped.
+// escapes line breaks inside values, so a line never ends inside one. A part dumps rows
+// only (dataFlags), so its other lines are comments and the dump's opening and closing
+// session settings (MySQL's include SET NAMES in a /*!50503 comment and, with GTIDs, SET
+// @@GLOBAL.GTID_PURGED over several lines), which the definitions' dump carries for the
+// whole stream: they are left out. A statement that writes rows in another form is an
+// error, never dropped.
 type framer struct{ stmt *[]byte }
 
 // add takes one line ("\n" included); it returns a statement when line ends one.
 func (f *framer) add(line []byte) (*[]byte, error) {
 	if f.stmt == nil {
 		if !bytes.HasPrefix(line, []byte("INSERT INTO ")) {
-			if !isFrameLine(line) {
-				return nil, fmt.Errorf("unexpected line in a table's dump: %.80q", line)
+			if rowsRe.Match(line) {
+				return nil, fmt.Errorf("unexpected statement in a table's dump: %.80q", line)
 			}
 			return nil, nil
 		}
@@ -121,15 +124,19 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	return long, err
 }
 
+// rowsRe matches statements that write rows other than as "INSERT INTO".
+var rowsRe = regexp.MustCompile(`(?i)^\s*(INSERT|REPLACE|LOAD|UPDATE)\b`)
+
 // frameSetRe matches mysqldump's opening and closing settings ("/*!40101 SET NAMES
 // utf8mb4 */;", "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;").
 var frameSetRe = regexp.MustCompile(`^/\*!4\d{4} SET .*\*/;$`)
 
 // isFrameLine reports a line of a dump's opening or closing: blank, a comment, MariaDB's
-// sandbox line or a versioned SET.
+// sandbox line, a versioned SET, or MySQL's restoring of binary logging.
 func isFrameLine(line []byte) bool {
 	l := bytes.TrimRight(line, " \r\n")
-	return len(l) == 0 || bytes.HasPrefix(l, []byte("--")) || bytes.HasPrefix(l, []byte(`/*M!999999\- `)) || frameSetRe.Match(l)
+	return len(l) == 0 || bytes.HasPrefix(l, []byte("--")) || bytes.HasPrefix(l, []byte(`/*M!999999\- `)) || frameSetRe.Match(l) ||
+		bytes.HasPrefix(l, []byte("SET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN"))
 }
 
 // splitFooter cuts a dump before its closing lines (settings restored, "-- Dump
