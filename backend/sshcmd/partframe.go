@@ -153,16 +153,24 @@ func splitFooter(dump []byte) (head, footer []byte) {
 	return dump[:end], dump[end:]
 }
 
-// bodyOf is a dump without its opening and closing lines.
+// bodyOf is a dump without its opening and closing lines, MySQL's SET NAMES, binary-log
+// and GTID settings among them (the definitions' dump carries those once).
 func bodyOf(dump []byte) []byte {
 	body, _ := splitFooter(dump)
+	gtid := false
 	for len(body) > 0 {
 		i := bytes.IndexByte(body, '\n') + 1
 		if i == 0 {
 			i = len(body)
 		}
-		if !isFrameLine(body[:i]) {
-			break
+		l := bytes.TrimRight(body[:i], " \r\n")
+		switch {
+		case gtid || bytes.HasPrefix(l, []byte("SET @@GLOBAL.GTID_PURGED")):
+			gtid = !bytes.HasSuffix(l, []byte(";")) // its value may run over several lines
+		case isFrameLine(l), bytes.HasPrefix(l, []byte("/*!50503 SET NAMES ")),
+			bytes.HasPrefix(l, []byte("SET @MYSQLDUMP_TEMP_LOG_BIN")), bytes.HasPrefix(l, []byte("SET @@SESSION.SQL_LOG_BIN")):
+		default:
+			return body
 		}
 		body = body[i:]
 	}

@@ -74,4 +74,10 @@ func TestSplitFooterAndBody(t *testing.T) {
 		"/*!50003 SET @saved_cs_client      = @@character_set_client */ ;\nDELIMITER ;;\n/*!50003 CREATE*/ /*!50003 TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.id = 1 */;;\nDELIMITER ;\n" +
 		"/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n\n-- Dump completed on 2026-01-01\n"
 	require.Equal(t, "/*!50003 SET @saved_cs_client      = @@character_set_client */ ;\nDELIMITER ;;\n/*!50003 CREATE*/ /*!50003 TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.id = 1 */;;\nDELIMITER ;\n", string(bodyOf([]byte(trig))))
+
+	mysqlTrig := "-- MySQL dump 10.13\n/*!50503 SET NAMES utf8mb4 */;\nSET @MYSQLDUMP_TEMP_LOG_BIN = @@SESSION.SQL_LOG_BIN;\nSET @@SESSION.SQL_LOG_BIN= 0;\n\n" +
+		"--\n-- GTID state at the beginning of the backup\n--\n\nSET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ 'a-b:1-5,\nc-d:1-2';\n" +
+		"DELIMITER ;;\nCREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.id = 1 ;;\nDELIMITER ;\n" +
+		"SET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;\n/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n-- Dump completed on 2026-01-01\n"
+	require.Equal(t, "DELIMITER ;;\nCREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.id = 1 ;;\nDELIMITER ;\n", string(bodyOf([]byte(mysqlTrig))))
 }
