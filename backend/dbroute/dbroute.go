@@ -158,16 +158,13 @@ func (c *Conn) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Dump writes the database to w: with the server's mysqldump on the SSH command route,
-// else with mysqldb.Dump. On the PHP route one reader asks, and its stats say
+// Dump writes the database to w: with the server's mysqldump on the SSH command route
+// (several at once, see commandDump), else with mysqldb.Dump. On the PHP route one reader asks, and its stats say
 // "per-request": each request runs in its own session on the server, so the wire answers
 // START TRANSACTION itself and no snapshot spans two requests.
 func (c *Conn) Dump(ctx context.Context, w io.Writer, opts mysqldb.DumpOptions) (mysqldb.DumpStats, error) {
 	if c.Route == Command {
-		cw := &countWriter{w: w, progress: opts.Progress}
-		err := c.runner.Dump(ctx, cw)
-		cw.report()
-		return mysqldb.DumpStats{Bytes: cw.n, Snapshot: "mysqldump --single-transaction"}, err
+		return c.commandDump(ctx, w, opts)
 	}
 	if c.Route == Site {
 		opts.Workers = 1

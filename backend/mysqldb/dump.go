@@ -95,7 +95,7 @@ func Dump(ctx context.Context, db *DB, w io.Writer, opts DumpOptions) (DumpStats
 	if err != nil {
 		return st, fmt.Errorf("dump: read schema: %w", err)
 	}
-	units, err := planUnits(ctx, main, schema.tables, opts.ChunkRows)
+	units, err := planUnits(ctx, main, schema.tables, opts.ChunkRows, dumpUnitBytes)
 	if err != nil {
 		return st, fmt.Errorf("dump: plan: %w", err)
 	}
@@ -308,15 +308,8 @@ func dumpUnit(ctx context.Context, conn *sql.Conn, u *unit, opts DumpOptions, ou
 	t := u.table
 	header := t.insertHeader()
 	q := "SELECT " + t.selectList() + " FROM " + quoteIdent(t.name)
-	// the bounds are integers Ferry computed, so they are written into the query directly
-	pk := quoteIdent(t.pk)
-	switch {
-	case u.hasLo && u.hasHi:
-		q += fmt.Sprintf(" WHERE %s >= %d AND %s < %d", pk, u.lo, pk, u.hi)
-	case u.hasLo:
-		q += fmt.Sprintf(" WHERE %s >= %d", pk, u.lo)
-	case u.hasHi:
-		q += fmt.Sprintf(" WHERE %s < %d", pk, u.hi)
+	if w := u.where(); w != "" {
+		q += " WHERE " + w
 	}
 	send := func(m dumpMsg) error {
 		select {

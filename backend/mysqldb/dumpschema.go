@@ -77,37 +77,12 @@ func readSchema(ctx context.Context, c *sql.Conn, only []string) (*dbSchema, err
 	if err := c.QueryRowContext(ctx, "SELECT VERSION()").Scan(&s.version); err != nil {
 		return nil, err
 	}
-	want := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }
-	rows, err := c.QueryContext(ctx, `SELECT TABLE_NAME, TABLE_TYPE, COALESCE(TABLE_ROWS,0), COALESCE(DATA_LENGTH,0)
-		FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME`)
+	tables, byName, viewNames, err := listTables(ctx, c, only)
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]*table{}
-	var viewNames []string
-	for rows.Next() {
-		var name, typ string
-		var n, size int64
-		if err := rows.Scan(&name, &typ, &n, &size); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if !want(name) {
-			continue
-		}
-		if typ == "VIEW" {
-			viewNames = append(viewNames, name)
-			continue
-		}
-		t := &table{name: name, rows: n, size: size}
-		s.tables = append(s.tables, t)
-		byName[name] = t
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = c.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS
+	s.tables = tables
+	rows, err := c.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`)
 	if err != nil {
 		return nil, err
@@ -139,27 +114,7 @@ func readSchema(ctx context.Context, c *sql.Conn, only []string) (*dbSchema, err
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// chunk only on a single-column integer primary key
-	rows, err = c.QueryContext(ctx, `SELECT k.TABLE_NAME, MIN(k.COLUMN_NAME), COUNT(*), MIN(c.DATA_TYPE)
-		FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.COLUMNS c
-		  ON c.TABLE_SCHEMA = k.TABLE_SCHEMA AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME
-		WHERE k.TABLE_SCHEMA = DATABASE() AND k.CONSTRAINT_NAME = 'PRIMARY' GROUP BY k.TABLE_NAME`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var tname, col, typ string
-		var n int
-		if err := rows.Scan(&tname, &col, &n, &typ); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if t := byName[tname]; t != nil && n == 1 && strings.HasSuffix(strings.ToLower(typ), "int") {
-			t.pk = col
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := readPrimaryKeys(ctx, c, byName); err != nil {
 		return nil, err
 	}
 	for _, t := range s.tables {
@@ -209,8 +164,8 @@ func showCreate(ctx context.Context, c *sql.Conn, q string, col int) (string, er
 	return vals[col].String, nil
 }
 
-// unitBytes is the data one unit of a big table should read, about.
-const unitBytes = 32 << 20
+// dumpUnitBytes is the data one unit of a big table should read, about.
+const dumpUnitBytes = 32 << 20
 
 // unit is one read of a table: a primary-key range, or the whole table.
 type unit struct {
@@ -219,9 +174,24 @@ type unit struct {
 	hasLo, hasHi bool
 }
 
-// planUnits cuts big tables into primary-key ranges; the biggest tables come first so that
+// where is the unit's primary-key range as an SQL condition ("" for the whole table). The
+// bounds are integers Ferry computed, so they are written into the query directly.
+func (u *unit) where() string {
+	pk := quoteIdent(u.table.pk)
+	switch {
+	case u.hasLo && u.hasHi:
+		return fmt.Sprintf("%s >= %d AND %s < %d", pk, u.lo, pk, u.hi)
+	case u.hasLo:
+		return fmt.Sprintf("%s >= %d", pk, u.lo)
+	case u.hasHi:
+		return fmt.Sprintf("%s < %d", pk, u.hi)
+	}
+	return ""
+}
+
+// planUnits cuts big tables into primary-key ranges of about unitBytes of data; the biggest tables come first so that
 // the workers share them and finish together.
-func planUnits(ctx context.Context, c *sql.Conn, tables []*table, chunkRows int) ([]*unit, error) {
+func planUnits(ctx context.Context, c *sql.Conn, tables []*table, chunkRows int, unitBytes int64) ([]*unit, error) {
 	order := slices.Clone(tables)
 	slices.SortStableFunc(order, func(a, b *table) int { return int(min(max(b.size-a.size, -1), 1)) })
 	var units []*unit
@@ -340,4 +310,60 @@ func writeObjects(ctx context.Context, c *sql.Conn, wr *dumpWriter, s *dbSchema)
 		}
 	}
 	return n, wr.err
+}
+
+// listTables lists the base tables of the connection's database (with the server's row
+// and size estimates) and its views.
+func listTables(ctx context.Context, c *sql.Conn, only []string) (tables []*table, byName map[string]*table, views []string, err error) {
+	want := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }
+	rows, err := c.QueryContext(ctx, `SELECT TABLE_NAME, TABLE_TYPE, COALESCE(TABLE_ROWS,0), COALESCE(DATA_LENGTH,0)
+		FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME`)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer rows.Close()
+	byName = map[string]*table{}
+	for rows.Next() {
+		var name, typ string
+		var n, size int64
+		if err := rows.Scan(&name, &typ, &n, &size); err != nil {
+			return nil, nil, nil, err
+		}
+		if !want(name) {
+			continue
+		}
+		if typ == "VIEW" {
+			views = append(views, name)
+			continue
+		}
+		t := &table{name: name, rows: n, size: size}
+		tables = append(tables, t)
+		byName[name] = t
+	}
+	return tables, byName, views, rows.Err()
+}
+
+// readPrimaryKeys sets pk on the tables that have a single-column integer primary key,
+// the only kind a dump cuts into ranges.
+func readPrimaryKeys(ctx context.Context, c *sql.Conn, byName map[string]*table) error {
+	rows, err := c.QueryContext(ctx, `SELECT k.TABLE_NAME, MIN(k.COLUMN_NAME), COUNT(*), MIN(c.DATA_TYPE)
+		FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.COLUMNS c
+		  ON c.TABLE_SCHEMA = k.TABLE_SCHEMA AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME
+		WHERE k.TABLE_SCHEMA = DATABASE() AND k.CONSTRAINT_NAME = 'PRIMARY' GROUP BY k.TABLE_NAME`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var tname, col, typ string
+		var n int
+		if err := rows.Scan(&tname, &col, &n, &typ); err != nil {
+			rows.Close()
+			return err
+		}
+		if t := byName[tname]; t != nil && n == 1 && strings.HasSuffix(strings.ToLower(typ), "int") {
+			t.pk = col
+		}
+	}
+	rows.Close()
+	return rows.Err()
 }

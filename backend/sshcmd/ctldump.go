@@ -19,23 +19,35 @@ import (
 // hosts, a large part of a small site's dump). The shell starts the dump and prints
 // "BOUNDARY PID"; the dump's output follows, then "\nBOUNDARY STATUS", the dump's error
 // output (kept in a file beside the option file until then, so that it comes in order)
-// and "\nBOUNDARY end". The boundary is
-// random per dump and mysqldump escapes line breaks inside values, so it cannot occur in
-// the dump. ctx ends the dump with a kill from a session of its own (rare: Stop), and the
-// control session goes on. The caller holds ctlMu.
-func (r *Runner) ctlDump(ctx context.Context, w io.Writer) error {
+// and "\nBOUNDARY end". The boundary is random per dump and mysqldump escapes line breaks
+// inside values, so it cannot occur in the dump. mode "schema" or "triggers" narrows the
+// dump (dumpMode), "part" to a table's rows (lines: the table and the condition, see
+// DumpParallel). ctx ends the dump with a kill from a session of its own (rare: Stop),
+// and the control session goes on. The caller holds ctlMu.
+func (r *Runner) ctlDump(ctx context.Context, w io.Writer, mode string, lines ...string) error {
 	var rb [16]byte
 	_, _ = rand.Read(rb[:])
 	boundary := "ferry-dump-" + hex.EncodeToString(rb[:])
+	ask := "dump " + boundary
+	if mode != "" {
+		ask += " " + mode
+	}
 	if r.Commands != nil {
-		r.Commands("dump " + boundary)
+		heard := ask
+		for _, l := range lines {
+			heard += " " + shq(l)
+		}
+		r.Commands(heard)
+	}
+	for _, l := range lines {
+		ask += "\n" + l
 	}
 	lost := func(err error) error {
 		r.ctlLost = true
 		r.ctl.Close() // out of step: later dumps take a session of their own
 		return fmt.Errorf("%s on the server: %w", baseName(r.dumpBin), err)
 	}
-	if _, err := io.WriteString(r.ctlIn, "dump "+boundary+"\n"); err != nil {
+	if _, err := io.WriteString(r.ctlIn, ask+"\n"); err != nil {
 		return lost(err)
 	}
 	head, err := r.ctlOut.ReadString('\n')

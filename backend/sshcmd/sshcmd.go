@@ -62,6 +62,18 @@ type Runner struct {
 	Commands func(cmd string)
 	// trips counts the queries sent, each a round trip to the server (Trips)
 	trips atomic.Int64
+	// cpus and load are the server's processors and load average when New ran (0: unknown)
+	cpus int
+	load float64
+}
+
+// SpareCPUs is how many of the server's processors were idle when the runner started
+// (processors less the load average, at least 1), or 0 when the server did not say.
+func (r *Runner) SpareCPUs() int {
+	if r.cpus <= 0 {
+		return 0
+	}
+	return max(1, int(float64(r.cpus)-r.load))
 }
 
 // Trips is the number of queries the runner sent so far, each a round trip over SSH.
@@ -75,18 +87,30 @@ const optionsEnd = "ferry-options-end"
 // dumpFlags are mysqldump's options: one consistent snapshot without locks, rows streamed.
 const dumpFlags = "--single-transaction --quick --hex-blob --skip-lock-tables --no-tablespaces --triggers"
 
+// schemaFlags and triggerFlags narrow a dump to the tables' and views' definitions, or to
+// the triggers (a dump in parts, pardump.go).
+const (
+	schemaFlags  = "--no-data --skip-triggers"
+	triggerFlags = "--no-create-info --no-data"
+)
+
 // ctlScript writes the option file from stdin's lines up to optionsEnd, reads the database
-// name, prints the file's path and the client programs, then runs the dumps asked on stdin
-// (ctldump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
+// name, prints the file's path, the client programs and the server's processors and load
+// average (either may be missing), then runs the dumps asked on stdin
+// ("dump BOUNDARY", "dump BOUNDARY schema|triggers", or "dump BOUNDARY part" followed by a
+// table's and a condition's lines: ctldump.go, pardump.go) until stdin ends (Close, or a dropped connection), and removes the file. Its
 // printf is the shell's builtin: no line of the file is ever an argument of a process.
 const ctlScript = `umask 077; f=$(mktemp "${TMPDIR:-/tmp}/ferry-my.XXXXXXXX") || exit 3; ` +
 	`trap 'rm -f "$f" "$f.e"' EXIT; trap 'exit 1' HUP INT TERM PIPE; ` +
 	`while IFS= read -r l; do [ "$l" = ` + optionsEnd + ` ] && break; printf '%s\n' "$l" >> "$f" || exit 3; done; ` +
 	`IFS= read -r db || exit 3; ` +
 	`d=$(command -v mariadb-dump || command -v mysqldump); c=$(command -v mariadb || command -v mysql); ` +
-	`printf '%s\n%s\n%s\n' "$f" "$d" "$c"; ` +
-	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; ` +
-	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` -- "$db" < /dev/null 2> "$f.e" & ` +
+	`printf '%s\n%s\n%s\n%s %s\n' "$f" "$d" "$c" "$(getconf _NPROCESSORS_ONLN 2>/dev/null)" "$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)"; ` +
+	`while IFS= read -r l; do case "$l" in "dump "*) b=${l#dump }; x=; set -- -- "$db"; ` +
+	`case "$b" in *" schema") b=${b% schema}; x="` + schemaFlags + `";; *" triggers") b=${b% triggers}; x="` + triggerFlags + `";; ` +
+	`*" part") b=${b% part}; x="` + dataFlags + `"; IFS= read -r t; IFS= read -r w; ` +
+	`if [ -n "$w" ]; then set -- --where="$w" -- "$db" "$t"; else set -- -- "$db" "$t"; fi;; esac; ` +
+	`sh -c 'printf "%s %s\n" "$1" "$$"; shift; exec "$@"' sh "$b" "$d" --defaults-extra-file="$f" ` + dumpFlags + ` $x "$@" < /dev/null 2> "$f.e" & ` +
 	`p=$!; wait "$p"; printf '\n%s %s\n' "$b" "$?"; head -c 8192 "$f.e"; rm -f "$f.e"; printf '\n%s end\n' "$b";; esac; done`
 
 // New writes the option file on the server and finds the client programs, over one
@@ -127,7 +151,7 @@ func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 		}
 		br = bufio.NewReaderSize(out, 64<<10)
 		var lines []string
-		for range 3 {
+		for range 4 {
 			l, err := br.ReadString('\n')
 			if err != nil {
 				return nil, fmt.Errorf("unexpected answer %q: %w", strings.Join(lines, "\n")+l, err)
@@ -150,6 +174,12 @@ func New(ctx context.Context, client *ssh.Client, db DB) (*Runner, error) {
 	}
 	r.ctl, r.ctlIn, r.ctlOut = s, in, br
 	r.optFile, r.dumpBin, r.cliBin = lines[0], lines[1], lines[2]
+	if f := strings.Fields(lines[3]); len(f) > 0 {
+		r.cpus, _ = strconv.Atoi(f[0])
+		if len(f) > 1 {
+			r.load, _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
 	if r.dumpBin == "" || r.cliBin == "" {
 		_ = r.Close(ctx)
 		return nil, ErrNoClient
@@ -245,15 +275,32 @@ func (r *Runner) DumpCommand() string {
 // Dump streams the database as mysqldump writes it into w: through the control session
 // when it is free (no SSH session to start), else in a session of its own.
 func (r *Runner) Dump(ctx context.Context, w io.Writer) error {
+	return r.dumpMode(ctx, w, "")
+}
+
+// dumpMode runs the whole dump (mode ""), or its definitions ("schema") or triggers
+// ("triggers") only, through the control session when it is free.
+func (r *Runner) dumpMode(ctx context.Context, w io.Writer, mode string) error {
 	if r.ctl != nil && r.ctlMu.TryLock() {
 		defer r.ctlMu.Unlock()
 		if !r.ctlLost {
-			return r.ctlDump(ctx, w)
+			return r.ctlDump(ctx, w, mode)
 		}
 	}
+	cmd := r.DumpCommand()
+	switch mode {
+	case "schema":
+		cmd = strings.Replace(cmd, " -- ", " "+schemaFlags+" -- ", 1)
+	case "triggers":
+		cmd = strings.Replace(cmd, " -- ", " "+triggerFlags+" -- ", 1)
+	}
 	var errb limitBuffer
-	if err := r.run(ctx, r.DumpCommand(), nil, w, &errb); err != nil {
-		return fmt.Errorf("%s on the server: %w: %s", baseName(r.dumpBin), err, strings.TrimSpace(errb.String()))
+	if err := r.run(ctx, cmd, nil, w, &errb); err != nil {
+		what := ""
+		if mode != "" {
+			what = " (" + mode + ")"
+		}
+		return fmt.Errorf("%s on the server%s: %w: %s", baseName(r.dumpBin), what, err, strings.TrimSpace(errb.String()))
 	}
 	return nil
 }
