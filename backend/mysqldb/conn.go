@@ -49,10 +49,11 @@ func (c Config) Addr() string {
 
 // DB is an open connection pool to one database.
 type DB struct {
-	db  *sql.DB
-	cfg Config
-	sc  *switchConnector // nil: never compressed
-	rtt time.Duration
+	db    *sql.DB
+	cfg   Config
+	sc    *switchConnector // nil: never compressed
+	rtt   time.Duration
+	speed float64 // bytes per second; 0 when not measured
 }
 
 // SQL returns the underlying pool for callers that run their own queries.
@@ -156,8 +157,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, classify(cfg, err)
 	}
-	rtt := weighDistance(pctx, db, sc)
-	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt}, nil
+	rtt, speed := weighDistance(pctx, db, sc)
+	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt, speed: speed}, nil
 }
 
 // maxIdle is how many connections a pool keeps open between uses.
