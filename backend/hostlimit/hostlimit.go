@@ -2,14 +2,15 @@
 // more than a few of them at once against one source or destination host, and no more
 // than a budget of connections per server across them. A server that says it has too many
 // connections (FTP 421, FTP 530 "maximum number of users", an SSH server dropping new
-// connections at MaxStartups, MySQL error 1040) lowers that server's budget to what it
+// connections at MaxStartups, MySQL errors 1040 and 1226) lowers that server's budget to what it
 // accepted, once, and the refused connection is tried again after a back-off instead of
 // failing the migration.
 //
 // Only migrations of a batch are limited: Limits.Context puts the budget in the context of
 // their runs, and Connect does nothing more than dial for a context without one. File
-// connections (FTP, FTPS, SFTP) go through Connect; database connections do not yet,
-// although TooMany already recognises MySQL's refusal.
+// connections (FTP, FTPS, SFTP) and database connections (MySQL, and the SSH logins that
+// carry database routes) go through Connect; the connections a step can do without (an
+// import's second loader) go through TryConnect, which never waits.
 package hostlimit
 
 import (
@@ -407,19 +408,7 @@ func connect[T any](ctx context.Context, addr, name string, extra bool, dial fun
 		if err == nil {
 			l.opened(addr)
 			opened = true
-			var once sync.Once
-			return conn, func() {
-				once.Do(func() {
-					l.mu.Lock()
-					s := l.server(addr)
-					s.open--
-					if s.held[id]--; s.held[id] <= 0 {
-						delete(s.held, id)
-					}
-					l.mu.Unlock()
-					slot()
-				})
-			}, nil
+			return conn, l.holding(addr, id, slot), nil
 		}
 		slot()
 		if !TooMany(err) || ctx.Err() != nil || attempt >= l.cfg.Attempts {
@@ -435,6 +424,23 @@ func connect[T any](ctx context.Context, addr, name string, extra bool, dial fun
 			return conn, nil, err
 		}
 		wait = min(2*wait, l.cfg.MaxBackoff)
+	}
+}
+
+// holding is the release of a connection of migration id that got through on slot.
+func (l *Limits) holding(addr string, id int64, slot func()) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			s := l.server(addr)
+			s.open--
+			if s.held[id]--; s.held[id] <= 0 {
+				delete(s.held, id)
+			}
+			l.mu.Unlock()
+			slot()
+		})
 	}
 }
 

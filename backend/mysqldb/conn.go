@@ -36,6 +36,9 @@ type Config struct {
 	// routes that carry SQL text only (SSH command, the site's PHP) have no prepared
 	// statements.
 	NoPrepare bool
+	// Gate, when set, opens every connection of the pool (see Gate); the connections that
+	// Dump and Import can do without are opened with a context Optional reports.
+	Gate Gate
 }
 
 // Addr returns "host:port".
@@ -130,6 +133,16 @@ func driverConfig(cfg Config) *mysql.Config {
 			return c, nil
 		}
 	}
+	if cfg.Gate != nil {
+		dial := mc.DialFunc
+		if dial == nil {
+			dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}
+		}
+		mc.DialFunc = gatedDial(dial)
+	}
 	return mc
 }
 
@@ -146,6 +159,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	connector, sc, err := newSwitchConnector(mc, cfg.NoPrepare)
 	if err != nil {
 		return nil, fmt.Errorf("mysql config for %s: %w", cfg.Addr(), err)
+	}
+	if cfg.Gate != nil {
+		connector = gatedConnector{Connector: connector, gate: cfg.Gate}
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxIdleConns(maxIdle)
