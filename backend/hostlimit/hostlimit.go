@@ -254,6 +254,8 @@ func (l *Limits) leave(addr string, id int64, opened bool) {
 // connections: each may need one more connection to finish what it holds them for (an
 // FTP connection setting modes opens a second one), and must get it.
 func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool) (func(), error) {
+	shed, _ := ctx.Value(waitKey{}).(func())
+	shedNow := shed != nil
 	for {
 		l.mu.Lock()
 		s := l.server(addr)
@@ -277,7 +279,18 @@ func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool)
 		}
 		wait := s.changed
 		l.mu.Unlock()
-		t := time.NewTimer(l.cfg.StallAfter)
+		if shedNow { // give back what the caller holds unused, then look again
+			shed()
+			shedNow = false
+			continue
+		}
+		every := l.cfg.StallAfter
+		if shed != nil {
+			// connections the caller's pool takes back while it waits are not released
+			// and wake nobody: look again now and then
+			every = min(every, 250*time.Millisecond)
+		}
+		t := time.NewTimer(every)
 		select {
 		case <-wait:
 		case <-t.C:
@@ -286,6 +299,7 @@ func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool)
 			return nil, ctx.Err()
 		}
 		t.Stop()
+		shedNow = shed != nil
 	}
 }
 

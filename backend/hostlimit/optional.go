@@ -66,3 +66,14 @@ func Carry(ctx, from context.Context) context.Context {
 	}
 	return context.WithValue(ctx, ctxKey{}, b)
 }
+
+type waitKey struct{}
+
+// WhenWaiting gives ctx a func Connect calls, once, before it waits for a slot: a pool of
+// connections closes its idle ones, whose slots may be the ones it would wait for.
+func WhenWaiting(ctx context.Context, f func()) context.Context {
+	if f == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, waitKey{}, f)
+}

@@ -160,10 +160,17 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mysql config for %s: %w", cfg.Addr(), err)
 	}
+	var gated *pool
 	if cfg.Gate != nil {
-		connector = gatedConnector{Connector: connector, gate: cfg.Gate}
+		gated = &pool{}
+		connector = gatedConnector{Connector: connector, gate: cfg.Gate, pool: gated}
 	}
 	db := sql.OpenDB(connector)
+	if gated != nil {
+		gated.mu.Lock()
+		gated.db = db
+		gated.mu.Unlock()
+	}
 	db.SetMaxIdleConns(maxIdle)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, mc.Timeout+5*time.Second)

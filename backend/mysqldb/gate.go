@@ -2,6 +2,7 @@ package mysqldb
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"net"
 	"sync"
@@ -30,12 +31,40 @@ func Optional(ctx context.Context) bool {
 	return v
 }
 
+type shedKey struct{}
+
+// ShedIdle returns, for a Gate opening a connection with ctx, a func that closes the
+// pool's idle connections (nil outside a Gate). A Gate that has to wait for a slot calls
+// it first: the pool keeps connections it is not using, and their slots could be the ones
+// it waits for.
+func ShedIdle(ctx context.Context) func() {
+	f, _ := ctx.Value(shedKey{}).(func())
+	return f
+}
+
 // gatedConnector opens the pool's connections through a Gate. The release of a slot is
 // tied to the network connection, which the driver closes whenever the pool lets the
 // connection go (closed, idle too long, broken).
 type gatedConnector struct {
 	driver.Connector
 	gate Gate
+	pool *pool
+}
+
+// pool is the *sql.DB of a gatedConnector, set once it is open.
+type pool struct {
+	mu sync.Mutex
+	db *sql.DB
+}
+
+func (p *pool) shed() {
+	p.mu.Lock()
+	db := p.db
+	p.mu.Unlock()
+	if db != nil {
+		db.SetMaxIdleConns(0) // closes the idle ones
+		db.SetMaxIdleConns(maxIdle)
+	}
 }
 
 type holderKey struct{}
@@ -48,6 +77,7 @@ type holder struct {
 
 func (g gatedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	var h *holder
+	ctx = context.WithValue(ctx, shedKey{}, g.pool.shed)
 	c, release, err := g.gate(ctx, func(ctx context.Context) (driver.Conn, error) {
 		h = &holder{}
 		c, err := g.Connector.Connect(context.WithValue(ctx, holderKey{}, h))
