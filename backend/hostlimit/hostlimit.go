@@ -79,8 +79,13 @@ type server struct {
 	// would wait for ever (a file copy opens all its connections before it starts).
 	held, active map[int64]int
 	lowered      bool
-	lastRelease  time.Time
-	changed      chan struct{} // closed and replaced whenever a slot frees or the limit changes
+	// oneAtATime: a database server (see Database). Once it refused a connection, a
+	// migration holding none of its connections waits until no other one holds any.
+	oneAtATime  bool
+	peak        int       // the most connections open lately (see lingering)
+	peakAt      time.Time // when open last reached peak
+	lastRelease time.Time
+	changed     chan struct{} // closed and replaced whenever a slot frees or the limit changes
 }
 
 // New makes Limits with cfg's zero fields set to their defaults.
@@ -206,9 +211,13 @@ func (l *Limits) server(addr string) *server {
 // enter waits until migration id may connect to addr (see server.held) and counts its
 // Connect call as under way; leave ends it.
 func (l *Limits) enter(ctx context.Context, addr string, id int64) error {
+	db := isDatabase(ctx)
 	for {
 		l.mu.Lock()
 		s := l.server(addr)
+		if db {
+			s.oneAtATime = true
+		}
 		ok := s.held[id] > 0 || s.active[id] > 0
 		if !ok {
 			ok = true
@@ -217,6 +226,9 @@ func (l *Limits) enter(ctx context.Context, addr string, id int64) error {
 					ok = false
 					break
 				}
+			}
+			if ok && s.oneAtATime && s.lowered && l.othersHold(s, id) {
+				ok = false
 			}
 		}
 		if ok {
@@ -358,13 +370,25 @@ func (l *Limits) opened(addr string) {
 	defer l.mu.Unlock()
 	s := l.server(addr)
 	s.open++
+	if s.open >= s.peak || time.Since(s.peakAt) > lingering {
+		s.peak, s.peakAt = s.open, time.Now()
+	}
 	if s.lowered && s.open > s.limit {
 		s.limit = min(s.open, l.cfg.Connections)
 	}
 }
 
+// lingering is how long a database server may still count a connection Ferry closed: its
+// thread ends a moment after the client leaves.
+const lingering = 2 * time.Second
+
+// minDatabase is the least budget a database server is lowered to: an import needs its
+// main connection, the index builder's and a loader's at once.
+const minDatabase = 3
+
 // refused records that addr refused a connection as too many: the budget is lowered,
-// once, to the connections open at that moment (dials still in flight do not count).
+// once, to the connections open at that moment (dials still in flight do not count); for
+// a database server, to the most open in the last moments and no lower than minDatabase.
 func (l *Limits) refused(id int64, addr, name string) {
 	l.mu.Lock()
 	s := l.server(addr)
@@ -373,9 +397,20 @@ func (l *Limits) refused(id int64, addr, name string) {
 		return
 	}
 	from := s.limit
-	s.limit = max(1, s.open)
+	to := max(1, s.open)
+	if s.oneAtATime {
+		// the refusal counts connections the server has not seen closed yet
+		if time.Since(s.peakAt) <= lingering {
+			to = max(to, s.peak)
+		}
+		to = max(to, minDatabase)
+	}
+	if to >= from {
+		l.mu.Unlock()
+		return
+	}
+	s.limit = to
 	s.lowered = true
-	to := s.limit
 	close(s.changed)
 	s.changed = make(chan struct{})
 	l.mu.Unlock()
@@ -430,6 +465,13 @@ func connect[T any](ctx context.Context, addr, name string, extra bool, dial fun
 		}
 		l.settle(ctx, addr)
 		l.refused(id, addr, name)
+		if mayYield(ctx) && l.sharing(addr, id) {
+			return conn, nil, &yieldError{err}
+		}
+		if shed, ok := ctx.Value(waitKey{}).(func()); ok {
+			// the caller's own unused connections count at the server too
+			shed()
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

@@ -69,11 +69,76 @@ func Carry(ctx, from context.Context) context.Context {
 
 type waitKey struct{}
 
-// WhenWaiting gives ctx a func Connect calls, once, before it waits for a slot: a pool of
-// connections closes its idle ones, whose slots may be the ones it would wait for.
+// WhenWaiting gives ctx a func Connect calls before it waits for a slot, now and then
+// while it waits, and before it tries a refused connection again: a pool of connections
+// closes its idle ones, whose slots (and places at the server) may be the ones it waits
+// for.
 func WhenWaiting(ctx context.Context, f func()) context.Context {
 	if f == nil {
 		return ctx
 	}
 	return context.WithValue(ctx, waitKey{}, f)
+}
+
+type databaseKey struct{}
+
+// Database marks ctx for connections to a database server. Each migration may need
+// several of them at once (an import's main connection, index builder and loader), and
+// two migrations each holding part of what they need would wait on each other for ever
+// at a server that refuses more: once the server refused one, a migration that holds
+// none of its connections waits until no other one holds any.
+func Database(ctx context.Context) context.Context {
+	return context.WithValue(ctx, databaseKey{}, true)
+}
+
+func isDatabase(ctx context.Context) bool {
+	v, _ := ctx.Value(databaseKey{}).(bool)
+	return v
+}
+
+type yieldKey struct{}
+
+// MayYield marks ctx for a step that can give back every connection it holds and start
+// again (an import resumes at its first unfinished table): when the server refuses one of
+// its connections as too many while another migration holds connections to it too,
+// Connect returns the refusal at once (Yielded reports it) instead of retrying, since
+// each might wait for the other's.
+func MayYield(ctx context.Context) context.Context {
+	return context.WithValue(ctx, yieldKey{}, true)
+}
+
+func mayYield(ctx context.Context) bool {
+	v, _ := ctx.Value(yieldKey{}).(bool)
+	return v
+}
+
+// yieldError is a refusal returned for the step to give its connections back.
+type yieldError struct{ err error }
+
+func (e *yieldError) Error() string { return e.err.Error() }
+func (e *yieldError) Unwrap() error { return e.err }
+
+// Yielded reports whether err is Connect's refusal to a MayYield step that should close
+// its connections and start again (it then waits its turn at the server).
+func Yielded(err error) bool {
+	var ye *yieldError
+	return errors.As(err, &ye)
+}
+
+// othersHold reports whether a migration other than id holds connections to s.
+func (l *Limits) othersHold(s *server, id int64) bool {
+	for other, n := range s.held {
+		if other != id && n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sharing reports whether migration id and another one both hold connections to addr.
+func (l *Limits) sharing(addr string, id int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.server(addr)
+	return s.held[id] > 0 && l.othersHold(s, id)
 }

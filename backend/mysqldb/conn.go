@@ -163,7 +163,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	var gated *pool
 	if cfg.Gate != nil {
 		gated = &pool{}
-		connector = gatedConnector{Connector: connector, gate: cfg.Gate, pool: gated}
+		connector = gatedConnector{Connector: connector, gate: cfg.Gate, pool: gated, timeout: mc.Timeout + 5*time.Second}
 	}
 	db := sql.OpenDB(connector)
 	if gated != nil {
@@ -175,6 +175,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, mc.Timeout+5*time.Second)
 	defer cancel()
+	if gated != nil {
+		// the gate may wait its turn for a while: the timeout bounds each try (gatedConnector)
+		pctx = ctx
+	}
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
 		return nil, classify(cfg, err)

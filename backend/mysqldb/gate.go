@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Gate opens one connection of a pool through open, which dials and logs in. It may wait
@@ -47,8 +48,9 @@ func ShedIdle(ctx context.Context) func() {
 // connection go (closed, idle too long, broken).
 type gatedConnector struct {
 	driver.Connector
-	gate Gate
-	pool *pool
+	gate    Gate
+	pool    *pool
+	timeout time.Duration // of each try to connect and log in, apart from the gate's waits
 }
 
 // pool is the *sql.DB of a gatedConnector, set once it is open.
@@ -80,6 +82,8 @@ func (g gatedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	ctx = context.WithValue(ctx, shedKey{}, g.pool.shed)
 	c, release, err := g.gate(ctx, func(ctx context.Context) (driver.Conn, error) {
 		h = &holder{}
+		ctx, cancel := context.WithTimeout(ctx, g.timeout)
+		defer cancel()
 		c, err := g.Connector.Connect(context.WithValue(ctx, holderKey{}, h))
 		if err != nil {
 			return nil, err

@@ -69,7 +69,7 @@ func serverName(ep migration.Endpoint) string {
 func dbGate(run context.Context) func(addr, name string) mysqldb.Gate {
 	return func(addr, name string) mysqldb.Gate {
 		return func(ctx context.Context, open func(context.Context) (driver.Conn, error)) (driver.Conn, func(), error) {
-			ctx = hostlimit.WhenWaiting(hostlimit.Carry(ctx, run), mysqldb.ShedIdle(ctx))
+			ctx = hostlimit.WhenWaiting(hostlimit.Database(hostlimit.Carry(ctx, run)), mysqldb.ShedIdle(ctx))
 			if mysqldb.Optional(ctx) {
 				return hostlimit.TryConnect(ctx, addr, name, open)
 			}
