@@ -280,7 +280,11 @@ func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool)
 			}
 		}
 		stalled := time.Since(s.lastRelease) >= l.cfg.StallAfter
-		if s.inUse+reserve < s.limit || stalled {
+		// At a database server a migration alone never waits for the budget: it could
+		// only wait for slots it holds itself (a dump beside an import of the same
+		// migration); the server's refusals still stop it where the server must.
+		alone := s.oneAtATime && !l.othersHold(s, id) && !othersActive(s, id)
+		if s.inUse+reserve < s.limit || stalled || alone {
 			s.inUse++
 			if stalled {
 				s.lastRelease = time.Now() // one connection past the budget per stall period

@@ -142,3 +142,13 @@ func (l *Limits) sharing(addr string, id int64) bool {
 	s := l.server(addr)
 	return s.held[id] > 0 && l.othersHold(s, id)
 }
+
+// othersActive reports whether a migration other than id is connecting to s.
+func othersActive(s *server, id int64) bool {
+	for other, n := range s.active {
+		if other != id && n > 0 {
+			return true
+		}
+	}
+	return false
+}
