@@ -229,6 +229,7 @@ func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j step
 		j.Logf(slog.LevelInfo, "The destination database is %s away: importing%s", db.RoundTrip().Round(time.Millisecond), compressedNote(db))
 	}
 	start := time.Now()
+	mv := p.movingOf(m.ID)
 	stats, err := mysqldb.Import(ctx, db.DB, r, mysqldb.ImportOptions{
 		Workers:   workers,
 		Overwrite: m.Options.Overwrite || len(res.ImportedTables) > 0,
@@ -246,6 +247,7 @@ func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j step
 		TextInserts: db.route.Wire(), // SSH command and PHP routes carry no prepared statements
 		Log:         func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },
 		Progress: func(ip mysqldb.ImportProgress) {
+			mv.imported.Store(ip.BytesRead)
 			size := size()
 			pct := 0.0
 			if size > 0 {
