@@ -42,6 +42,8 @@ type limitedFTP struct {
 	sessions map[uint32]bool
 	peak     int
 	refused  int
+	// wrap, when set, wraps each login's file system (a test holding writes midway).
+	wrap func(afero.Fs) afero.Fs
 }
 
 func (d *limitedFTP) GetSettings() (*ftpserver.Settings, error) {
@@ -71,7 +73,11 @@ func (d *limitedFTP) AuthUser(cc ftpserver.ClientContext, user, pass string) (ft
 	}
 	d.sessions[cc.ID()] = true
 	d.peak = max(d.peak, len(d.sessions))
-	return afero.NewBasePathFs(afero.NewOsFs(), d.root), nil
+	fs := afero.NewBasePathFs(afero.NewOsFs(), d.root)
+	if d.wrap != nil {
+		return d.wrap(fs), nil
+	}
+	return fs, nil
 }
 
 func (d *limitedFTP) GetTLSConfig() (*tls.Config, error) { return nil, errors.New("tls not enabled") }

@@ -1,12 +1,17 @@
 package pipeline
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"ferry/backend/progress"
+)
 
 // moving is what a migration's Upload files and Import database have moved so far in this
 // process, fed by their progress whichever step publishes it (the upload and import run
 // beside the download and export, and their progress waits for their step's turn).
 type moving struct {
 	uploaded, imported atomic.Int64
+	upload             atomic.Pointer[progress.Meter] // the running upload's, read live
 }
 
 // movingOf returns the migration's tally, made on first use.
@@ -35,5 +40,9 @@ func (p *Pipeline) Moving(id int64) (uploaded, imported int64) {
 	if mv == nil {
 		return 0, 0
 	}
-	return mv.uploaded.Load(), mv.imported.Load()
+	uploaded = mv.uploaded.Load()
+	if m := mv.upload.Load(); m != nil {
+		uploaded = max(uploaded, m.Snapshot().Done)
+	}
+	return uploaded, mv.imported.Load()
 }
