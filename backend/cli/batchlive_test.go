@@ -54,6 +54,35 @@ func (f holdFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// slowFs is a destination's file system where each file written takes a while to close,
+// as on a busy shared host: uploads last long enough for a batch's migrations to overlap.
+type slowFs struct {
+	afero.Fs
+	delay time.Duration
+}
+
+func (s slowFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	f, err := s.Fs.OpenFile(name, flag, perm)
+	if err != nil || flag&(os.O_WRONLY|os.O_RDWR) == 0 {
+		return f, err
+	}
+	return slowFile{File: f, delay: s.delay}, nil
+}
+
+func (s slowFs) Create(name string) (afero.File, error) {
+	return s.OpenFile(name, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
+}
+
+type slowFile struct {
+	afero.File
+	delay time.Duration
+}
+
+func (f slowFile) Close() error {
+	time.Sleep(f.delay)
+	return f.File.Close()
+}
+
 // TestBatchSummaryCountsBytesWhileTheyMove holds a batch's upload in the middle: the
 // summary's bytes count what has arrived so far, before Upload files records its total,
 // and end at the recorded totals.

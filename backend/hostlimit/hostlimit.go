@@ -280,11 +280,15 @@ func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool)
 			}
 		}
 		stalled := time.Since(s.lastRelease) >= l.cfg.StallAfter
-		// At a database server a migration alone never waits for the budget: it could
-		// only wait for slots it holds itself (a dump beside an import of the same
-		// migration); the server's refusals still stop it where the server must.
-		alone := s.oneAtATime && !l.othersHold(s, id) && !othersActive(s, id)
-		if s.inUse+reserve < s.limit || stalled || alone {
+		// At a database server only a migration holding none of its connections waits
+		// for the budget. One that holds some needs the rest at once (an import's index
+		// builder and loader beside its main connection, its dump beside it): waiting
+		// then could only be for slots it holds itself, or for another migration waiting
+		// on it. Nor does one alone there wait. The server's refusals still stop them
+		// where the server must, and what they can do without comes from the budget only
+		// (TryConnect).
+		holding := s.oneAtATime && (s.held[id] > 0 || !l.othersHold(s, id) && !othersActive(s, id))
+		if s.inUse+reserve < s.limit || stalled || holding {
 			s.inUse++
 			if stalled {
 				s.lastRelease = time.Now() // one connection past the budget per stall period
