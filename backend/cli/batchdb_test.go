@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"database/sql"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -92,9 +91,6 @@ func TestBatchUnderADatabaseConnectionCap(t *testing.T) {
 		logs, err := st.Logs(t.Context(), id, 0, 10000)
 		require.NoError(t, err)
 		for _, l := range logs {
-			if os.Getenv("FERRY_T_DEBUG") != "" {
-				t.Logf("#%d %s %s %s", id, l.Time.Format("15:04:05.000"), l.Step, l.Message)
-			}
 			if strings.Contains(l.Message, "allows ") {
 				lowered++
 			}
