@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"strconv"
@@ -24,7 +25,11 @@ func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
 		if !hostlimit.Limited(ctx) {
 			return op(ctx)
 		}
-		t, release, err := hostlimit.Connect(ctx, addr, name, func(ctx context.Context) (transfer.Tree, error) { return op(ctx) })
+		connect := hostlimit.Connect[transfer.Tree]
+		if transfer.IsSpare(ctx) {
+			connect = spareConnect
+		}
+		t, release, err := connect(ctx, addr, name, func(ctx context.Context) (transfer.Tree, error) { return op(ctx) })
 		if err != nil {
 			return nil, err
 		}
@@ -35,6 +40,21 @@ func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
 		}
 		return lt, nil
 	}
+}
+
+// spareConnect opens a connection a file copy can do without (transfer.IsSpare) only
+// when the budget has a slot free and the server takes it; otherwise the copy goes on
+// with the connections it has instead of waiting on other migrations' slots while it
+// holds its own.
+func spareConnect(ctx context.Context, addr, name string, dial func(context.Context) (transfer.Tree, error)) (transfer.Tree, func(), error) {
+	t, release, err := hostlimit.TryConnect(ctx, addr, name, dial)
+	switch {
+	case errors.Is(err, hostlimit.ErrNoSlot):
+		err = fmt.Errorf("%w: %w", transfer.ErrNoSpare, err)
+	case err != nil && hostlimit.TooMany(err) && !errors.Is(err, transfer.ErrTooManyConnections):
+		err = fmt.Errorf("%w: %w", transfer.ErrTooManyConnections, err)
+	}
+	return t, release, err
 }
 
 // serverAddr is the endpoint's host:port, the default port filled in: what a
