@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 )
 
@@ -117,4 +118,80 @@ func TestConnectShedsIdleConnectionsBeforeWaiting(t *testing.T) {
 	for _, f := range hangs {
 		f()
 	}
+}
+
+// capServer is a database server whose user may hold max connections: the next is refused
+// with MySQL's error 1226.
+type capServer struct {
+	max  int
+	mu   sync.Mutex
+	open int
+}
+
+func (s *capServer) dial(context.Context) (func(), error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open >= s.max {
+		return nil, &mysql.MySQLError{Number: 1226, Message: "User 'wp' has exceeded the 'max_user_connections' resource (current value: 3)"}
+	}
+	s.open++
+	return func() { s.mu.Lock(); s.open--; s.mu.Unlock() }, nil
+}
+
+// Two imports each hold part of what they need at a database server that refuses more:
+// the one refused gives its connections back (Yielded) instead of waiting on the other,
+// the budget is lowered once, and from then on a migration holding none of the server's
+// connections waits its turn until no other holds any.
+func TestDatabaseServerYieldsAndTakesTurns(t *testing.T) {
+	srv := &capServer{max: 3}
+	var notes []string
+	var mu sync.Mutex
+	l := batchLimits(8, func(_ int64, msg string) { mu.Lock(); notes = append(notes, msg); mu.Unlock() })
+	const addr = "db.example.net:3306"
+	ctxOf := func(id int64) context.Context { return MayYield(Database(l.Context(t.Context(), id))) }
+	type held struct{ hang, release func() }
+	take := func(id int64) (held, error) {
+		hang, release, err := Connect(ctxOf(id), addr, "db.example.net", srv.dial)
+		return held{hang, release}, err
+	}
+	a1, err := take(1)
+	require.NoError(t, err)
+	a2, err := take(1)
+	require.NoError(t, err)
+	b1, err := take(2)
+	require.NoError(t, err)
+	_, err = take(1)
+	require.True(t, Yielded(err), "refused while another migration holds some: give them back (%v)", err)
+	require.True(t, TooMany(err))
+	mu.Lock()
+	require.Equal(t, []string{"db.example.net allows 3 connections: lowered from 8"}, notes)
+	mu.Unlock()
+	a1.hang()
+	a1.release()
+	a2.hang()
+	a2.release()
+
+	// Migration 3 holds nothing there: it waits while migration 2 holds a connection.
+	got := make(chan error, 1)
+	var c held
+	go func() {
+		var err error
+		c, err = take(3)
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("migration 3 connected while migration 2 held a connection (%v)", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	b1.hang()
+	b1.release()
+	select {
+	case err := <-got:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("migration 3 never got its turn")
+	}
+	c.hang()
+	c.release()
 }
