@@ -103,6 +103,13 @@ type Endpoint struct {
 type Options struct {
 	Timeout time.Duration // connect timeout per route (default 15 s)
 	Agent   agent.Config  // overrides for the PHP agent (tests: Transport, Slice)
+	// Gate, when set, gives the gate every MySQL connection of the Direct and SSH tunnel
+	// routes opens through (a host's connection budget): addr is the database server's
+	// host:port as Ferry knows it (a database on "localhost" behind a tunnel is the SSH
+	// server's), name how messages call it. The SSH command and PHP routes run the
+	// database's connections on the server itself, one per remote process or request;
+	// what Ferry opens for them is the SSH login or HTTP requests (see Endpoint.SSH).
+	Gate func(addr, name string) mysqldb.Gate
 }
 
 // Attempt is a route that was tried and failed.
@@ -300,6 +307,15 @@ func portOf(err error) string {
 	return "3306"
 }
 
+// serverName is how messages call a database server: its host, with the port when it is
+// not MySQL's.
+func serverName(host string, port int) string {
+	if port == 3306 {
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
 // isLocal reports a host that means "this server".
 func isLocal(h string) bool {
 	h, _, _ = strings.Cut(h, ":")
@@ -341,6 +357,9 @@ func open(ctx context.Context, ep Endpoint, db Target, r Access, opts Options) (
 		if cfg.Host == "" {
 			cfg.Host = "127.0.0.1"
 		}
+		if opts.Gate != nil {
+			cfg.Gate = opts.Gate(cfg.Addr(), serverName(cfg.Host, port))
+		}
 		d, err := mysqldb.Open(ctx, cfg)
 		if err != nil {
 			return nil, err
@@ -362,6 +381,14 @@ func open(ctx context.Context, ep Endpoint, db Target, r Access, opts Options) (
 			cfg.Host = "127.0.0.1"
 		}
 		cfg.Dial = mysqldb.SSHTunnelDialer(client)
+		if opts.Gate != nil {
+			server := cfg.Host
+			if isLocal(host) {
+				server = ep.Host
+			}
+			addr := net.JoinHostPort(server, strconv.Itoa(port))
+			cfg.Gate = opts.Gate(addr, serverName(server, port))
+		}
 		d, err := mysqldb.Open(ctx, cfg)
 		if err != nil {
 			client.Close()

@@ -2,14 +2,15 @@
 // more than a few of them at once against one source or destination host, and no more
 // than a budget of connections per server across them. A server that says it has too many
 // connections (FTP 421, FTP 530 "maximum number of users", an SSH server dropping new
-// connections at MaxStartups, MySQL error 1040) lowers that server's budget to what it
+// connections at MaxStartups, MySQL errors 1040 and 1226) lowers that server's budget to what it
 // accepted, once, and the refused connection is tried again after a back-off instead of
 // failing the migration.
 //
 // Only migrations of a batch are limited: Limits.Context puts the budget in the context of
 // their runs, and Connect does nothing more than dial for a context without one. File
-// connections (FTP, FTPS, SFTP) go through Connect; database connections do not yet,
-// although TooMany already recognises MySQL's refusal.
+// connections (FTP, FTPS, SFTP) and database connections (MySQL, and the SSH logins that
+// carry database routes) go through Connect; the connections a step can do without (an
+// import's second loader) go through TryConnect, which never waits.
 package hostlimit
 
 import (
@@ -78,8 +79,13 @@ type server struct {
 	// would wait for ever (a file copy opens all its connections before it starts).
 	held, active map[int64]int
 	lowered      bool
-	lastRelease  time.Time
-	changed      chan struct{} // closed and replaced whenever a slot frees or the limit changes
+	// oneAtATime: a database server (see Database). Once it refused a connection, a
+	// migration holding none of its connections waits until no other one holds any.
+	oneAtATime  bool
+	peak        int       // the most connections open lately (see lingering)
+	peakAt      time.Time // when open last reached peak
+	lastRelease time.Time
+	changed     chan struct{} // closed and replaced whenever a slot frees or the limit changes
 }
 
 // New makes Limits with cfg's zero fields set to their defaults.
@@ -205,9 +211,13 @@ func (l *Limits) server(addr string) *server {
 // enter waits until migration id may connect to addr (see server.held) and counts its
 // Connect call as under way; leave ends it.
 func (l *Limits) enter(ctx context.Context, addr string, id int64) error {
+	db := isDatabase(ctx)
 	for {
 		l.mu.Lock()
 		s := l.server(addr)
+		if db {
+			s.oneAtATime = true
+		}
 		ok := s.held[id] > 0 || s.active[id] > 0
 		if !ok {
 			ok = true
@@ -216,6 +226,9 @@ func (l *Limits) enter(ctx context.Context, addr string, id int64) error {
 					ok = false
 					break
 				}
+			}
+			if ok && s.oneAtATime && s.lowered && l.othersHold(s, id) {
+				ok = false
 			}
 		}
 		if ok {
@@ -253,6 +266,8 @@ func (l *Limits) leave(addr string, id int64, opened bool) {
 // connections: each may need one more connection to finish what it holds them for (an
 // FTP connection setting modes opens a second one), and must get it.
 func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool) (func(), error) {
+	shed, _ := ctx.Value(waitKey{}).(func())
+	shedNow := shed != nil
 	for {
 		l.mu.Lock()
 		s := l.server(addr)
@@ -265,7 +280,15 @@ func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool)
 			}
 		}
 		stalled := time.Since(s.lastRelease) >= l.cfg.StallAfter
-		if s.inUse+reserve < s.limit || stalled {
+		// At a database server only a migration holding none of its connections waits
+		// for the budget. One that holds some needs the rest at once (an import's index
+		// builder and loader beside its main connection, its dump beside it): waiting
+		// then could only be for slots it holds itself, or for another migration waiting
+		// on it. Nor does one alone there wait. The server's refusals still stop them
+		// where the server must, and what they can do without comes from the budget only
+		// (TryConnect).
+		holding := s.oneAtATime && (s.held[id] > 0 || !l.othersHold(s, id) && !othersActive(s, id))
+		if s.inUse+reserve < s.limit || stalled || holding {
 			s.inUse++
 			if stalled {
 				s.lastRelease = time.Now() // one connection past the budget per stall period
@@ -276,7 +299,18 @@ func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool)
 		}
 		wait := s.changed
 		l.mu.Unlock()
-		t := time.NewTimer(l.cfg.StallAfter)
+		if shedNow { // give back what the caller holds unused, then look again
+			shed()
+			shedNow = false
+			continue
+		}
+		every := l.cfg.StallAfter
+		if shed != nil {
+			// connections the caller's pool takes back while it waits are not released
+			// and wake nobody: look again now and then
+			every = min(every, 250*time.Millisecond)
+		}
+		t := time.NewTimer(every)
 		select {
 		case <-wait:
 		case <-t.C:
@@ -285,6 +319,7 @@ func (l *Limits) acquire(ctx context.Context, addr string, id int64, extra bool)
 			return nil, ctx.Err()
 		}
 		t.Stop()
+		shedNow = shed != nil
 	}
 }
 
@@ -343,13 +378,25 @@ func (l *Limits) opened(addr string) {
 	defer l.mu.Unlock()
 	s := l.server(addr)
 	s.open++
+	if s.open >= s.peak || time.Since(s.peakAt) > lingering {
+		s.peak, s.peakAt = s.open, time.Now()
+	}
 	if s.lowered && s.open > s.limit {
 		s.limit = min(s.open, l.cfg.Connections)
 	}
 }
 
+// lingering is how long a database server may still count a connection Ferry closed: its
+// thread ends a moment after the client leaves.
+const lingering = 2 * time.Second
+
+// minDatabase is the least budget a database server is lowered to: an import needs its
+// main connection, the index builder's and a loader's at once.
+const minDatabase = 3
+
 // refused records that addr refused a connection as too many: the budget is lowered,
-// once, to the connections open at that moment (dials still in flight do not count).
+// once, to the connections open at that moment (dials still in flight do not count); for
+// a database server, to the most open in the last moments and no lower than minDatabase.
 func (l *Limits) refused(id int64, addr, name string) {
 	l.mu.Lock()
 	s := l.server(addr)
@@ -358,9 +405,20 @@ func (l *Limits) refused(id int64, addr, name string) {
 		return
 	}
 	from := s.limit
-	s.limit = max(1, s.open)
+	to := max(1, s.open)
+	if s.oneAtATime {
+		// the refusal counts connections the server has not seen closed yet
+		if time.Since(s.peakAt) <= lingering {
+			to = max(to, s.peak)
+		}
+		to = max(to, minDatabase)
+	}
+	if to >= from {
+		l.mu.Unlock()
+		return
+	}
+	s.limit = to
 	s.lowered = true
-	to := s.limit
 	close(s.changed)
 	s.changed = make(chan struct{})
 	l.mu.Unlock()
@@ -407,19 +465,7 @@ func connect[T any](ctx context.Context, addr, name string, extra bool, dial fun
 		if err == nil {
 			l.opened(addr)
 			opened = true
-			var once sync.Once
-			return conn, func() {
-				once.Do(func() {
-					l.mu.Lock()
-					s := l.server(addr)
-					s.open--
-					if s.held[id]--; s.held[id] <= 0 {
-						delete(s.held, id)
-					}
-					l.mu.Unlock()
-					slot()
-				})
-			}, nil
+			return conn, l.holding(addr, id, slot), nil
 		}
 		slot()
 		if !TooMany(err) || ctx.Err() != nil || attempt >= l.cfg.Attempts {
@@ -427,6 +473,13 @@ func connect[T any](ctx context.Context, addr, name string, extra bool, dial fun
 		}
 		l.settle(ctx, addr)
 		l.refused(id, addr, name)
+		if mayYield(ctx) && l.sharing(addr, id) {
+			return conn, nil, &yieldError{err}
+		}
+		if shed, ok := ctx.Value(waitKey{}).(func()); ok {
+			// the caller's own unused connections count at the server too
+			shed()
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -435,6 +488,23 @@ func connect[T any](ctx context.Context, addr, name string, extra bool, dial fun
 			return conn, nil, err
 		}
 		wait = min(2*wait, l.cfg.MaxBackoff)
+	}
+}
+
+// holding is the release of a connection of migration id that got through on slot.
+func (l *Limits) holding(addr string, id int64, slot func()) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			s := l.server(addr)
+			s.open--
+			if s.held[id]--; s.held[id] <= 0 {
+				delete(s.held, id)
+			}
+			l.mu.Unlock()
+			slot()
+		})
 	}
 }
 

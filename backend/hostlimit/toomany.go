@@ -13,12 +13,21 @@ import (
 	"ferry/backend/transfer"
 )
 
-// mysqlTooManyConnections is MySQL's ER_CON_COUNT_ERROR.
-const mysqlTooManyConnections = 1040
+// MySQL's refusals of a connection for the number already open: ER_CON_COUNT_ERROR (the
+// server's max_connections), ER_TOO_MANY_USER_CONNECTIONS (the global
+// max_user_connections) and ER_USER_LIMIT_REACHED (an account's MAX_USER_CONNECTIONS, the
+// cap shared hosts give each database user; the same number also reports an account's
+// hourly quotas, which waiting a few seconds does not lift).
+const (
+	mysqlTooManyConnections     = 1040
+	mysqlTooManyUserConnections = 1203
+	mysqlUserLimitReached       = 1226
+)
 
 // TooMany reports whether err is a server refusing a new connection because it already
 // has too many: FTP 421, FTP 530 whose text speaks of a maximum or too many users (a 530
-// is otherwise a wrong password), MySQL error 1040, or an SFTP server closing the
+// is otherwise a wrong password), MySQL errors 1040, 1203 and 1226 for
+// max_user_connections, or an SFTP server closing the
 // connection before the login started (OpenSSH's MaxStartups drops new connections that
 // way; a wrong password or host key is reported as such and never counts).
 func TooMany(err error) bool {
@@ -41,7 +50,13 @@ func TooMany(err error) bool {
 	}
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
-		return me.Number == mysqlTooManyConnections
+		switch me.Number {
+		case mysqlTooManyConnections, mysqlTooManyUserConnections:
+			return true
+		case mysqlUserLimitReached:
+			return strings.Contains(me.Message, "'max_user_connections'")
+		}
+		return false
 	}
 	var ce *transfer.ConnectError
 	if errors.As(err, &ce) && ce.Protocol == "SFTP" {

@@ -36,6 +36,9 @@ type Config struct {
 	// routes that carry SQL text only (SSH command, the site's PHP) have no prepared
 	// statements.
 	NoPrepare bool
+	// Gate, when set, opens every connection of the pool (see Gate); the connections that
+	// Dump and Import can do without are opened with a context Optional reports.
+	Gate Gate
 }
 
 // Addr returns "host:port".
@@ -131,6 +134,16 @@ func driverConfig(cfg Config) *mysql.Config {
 			return c, nil
 		}
 	}
+	if cfg.Gate != nil {
+		dial := mc.DialFunc
+		if dial == nil {
+			dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}
+		}
+		mc.DialFunc = gatedDial(dial)
+	}
 	return mc
 }
 
@@ -148,11 +161,25 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mysql config for %s: %w", cfg.Addr(), err)
 	}
+	var gated *pool
+	if cfg.Gate != nil {
+		gated = &pool{}
+		connector = gatedConnector{Connector: connector, gate: cfg.Gate, pool: gated, timeout: mc.Timeout + 5*time.Second}
+	}
 	db := sql.OpenDB(connector)
+	if gated != nil {
+		gated.mu.Lock()
+		gated.db = db
+		gated.mu.Unlock()
+	}
 	db.SetMaxIdleConns(maxIdle)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, mc.Timeout+5*time.Second)
 	defer cancel()
+	if gated != nil {
+		// the gate may wait its turn for a while: the timeout bounds each try (gatedConnector)
+		pctx = ctx
+	}
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
 		return nil, classify(cfg, err)

@@ -110,6 +110,7 @@ func Dump(ctx context.Context, db *DB, w io.Writer, opts DumpOptions) (DumpStats
 		return st, fmt.Errorf("dump: start snapshot: %w", err)
 	}
 	st.Snapshot = snapshot
+	workers = len(conns) // fewer when a connection budget granted fewer
 
 	cw := &countingWriter{w: w}
 	var out io.Writer = cw
@@ -279,8 +280,17 @@ func snapshotConns(ctx context.Context, db *DB, main *sql.Conn, n int, lock bool
 		}
 	}
 	conns := make([]*sql.Conn, 0, n)
-	for range n {
-		c, err := db.db.Conn(ctx)
+	for i := range n {
+		cctx := ctx
+		if i > 0 && db.cfg.Gate != nil {
+			// under a host's connection budget the readers past the first are a bonus: the
+			// read lock must not wait for slots
+			cctx = optional(ctx)
+		}
+		c, err := db.db.Conn(cctx)
+		if err != nil && i > 0 && db.cfg.Gate != nil && ctx.Err() == nil {
+			break
+		}
 		if err != nil {
 			return conns, "", err
 		}
@@ -297,7 +307,7 @@ func snapshotConns(ctx context.Context, db *DB, main *sql.Conn, n int, lock bool
 			return conns, "", err
 		}
 	}
-	if locked || n == 1 {
+	if locked || len(conns) == 1 {
 		return conns, "global", nil
 	}
 	return conns, "per-connection", nil

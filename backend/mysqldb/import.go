@@ -180,8 +180,16 @@ func Import(ctx context.Context, db *DB, r io.Reader, opts ImportOptions) (Impor
 		ix, err := newIndexer(ctx, db)
 		ixc <- ixResult{ix, err}
 	}()
+	var ixr ixResult
+	if db.cfg.Gate != nil {
+		// under a connection budget the loaders past the first take only what is left
+		// once the index builder has its connection
+		ixr = <-ixc
+	}
 	ld, err := newLoaders(ctx, db, opts.Workers)
-	ixr := <-ixc
+	if db.cfg.Gate == nil {
+		ixr = <-ixc
+	}
 	if err == nil && ixr.err != nil {
 		ld.close()
 		err = ixr.err

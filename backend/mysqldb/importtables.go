@@ -96,7 +96,11 @@ func (im *importer) dropIncomplete(c *sql.Conn) {
 	defer cancel()
 	// A cancelled import (Stop, or the export it was reading failing) may have lost c with
 	// the statement it interrupted: clean up on a fresh connection when one can be had.
-	if fresh, err := im.db.db.Conn(ctx); err == nil {
+	fctx := ctx
+	if im.db.cfg.Gate != nil {
+		fctx = optional(ctx) // a full budget or server must not hold the clean-up up
+	}
+	if fresh, err := im.db.db.Conn(fctx); err == nil {
 		defer fresh.Close()
 		c = fresh
 	}

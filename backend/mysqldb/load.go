@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -70,18 +71,34 @@ func newLoaders(ctx context.Context, db *DB, n int) (*loaders, error) {
 // openConns opens n connections at once, each prepared with init. On the SSH command and
 // PHP routes a connection costs a remote process start (an SSH session, a shell, a mysql
 // client: over 100 ms on a loaded server), which would add up if they were opened in turn.
+// Under a Gate (a host's connection budget) only the first is needed: it opens first, the
+// others then as Optional (else they could take the slots it waits for), and the work goes
+// on without those the budget or the server refused.
 func openConns(ctx context.Context, db *DB, n int, init string) ([]*sql.Conn, error) {
 	conns := make([]*sql.Conn, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
+		if i == 1 && db.cfg.Gate != nil {
+			wg.Wait()
+			if errs[0] != nil {
+				return nil, errs[0]
+			}
+		}
 		wg.Go(func() {
-			c, err := db.db.Conn(ctx)
+			cctx := ctx
+			if i > 0 && db.cfg.Gate != nil {
+				cctx = optional(ctx)
+			}
+			c, err := db.db.Conn(cctx)
 			if err == nil {
 				if _, err = c.ExecContext(ctx, init); err != nil {
 					c.Close()
 					c = nil
 				}
+			}
+			if err != nil && i > 0 && db.cfg.Gate != nil && ctx.Err() == nil {
+				err = nil // an optional connection the budget did not grant
 			}
 			conns[i], errs[i] = c, err
 		})
@@ -99,7 +116,7 @@ func openConns(ctx context.Context, db *DB, n int, init string) ([]*sql.Conn, er
 			}
 		}
 	}
-	return conns, nil
+	return slices.DeleteFunc(conns, func(c *sql.Conn) bool { return c == nil }), nil
 }
 
 // run executes one loader's jobs in order. After an error it skips the rest until the next

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ferry/backend/events"
+	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/runner"
@@ -153,8 +154,46 @@ func (p *Pipeline) importDatabase(ctx context.Context, j *runner.Job) error {
 }
 
 // importDump imports the dump read from r; size gives its size so far, for progress.
-// workers is the number of loading connections (0: mysqldb's default).
+// workers is the number of loading connections (0: mysqldb's default). Within a batch's
+// connection budget, an import that the database server refused connections while
+// another migration held some too gives back all of its own and starts again from the
+// start of r (when r can seek), at its first unfinished table, once it is its turn (see
+// hostlimit.MayYield): two imports each holding part of what they need would otherwise
+// wait on each other.
 func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j stepLog, r io.Reader, size func() int64, workers int) error {
+	var rewind func() error
+	switch v := r.(type) {
+	case interface{ Rewind() error }:
+		rewind = v.Rewind
+	case io.Seeker:
+		rewind = func() error { _, err := v.Seek(0, io.SeekStart); return err }
+	}
+	if rewind == nil || !hostlimit.Budgeted(ctx) {
+		return p.importOnce(ctx, m, j, r, size, workers)
+	}
+	wait := time.Second
+	for {
+		err := p.importOnce(hostlimit.MayYield(ctx), m, j, r, size, workers)
+		if err == nil || !hostlimit.Yielded(err) || ctx.Err() != nil {
+			return err
+		}
+		if rewind() != nil {
+			return err
+		}
+		j.Logf(slog.LevelInfo, "The destination database server has no connection left for this import: starting it again once the other migrations' imports are done")
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		wait = min(2*wait, 20*time.Second)
+	}
+}
+
+// importOnce is one attempt of importDump.
+func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j stepLog, r io.Reader, size func() int64, workers int) error {
 	res, err := p.load(ctx, m.ID)
 	if err != nil {
 		return err
@@ -190,6 +229,7 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 		j.Logf(slog.LevelInfo, "The destination database's connections are compressed: %s", whyCompressed(db))
 	}
 	start := time.Now()
+	mv := p.movingOf(m.ID)
 	stats, err := mysqldb.Import(ctx, db.DB, r, mysqldb.ImportOptions{
 		Workers:   workers,
 		Overwrite: m.Options.Overwrite || len(res.ImportedTables) > 0,
@@ -207,6 +247,7 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 		TextInserts: db.route.Wire(), // SSH command and PHP routes carry no prepared statements
 		Log:         func(msg string) { j.Logf(slog.LevelInfo, "%s", msg) },
 		Progress: func(ip mysqldb.ImportProgress) {
+			mv.imported.Store(ip.BytesRead)
 			size := size()
 			pct := 0.0
 			if size > 0 {
@@ -249,7 +290,7 @@ func (p *Pipeline) importDump(ctx context.Context, m migration.Migration, j step
 	}); uerr != nil && err == nil {
 		err = uerr
 	}
-	if err != nil && m.Method == migration.MethodManual {
+	if err != nil && m.Method == migration.MethodManual && !hostlimit.Yielded(err) {
 		// a manual import that fails leaves the destination as it found it
 		p.undoManual(ctx, j, m, db.DB, append(append([]string{}, res.CreatedTables...), stats.Tables...))
 	}

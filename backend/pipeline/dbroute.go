@@ -13,6 +13,7 @@ import (
 	"ferry/backend/agent"
 	"ferry/backend/dbroute"
 	"ferry/backend/events"
+	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/transfer/sftp"
@@ -87,11 +88,19 @@ func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migrati
 	rep := dbroute.Endpoint{Host: ep.Host, Remote: ep.Protocol != migration.ProtocolLocal, SiteIP: db.SiteIP}
 	if ep.Protocol == migration.ProtocolSFTP {
 		rep.SSH = func(ctx context.Context) (*ssh.Client, error) {
-			c, err := sftp.Dial(ctx, p.sftpConfig(ep, ""))
+			// the login carrying a tunnel or the mysql client programs is one more
+			// connection to the SSH server, within its budget as the file logins are
+			c, release, err := hostlimit.Connect(ctx, serverAddr(ep), serverName(ep), func(ctx context.Context) (*sftp.Client, error) {
+				return sftp.Dial(ctx, p.sftpConfig(ep, ""))
+			})
 			if err != nil {
 				return nil, fileFailure(ep, err)
 			}
-			return c.SSH(), nil // closing the SSH client ends the SFTP session too
+			sc := c.SSH() // closing the SSH client ends the SFTP session too
+			if hostlimit.Budgeted(ctx) {
+				go func() { _ = sc.Wait(); release() }()
+			}
+			return sc, nil
 		}
 	}
 	if op, err := p.opener(ep, ""); err == nil {
@@ -110,7 +119,11 @@ func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migrati
 		p.agentUse(id, 1)
 		done = func() { p.agentUse(id, -1) }
 	}
-	c, err := dbroute.Open(ctx, rep, t, access, dbroute.Options{Timeout: p.timeout()})
+	opts := dbroute.Options{Timeout: p.timeout()}
+	if hostlimit.Budgeted(ctx) {
+		opts.Gate = dbGate(ctx)
+	}
+	c, err := dbroute.Open(ctx, rep, t, access, opts)
 	if err != nil {
 		if done != nil {
 			done()

@@ -167,6 +167,12 @@ func (p *Pipeline) uploadMirror(ctx context.Context, m migration.Migration, log 
 		opened()
 	}
 	opts := p.mirrorOptions(log, p.uploadManifest(m.ID), nil)
+	mv, publish := p.movingOf(m.ID), opts.Progress
+	opts.Progress = func(s progress.Snapshot) {
+		mv.uploaded.Store(s.Done)
+		publish(s)
+	}
+	opts.Meter = func(m *progress.Meter) { mv.upload.Store(m) }
 	opts.Atomic = atomicUploads
 	opts.Streams, opts.GrowTo = streams, p.growTo(m.Destination)
 	// A batch migration copies within its share of the host's connection budget: no growth.

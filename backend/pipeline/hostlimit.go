@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"ferry/backend/hostlimit"
 	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
 	"ferry/backend/transfer"
 	"ferry/backend/transfer/ftp"
 )
@@ -17,16 +20,16 @@ import (
 // limited makes op's connections count against the connection budget of the endpoint's
 // server when the run belongs to a batch (see hostlimit); for any other run it is op.
 func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
-	addr := serverAddr(ep)
-	name := ep.Host
-	if ep.Port != 0 && ep.Port != 21 && ep.Port != 22 {
-		name = addr
-	}
+	addr, name := serverAddr(ep), serverName(ep)
 	return func(ctx context.Context) (transfer.Tree, error) {
 		if !hostlimit.Limited(ctx) {
 			return op(ctx)
 		}
-		t, release, err := hostlimit.Connect(ctx, addr, name, func(ctx context.Context) (transfer.Tree, error) { return op(ctx) })
+		connect := hostlimit.Connect[transfer.Tree]
+		if transfer.IsSpare(ctx) {
+			connect = spareConnect
+		}
+		t, release, err := connect(ctx, addr, name, func(ctx context.Context) (transfer.Tree, error) { return op(ctx) })
 		if err != nil {
 			return nil, err
 		}
@@ -37,6 +40,21 @@ func limited(ep migration.Endpoint, op transfer.Opener) transfer.Opener {
 		}
 		return lt, nil
 	}
+}
+
+// spareConnect opens a connection a file copy can do without (transfer.IsSpare) only
+// when the budget has a slot free and the server takes it; otherwise the copy goes on
+// with the connections it has instead of waiting on other migrations' slots while it
+// holds its own.
+func spareConnect(ctx context.Context, addr, name string, dial func(context.Context) (transfer.Tree, error)) (transfer.Tree, func(), error) {
+	t, release, err := hostlimit.TryConnect(ctx, addr, name, dial)
+	switch {
+	case errors.Is(err, hostlimit.ErrNoSlot):
+		err = fmt.Errorf("%w: %w", transfer.ErrNoSpare, err)
+	case err != nil && hostlimit.TooMany(err) && !errors.Is(err, transfer.ErrTooManyConnections):
+		err = fmt.Errorf("%w: %w", transfer.ErrTooManyConnections, err)
+	}
+	return t, release, err
 }
 
 // serverAddr is the endpoint's host:port, the default port filled in: what a
@@ -50,6 +68,34 @@ func serverAddr(ep migration.Endpoint) string {
 		}
 	}
 	return net.JoinHostPort(ep.Host, strconv.Itoa(port))
+}
+
+// serverName is how messages call the endpoint's server: its host, with the port when it
+// is not the protocol's.
+func serverName(ep migration.Endpoint) string {
+	if ep.Port != 0 && ep.Port != 21 && ep.Port != 22 {
+		return serverAddr(ep)
+	}
+	return ep.Host
+}
+
+// dbGate makes each database connection of a batch migration's run count against the
+// connection budget of the database server (see dbroute.Options.Gate): a connection the
+// step cannot do without waits for a slot (and is tried again when the server refuses it
+// as too many); one it can do without (mysqldb.Optional: an import's second loader, a
+// dump's second reader) is opened only when a slot is free, so an import shrinks to what
+// the budget grants instead of waiting on slots its own migration holds. run is the step's
+// context: connections the pool opens with another keep counting for its migration.
+func dbGate(run context.Context) func(addr, name string) mysqldb.Gate {
+	return func(addr, name string) mysqldb.Gate {
+		return func(ctx context.Context, open func(context.Context) (driver.Conn, error)) (driver.Conn, func(), error) {
+			ctx = hostlimit.WhenWaiting(hostlimit.Database(hostlimit.Carry(ctx, run)), mysqldb.ShedIdle(ctx))
+			if mysqldb.Optional(ctx) {
+				return hostlimit.TryConnect(ctx, addr, name, open)
+			}
+			return hostlimit.Connect(ctx, addr, name, open)
+		}
+	}
 }
 
 // modeWorkers is how many connections set file modes at once. Within a batch's

@@ -73,6 +73,7 @@ type Pipeline struct {
 	relays     map[int64]*relayRun             // see relay.go
 	handoffs   map[int64]*handoff              // see handoff.go
 	parking    *transfer.Parking               // see parkingLot
+	moved      map[int64]*moving               // see Moving
 }
 
 var _ runner.Pipeline = (*Pipeline)(nil)

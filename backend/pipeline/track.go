@@ -311,6 +311,16 @@ type growingReader struct {
 	off int64
 }
 
+// Rewind starts reading again from the start (an import that gave its connections
+// back). It is no io.Seeker: Import would read a seekable dump whole before it starts.
+func (r *growingReader) Rewind() error {
+	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	r.off = 0
+	return nil
+}
+
 func (r *growingReader) Read(b []byte) (int, error) {
 	for {
 		n, err := r.f.Read(b)

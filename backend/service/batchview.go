@@ -23,7 +23,8 @@ type BatchSummary struct {
 	Failed  int `json:"failed"`
 	Waiting int `json:"waiting"` // queued, waiting for the admin, or not created yet
 	// Bytes is what arrived at the destinations so far: uploaded file bytes plus imported
-	// SQL bytes, as each migration's steps recorded them.
+	// SQL bytes, as each migration's steps recorded them, and for a running Upload files
+	// or Import database what it moved so far (pipeline.Moving).
 	Bytes int64 `json:"bytes"`
 	// SourceBytes is the size of the sources analysed so far (files plus database), 0
 	// while no source has been analysed.
@@ -114,6 +115,9 @@ func (s *Service) summarise(ctx context.Context, b store.Batch, withRows bool) (
 	sum := BatchSummary{BatchDTO: BatchDTO{ID: b.ID, Name: b.Name, CreatedAt: b.CreatedAt, Sites: len(sites), Migrations: []int64{}},
 		Rows: []MigrationRow{}, ETASeconds: -1}
 	var first time.Time
+	s.mu.RLock()
+	pipe := s.pipe
+	s.mu.RUnlock()
 	for _, site := range sites {
 		sum.Migrations = append(sum.Migrations, site.MigrationID)
 		if site.MigrationID == 0 {
@@ -140,11 +144,19 @@ func (s *Service) summarise(ctx context.Context, b store.Batch, withRows bool) (
 		if err != nil {
 			return BatchSummary{}, err
 		}
+		var upNow, importNow int64
+		if rec.Status == migration.StatusRunning && pipe != nil {
+			upNow, importNow = pipe.Moving(rec.ID)
+		}
 		if res.Upload != nil {
 			sum.Bytes += res.Upload.Bytes
+		} else {
+			sum.Bytes += upNow
 		}
 		if res.Import != nil {
 			sum.Bytes += res.Import.Bytes
+		} else {
+			sum.Bytes += importNow
 		}
 		sum.SourceBytes += res.SourceBytes + res.SourceDBBytes
 	}

@@ -118,3 +118,29 @@ func TestMirrorOpensAllConnectionsOverAFarLink(t *testing.T) {
 		}
 	}
 }
+
+// TestMirrorGoesOnWithoutSpareConnections copies with four workers through an opener that
+// has only one connection to give: the first worker's, which it opens as needed; the
+// other three are asked for as spare and refused at once. The copy completes on one, and
+// nothing is said: no server refused anything.
+func TestMirrorGoesOnWithoutSpareConnections(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	want := makeFolders(t, src, 100, 10)
+	var mu sync.Mutex
+	asked := map[bool]int{}
+	open := local.Opener(dst)
+	var heard notices
+	_, err := transfer.Mirror(context.Background(), local.Opener(src), func(ctx context.Context) (transfer.Tree, error) {
+		mu.Lock()
+		asked[transfer.IsSpare(ctx)]++
+		mu.Unlock()
+		if transfer.IsSpare(ctx) {
+			return nil, transfer.ErrNoSpare
+		}
+		return open(ctx)
+	}, transfer.MirrorOptions{Workers: 4, OnNotice: heard.add, RetryDelay: 10 * time.Millisecond})
+	require.NoError(t, err)
+	require.Equal(t, want.Files, hashDir(t, dst).Files)
+	require.Equal(t, map[bool]int{false: 1, true: 3}, asked)
+	require.Empty(t, heard.list())
+}

@@ -61,6 +61,10 @@ type MirrorOptions struct {
 	// ProgressEvery (default and minimum 100 ms), and always once at the end.
 	Progress      func(progress.Snapshot)
 	ProgressEvery time.Duration
+	// Meter, when set, is given the copy's meter once Mirror knows what it copies, for a
+	// caller that reads the totals as they are between two Progress calls (a burst of
+	// writes that then waits on the server reports nothing until it moves again).
+	Meter func(*progress.Meter)
 	// OnRetry, when set, hears about each retry so the caller can log it.
 	OnRetry func(path string, attempt int, err error)
 	// SourceListing, when set, is what a Walk of SrcDir on the source returned moments
@@ -252,6 +256,9 @@ func (m *mirror) run(ctx context.Context) (Manifest, error) {
 	m.meter = progress.NewMeter(total, m.opts.ProgressEvery, m.opts.Progress)
 	m.meter.SetFiles(int64(len(jobs)))
 	defer m.meter.Done()
+	if m.opts.Meter != nil {
+		m.opts.Meter(m.meter)
+	}
 
 	if m.opts.RelayTo != nil {
 		m.opts.RelayTo.plan(m.allDirs, jobs)

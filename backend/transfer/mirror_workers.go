@@ -128,11 +128,17 @@ func (m *mirror) openWorkers(ctx context.Context, workers []*conns) error {
 	for i := range workers {
 		workers[i] = &conns{}
 		wg.Add(1)
+		wctx := ctx
+		if i > 0 {
+			wctx = context.WithValue(ctx, spareKey{}, true)
+		}
 		go func(c *conns) {
 			defer wg.Done()
-			err := m.withRetry(ctx, c, ".", func() error { return nil })
+			err := m.withRetry(wctx, c, ".", func() error { return nil })
 			switch {
 			case err == nil:
+			case errors.Is(err, ErrNoSpare) && m.alive.Add(-1) > 0:
+				c.close() // the opener had none to spare: nothing the admin needs to hear
 			case errors.Is(err, ErrTooManyConnections) && m.alive.Add(-1) > 0:
 				c.close()
 				m.tell(fmt.Sprintf("The server refused one more connection; Ferry goes on with fewer (%s)", Message(err)))
@@ -279,3 +285,18 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 	}
 	wg.Wait()
 }
+
+type spareKey struct{}
+
+// IsSpare reports whether ctx opens a connection Mirror can do without (each worker's
+// past the first, at the start). An opener that would have to wait for one (a host's
+// connection budget shared with other copies) may refuse it at once with an error
+// wrapping ErrNoSpare: Mirror goes on with the workers it has. Copies that each hold
+// part of their connections and wait for the rest would otherwise wait on each other.
+func IsSpare(ctx context.Context) bool {
+	v, _ := ctx.Value(spareKey{}).(bool)
+	return v
+}
+
+// ErrNoSpare is an opener refusing a connection IsSpare asked for.
+var ErrNoSpare = fmt.Errorf("%w: none to spare", ErrTooManyConnections)
