@@ -52,11 +52,10 @@ func (c Config) Addr() string {
 
 // DB is an open connection pool to one database.
 type DB struct {
-	db    *sql.DB
-	cfg   Config
-	sc    *switchConnector // nil: never compressed
-	rtt   time.Duration
-	speed float64 // bytes per second; 0 when not measured
+	db  *sql.DB
+	cfg Config
+	sc  *switchConnector // nil: never compressed
+	rtt time.Duration
 }
 
 // SQL returns the underlying pool for callers that run their own queries.
@@ -184,8 +183,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, classify(cfg, err)
 	}
-	rtt, speed := weighDistance(pctx, db, sc)
-	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt, speed: speed}, nil
+	rtt := weighDistance(pctx, db, sc)
+	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt}, nil
 }
 
 // maxIdle is how many connections a pool keeps open between uses.

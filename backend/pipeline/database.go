@@ -54,7 +54,7 @@ func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j step
 	}
 	defer db.Close()
 	if db.Compressed() {
-		j.Logf(slog.LevelInfo, "The source database's connections are compressed: %s", whyCompressed(db))
+		j.Logf(slog.LevelInfo, "The source database is %s away: its rows come compressed", db.RoundTrip().Round(time.Millisecond))
 	}
 	part := p.dumpPath(m.ID) + ".part"
 	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -226,7 +226,7 @@ func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j step
 			j.Logf(slog.LevelInfo, "The destination database is %s away: importing on %d connections%s", rtt.Round(time.Millisecond), workers, compressedNote(db))
 		}
 	} else if db.Compressed() {
-		j.Logf(slog.LevelInfo, "The destination database's connections are compressed: %s", whyCompressed(db))
+		j.Logf(slog.LevelInfo, "The destination database is %s away: importing%s", db.RoundTrip().Round(time.Millisecond), compressedNote(db))
 	}
 	start := time.Now()
 	mv := p.movingOf(m.ID)
@@ -343,14 +343,6 @@ func (p *Pipeline) openDump(ctx context.Context, m migration.Migration) (io.Read
 		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
 	}
 	return f, st.Size(), nil
-}
-
-// whyCompressed says why a database's connections are compressed (mysqldb.SlowLink).
-func whyCompressed(db *dbConn) string {
-	if speed := db.LinkSpeed(); speed > 0 {
-		return fmt.Sprintf("its link carries %s/s", humanBytes(int64(speed)))
-	}
-	return fmt.Sprintf("it is %s away", db.RoundTrip().Round(time.Millisecond))
 }
 
 // compressedNote completes the log line about a far destination database.
