@@ -39,7 +39,7 @@ describe('SettingsDialog', () => {
   it('shows automatic connections as an empty field and saves them as 0', async () => {
     const w = await open(0)
     expect(connectionsInput().value).toBe('')
-    expect(connectionsInput().placeholder).toBe('Automatic')
+    expect(connectionsInput().placeholder).toBe('Auto')
     document.body.querySelector<HTMLElement>('[data-test="settings-save"]')!.click()
     await flushPromises()
     expect(vi.mocked(api.saveSettings).mock.calls[0][0].transferConnections).toBe(0)
