@@ -65,18 +65,21 @@ batch_dbs() {
   local i db h
   for i in $(seq "$NSITES"); do
     db=$(src_db "$i")
-    "${ROOT_SQL[@]}" -N -e "SELECT option_value FROM $db.wp_options WHERE option_name='siteurl'" 2>/dev/null | grep -qx "$OLD_URL" && continue
-    if [ ! -d "$B/gen.out" ]; then
+    # A database loaded at another scale (the same names serve every cache folder on this
+    # MariaDB) is loaded again.
+    "${ROOT_SQL[@]}" -N -e "SELECT option_value FROM $db.wp_options WHERE option_name='ferry_bench_scale'" 2>/dev/null | grep -qx "$DB_SCALE" && continue
+    if [ ! -d "$B/gen-$DB_SCALE.out" ]; then
       echo "generating the source database (scale $DB_SCALE, once) ..."
       go build -o "$B/gen" ./bench/mysql/gen
-      mkdir -p "$B/gen.tmp"; "$B/gen" -out "$B/gen.tmp" -scale "$DB_SCALE"; mv "$B/gen.tmp" "$B/gen.out"
+      rm -rf "$B/gen.tmp"; mkdir -p "$B/gen.tmp"; "$B/gen" -out "$B/gen.tmp" -scale "$DB_SCALE"; mv "$B/gen.tmp" "$B/gen-$DB_SCALE.out"
     fi
     echo "loading $db (once) ..."
     "${ROOT_SQL[@]}" -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db CHARACTER SET utf8mb4"
-    "${ROOT_SQL[@]}" "$db" < "$B/gen.out/schema.sql"
+    "${ROOT_SQL[@]}" "$db" < "$B/gen-$DB_SCALE.out/schema.sql"
     for t in wp_posts wp_postmeta wp_comments wp_options; do
-      "${ROOT_SQL[@]}" --local-infile=1 "$db" -e "SET SESSION sql_mode=''; SET unique_checks=0; LOAD DATA LOCAL INFILE '$B/gen.out/$t.tsv' INTO TABLE $t CHARACTER SET utf8mb4"
+      "${ROOT_SQL[@]}" --local-infile=1 "$db" -e "SET SESSION sql_mode=''; SET unique_checks=0; LOAD DATA LOCAL INFILE '$B/gen-$DB_SCALE.out/$t.tsv' INTO TABLE $t CHARACTER SET utf8mb4"
     done
+    "${ROOT_SQL[@]}" "$db" -e "INSERT INTO wp_options (option_name, option_value, autoload) VALUES ('ferry_bench_scale', '$DB_SCALE', 'no')"
   done
   for h in 127.0.0.1 localhost; do
     "${ROOT_SQL[@]}" -e "CREATE USER IF NOT EXISTS '$SRC_USER'@'$h' IDENTIFIED BY '$SRC_DB_PASS';
