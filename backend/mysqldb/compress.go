@@ -57,8 +57,12 @@ func newSwitchConnector(mc *mysql.Config, never bool) (driver.Connector, *switch
 
 // weighDistance times the round trip to the server on db's open connection and, when the
 // server is far, makes every connection from then on compressed: the plain one the login
-// check left idle is closed.
+// check left idle is closed. A pool never compressed (sc nil: an SQL-text route, whose
+// wire answers pings itself) is not timed.
 func weighDistance(ctx context.Context, db *sql.DB, sc *switchConnector) time.Duration {
+	if sc == nil {
+		return 0
+	}
 	// The quickest of three: a busy machine can delay one answer past FarRoundTrip.
 	best := time.Duration(-1)
 	for range 3 {
@@ -70,7 +74,7 @@ func weighDistance(ctx context.Context, db *sql.DB, sc *switchConnector) time.Du
 			best = d
 		}
 	}
-	if sc != nil && best >= FarRoundTrip {
+	if best >= FarRoundTrip {
 		sc.far.Store(true)
 		db.SetMaxIdleConns(0) // closes the idle plain connection
 		db.SetMaxIdleConns(maxIdle)
@@ -82,5 +86,6 @@ func weighDistance(ctx context.Context, db *sql.DB, sc *switchConnector) time.Du
 // protocol (the server is far; see FarRoundTrip).
 func (d *DB) Compressed() bool { return d.sc != nil && d.sc.far.Load() }
 
-// RoundTrip is the round trip to the server measured when the database was opened.
+// RoundTrip is the round trip to the server measured when the database was opened (0 on
+// the SQL-text routes).
 func (d *DB) RoundTrip() time.Duration { return d.rtt }

@@ -16,7 +16,6 @@ import (
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/runner"
-	"ferry/backend/transfer"
 	"ferry/backend/transfer/stage"
 	"ferry/backend/wordpress"
 )
@@ -221,12 +220,12 @@ func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j step
 		j.Logf(slog.LevelInfo, "Resuming: %d tables already done by the previous attempt", len(res.ImportedTables))
 	}
 	if workers == 1 && p.ImportWorkers == 0 && !db.route.Wire() {
-		if rtt := db.RoundTrip(); rtt >= transfer.FarRoundTrip {
+		if rtt := db.RoundTrip(); rtt >= mysqldb.FarRoundTrip {
 			workers = farImportWorkers
-			j.Logf(slog.LevelInfo, "The destination database is %s away: importing on %d connections%s", rtt.Round(time.Millisecond), workers, compressedNote(db))
+			j.Logf(slog.LevelInfo, "The destination database is %s away: importing on %d connections, compressed", rtt.Round(time.Millisecond), workers)
 		}
 	} else if db.Compressed() {
-		j.Logf(slog.LevelInfo, "The destination database is %s away: importing%s", db.RoundTrip().Round(time.Millisecond), compressedNote(db))
+		j.Logf(slog.LevelInfo, "The destination database is %s away: importing compressed", db.RoundTrip().Round(time.Millisecond))
 	}
 	start := time.Now()
 	mv := p.movingOf(m.ID)
@@ -343,14 +342,6 @@ func (p *Pipeline) openDump(ctx context.Context, m migration.Migration) (io.Read
 		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
 	}
 	return f, st.Size(), nil
-}
-
-// compressedNote completes the log line about a far destination database.
-func compressedNote(db *dbConn) string {
-	if db.Compressed() {
-		return ", compressed"
-	}
-	return ""
 }
 
 // farImportWorkers is how many connections the database track loads with when the

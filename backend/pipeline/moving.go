@@ -46,3 +46,10 @@ func (p *Pipeline) Moving(id int64) (uploaded, imported int64) {
 	}
 	return uploaded, mv.imported.Load()
 }
+
+// forgetMoving drops the migration's tally once its run ended.
+func (p *Pipeline) forgetMoving(id int64) {
+	p.tmu.Lock()
+	delete(p.moved, id)
+	p.tmu.Unlock()
+}

@@ -103,9 +103,11 @@ func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFu
 			p.stopTrack(j.Migration.ID)
 			<-relayDone
 		}
-		// The migration's SFTP logins end with its run (or wait for its next step).
+		// The migration's SFTP logins end with its run (or wait for its next step), and
+		// so does the tally of what its running steps moved (read only while it runs).
 		if err != nil || ctx.Err() != nil || s == migration.StepCleanUp {
 			p.closePools(j.Migration.ID)
+			p.forgetMoving(j.Migration.ID)
 		}
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"ferry/backend/mysqldb"
 	"ferry/backend/mysqldb/mysqltest"
-	"ferry/backend/transfer"
 	"ferry/backend/transfer/transfertest"
 )
 
@@ -37,11 +36,11 @@ func TestRoundTripTellsAFarDatabase(t *testing.T) {
 		rtt, compressed := db.RoundTrip(), db.Compressed()
 		require.NoError(t, db.Close())
 		if far {
-			require.GreaterOrEqual(t, rtt, transfer.FarRoundTrip)
+			require.GreaterOrEqual(t, rtt, mysqldb.FarRoundTrip)
 			require.True(t, compressed)
 		} else {
 			require.Greater(t, rtt, time.Duration(0))
-			require.Less(t, rtt, transfer.FarRoundTrip)
+			require.Less(t, rtt, mysqldb.FarRoundTrip)
 			require.False(t, compressed)
 		}
 	}

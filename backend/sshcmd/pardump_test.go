@@ -84,6 +84,17 @@ func loadAndCompare(t *testing.T, raw *sql.DB, dsn, src string, dump []byte) {
 	require.Equal(t, 1, trig)
 }
 
+// partsRunner is a runner over srv's SSH login for a fresh partsDB, closed at the end.
+func partsRunner(t *testing.T, srv routetest.SSHD) (r *sshcmd.Runner, dsn, name string, raw *sql.DB) {
+	ctx := context.Background()
+	dsn, name, raw = partsDB(t)
+	user, pass := routetest.DBUser(t, name)
+	r, err := sshcmd.New(ctx, srv.Client(t), sshcmd.DB{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close(ctx) })
+	return r, dsn, name, raw
+}
+
 var threeRanges = []sshcmd.Part{{Table: "t", Where: "`id` < 1000"}, {Table: "t", Where: "`id` >= 1000 AND `id` < 2000"}, {Table: "t", Where: "`id` >= 2000"}, {Table: "u"}}
 
 // A server that allows two sessions at once (the control session and one more) still gets
@@ -120,16 +131,11 @@ func TestDumpParallelWithFewSessions(t *testing.T) {
 // A part that fails fails the dump, naming the table and saying what mysqldump said; a
 // writer that fails stops it with its error. The runner goes on working after either.
 func TestDumpParallelFailures(t *testing.T) {
-	srv := routetest.StartSSHD(t, "127.0.0.1", false)
 	ctx := context.Background()
-	dsn, name, raw := partsDB(t)
-	user, pass := routetest.DBUser(t, name)
-	r, err := sshcmd.New(ctx, srv.Client(t), sshcmd.DB{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name})
-	require.NoError(t, err)
-	defer r.Close(ctx)
+	r, dsn, name, raw := partsRunner(t, routetest.StartSSHD(t, "127.0.0.1", false))
 
 	bad := append([]sshcmd.Part{{Table: "t", Where: "no_such_column > 0"}}, threeRanges...)
-	err = r.DumpParallel(ctx, io.Discard, bad, 3, true)
+	err := r.DumpParallel(ctx, io.Discard, bad, 3, true)
 	require.ErrorContains(t, err, "(table t)")
 	require.ErrorContains(t, err, "no_such_column")
 	require.NotContains(t, err.Error(), "context canceled", "the part's own failure is reported")
@@ -143,23 +149,14 @@ func TestDumpParallelFailures(t *testing.T) {
 	loadAndCompare(t, raw, dsn, name, out.Bytes())
 }
 
-type io_Discard struct{}
-
-func (io_Discard) Write(p []byte) (int, error) { return len(p), nil }
-
 // A dump in parts stopped midway (Stop) ends at once with the cancellation, and the
 // runner dumps again after it.
 func TestDumpParallelCancelled(t *testing.T) {
-	srv := routetest.StartSSHD(t, "127.0.0.1", false)
 	ctx := context.Background()
-	dsn, name, raw := partsDB(t)
-	user, pass := routetest.DBUser(t, name)
-	r, err := sshcmd.New(ctx, srv.Client(t), sshcmd.DB{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name})
-	require.NoError(t, err)
-	defer r.Close(ctx)
+	r, dsn, name, raw := partsRunner(t, routetest.StartSSHD(t, "127.0.0.1", false))
 	cctx, cancel := context.WithCancel(ctx)
 	w := &failAfter{n: 1 << 30, cancel: cancel}
-	err = r.DumpParallel(cctx, w, threeRanges, 3, true)
+	err := r.DumpParallel(cctx, w, threeRanges, 3, true)
 	require.ErrorIs(t, err, context.Canceled)
 	var out bytes.Buffer
 	require.NoError(t, r.DumpParallel(ctx, &out, threeRanges, 3, true))

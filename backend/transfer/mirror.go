@@ -144,11 +144,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 256*1024); return &b
 // manifest of what it copied. Directories are created before any file moves; files
 // are copied largest first so one big file does not finish last alone, and by every
 // other worker smallest first so the small files' round trips overlap the big files'
-// bytes instead of following them. A transient
-// error retries that file on fresh connections with exponential backoff, resuming from
-// its offset where that is safe; any other error stops the whole mirror, because
-// a bad password or a full disk will not get better. Cancelling ctx stops every
-// connection. The manifest holds only files copied completely.
+// bytes instead of following them. A transient error retries that file on fresh
+// connections with exponential backoff, resuming from its offset where that is safe;
+// any other error stops the whole mirror, because a bad password or a full disk will
+// not get better. Cancelling ctx stops every connection. The manifest holds only files
+// copied completely.
 func Mirror(ctx context.Context, src, dst Opener, opts MirrorOptions) (_ Manifest, err error) {
 	m, err := newMirror(src, dst, opts)
 	if err != nil {
