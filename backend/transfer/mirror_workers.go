@@ -228,6 +228,10 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 			copied.Add(j.size + 32<<10)
 		}
 	}
+	// Over a far link each connection waits on round trips far more than on bytes: every
+	// connection allowed pays, so growth opens them at once. Asked before the workers
+	// start, since a worker that reconnects replaces its Trees.
+	isFar := far(workers)
 	for i, c := range workers {
 		alive.Add(1)
 		running.Add(1)
@@ -246,12 +250,9 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 			defer wg.Done()
 			t := time.NewTicker(growEvery)
 			defer t.Stop()
-			// Over a far link each connection waits on round trips far more than on
-			// bytes: every connection allowed pays, so they open now, one after another.
-			far := far(workers)
 			var prev, last int64 = -1, 0
 			for n := len(workers); n < m.opts.GrowTo; n++ {
-				if !far {
+				if !isFar {
 					select {
 					case <-ctx.Done():
 						return
@@ -263,7 +264,7 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 				now := copied.Load()
 				rate := now - last
 				last = now
-				if q.left() == 0 || !far && prev >= 0 && rate*20 < prev*21 {
+				if q.left() == 0 || !isFar && prev >= 0 && rate*20 < prev*21 {
 					return // nothing left to share, or the last connection added did not pay
 				}
 				prev = rate
