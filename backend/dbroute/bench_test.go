@@ -5,7 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +80,8 @@ func BenchmarkRouteThroughput(b *testing.B) {
 			return ssh.Dial("tcp", srv.Addr, &ssh.ClientConfig{User: srv.User, Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, HostKeyCallback: ssh.InsecureIgnoreHostKey()})
 		}}
 	routes := []dbroute.Access{dbroute.Direct, dbroute.Command, dbroute.Site}
+	hand := byHandOverSSH(t, srv, user, pass)
+	var handDump, handImp []float64
 	dumpT := map[dbroute.Access][]float64{}
 	impT := map[dbroute.Access][]float64{}
 	var size int64
@@ -111,6 +117,9 @@ func BenchmarkRouteThroughput(b *testing.B) {
 			require.NoError(t, c.Close(ctx))
 			impT[r] = append(impT[r], float64(len(direct))/el/1e6)
 		}
+		// the admin's own way over the same SSH login, on the same data in the same round
+		d, i := hand(name, raw, rows, direct)
+		handDump, handImp = append(handDump, d), append(handImp, i)
 	}
 	med := func(v []float64) float64 { s := slices.Clone(v); slices.Sort(s); return s[len(s)/2] }
 	t.Logf("dump of %.1f MB, %d interleaved runs, median MB/s (min), ratio of medians to direct", float64(size)/1e6, rounds)
@@ -118,6 +127,47 @@ func BenchmarkRouteThroughput(b *testing.B) {
 		t.Logf("%-24s dump %6.1f (%6.1f) x%.2f   import %6.1f (%6.1f) x%.2f", r.Name(),
 			med(dumpT[r]), slices.Min(dumpT[r]), med(dumpT[r])/med(dumpT[dbroute.Direct]),
 			med(impT[r]), slices.Min(impT[r]), med(impT[r])/med(impT[dbroute.Direct]))
+	}
+	t.Logf("%-24s dump %6.1f (%6.1f) x%.2f   import %6.1f (%6.1f) x%.2f", "By hand: ssh mysqldump/mysql",
+		med(handDump), slices.Min(handDump), med(handDump)/med(dumpT[dbroute.Direct]),
+		med(handImp), slices.Min(handImp), med(handImp)/med(impT[dbroute.Direct]))
+	t.Logf("SSH command / by hand over SSH: dump x%.2f, import x%.2f",
+		med(dumpT[dbroute.Command])/med(handDump), med(impT[dbroute.Command])/med(handImp))
+}
+
+// byHandOverSSH returns a round of what an admin runs when only SSH reaches the database:
+// `ssh host mysqldump db > dump.sql` and `ssh host mysql newdb < dump.sql` (OpenSSH's
+// client, the password in an option file), each timed and checked; MB/s of dump and import.
+func byHandOverSSH(t *testing.B, srv routetest.SSHD, user, pass string) func(name string, raw *sql.DB, rows int, dump []byte) (float64, float64) {
+	dir := t.TempDir()
+	key, cnf := filepath.Join(dir, "key"), filepath.Join(dir, "my.cnf")
+	require.NoError(t, os.WriteFile(key, srv.Key, 0o600))
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace
+	require.NoError(t, os.WriteFile(cnf, []byte("[client]\nhost=127.0.0.1\nuser="+user+"\npassword=\""+esc(pass)+"\"\n"), 0o600))
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	ssh := func(stdin io.Reader, stdout io.Writer, remote string) {
+		c := exec.Command("ssh", "-i", key, "-p", port, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+			"-o", "LogLevel=error", "-o", "BatchMode=yes", srv.User+"@"+host, remote)
+		var errb bytes.Buffer
+		c.Stdin, c.Stdout, c.Stderr = stdin, stdout, &errb
+		require.NoError(t, c.Run(), "%s: %s", remote, errb.String())
+	}
+	return func(name string, raw *sql.DB, rows int, dump []byte) (float64, float64) {
+		var b bytes.Buffer
+		start := time.Now()
+		ssh(nil, &b, "mysqldump --defaults-extra-file="+cnf+" --single-transaction "+name)
+		d := float64(b.Len()) / time.Since(start).Seconds() / 1e6
+		require.Equal(t, rows, bytes.Count(b.Bytes(), []byte("'http://old.test/?p=")))
+		_, dname := mysqltest.NewDatabase(t)
+		_, err := raw.Exec("GRANT ALL ON `" + dname + "`.* TO '" + user + "'@'127.0.0.1'")
+		require.NoError(t, err)
+		start = time.Now()
+		ssh(bytes.NewReader(dump), io.Discard, "mysql --defaults-extra-file="+cnf+" "+dname)
+		i := float64(len(dump)) / time.Since(start).Seconds() / 1e6
+		var n int
+		require.NoError(t, raw.QueryRow("SELECT COUNT(*) FROM `"+dname+"`.wp_posts").Scan(&n))
+		require.Equal(t, rows, n)
+		return d, i
 	}
 }
 
