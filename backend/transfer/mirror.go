@@ -85,6 +85,14 @@ type MirrorOptions struct {
 	// RelayFrom, when set, makes this Mirror copy the files another Mirror sends
 	// through it, as they come, instead of listing the source (see Relay).
 	RelayFrom *Relay
+	// Bulk, when set, fetches the small files (BulkMax bytes or less) many at a time,
+	// beside the workers, which then take the big ones, largest first. A file Bulk
+	// cannot deliver, or delivers at another size than listed, goes to the workers; when
+	// Bulk fails as a whole, the workers copy the rest and OnNotice says why. Files in
+	// Atomic never go through Bulk. Not with RelayFrom.
+	Bulk BulkReader
+	// BulkMax is the biggest file Bulk fetches (default 1 MiB).
+	BulkMax int64
 }
 
 // OrderedWriter is implemented by Trees whose Create writes bytes strictly in order,
@@ -99,6 +107,8 @@ type mirrorJob struct {
 	rel  string
 	size int64
 	mode fs.FileMode // the source's permission bits, 0 when unknown
+	// noBulk: a bulk reader gave this file back, and the workers copy it
+	noBulk bool
 }
 
 type mirror struct {
@@ -114,6 +124,7 @@ type mirror struct {
 	journal *journal     // nil without ManifestPath
 	alive   atomic.Int64 // workers still copying
 	notice  sync.Once
+	bulk    bulk
 
 	mu      sync.Mutex
 	files   []ManifestFile
@@ -207,6 +218,9 @@ func newMirror(src, dst Opener, opts MirrorOptions) (*mirror, error) {
 	}
 	if opts.ResumeMin <= 0 {
 		opts.ResumeMin = 1 << 20
+	}
+	if opts.BulkMax <= 0 {
+		opts.BulkMax = bulkMaxSize
 	}
 	srcDir, err := CleanPath(opts.SrcDir)
 	if err != nil {

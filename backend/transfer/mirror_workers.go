@@ -32,6 +32,7 @@ type jobQueue struct {
 	base      int
 	busy      int
 	busyBytes int64
+	lent      int // files in bulk requests (see lend): in hand, outside streamBytes
 	closed    bool
 	open      bool // more jobs may still be pushed (a Relay's receiver)
 	fed       bool // jobs come in the order a Relay sends them, not by size
@@ -56,7 +57,7 @@ func (q *jobQueue) take(small bool) (mirrorJob, bool) {
 	}
 	for !q.closed {
 		if len(q.jobs) == 0 {
-			if q.busy == 0 && !q.open {
+			if q.busy == 0 && q.lent == 0 && !q.open {
 				break // nothing left, and nothing in hand that could come back
 			}
 		} else if q.busy == 0 || q.busy < q.base || q.busyBytes+q.jobs[next()].size <= streamBytes {
@@ -209,7 +210,8 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 			}
 		}()
 		for {
-			j, ok := q.take(small)
+			// while small files come in bulk, every worker takes the big ones
+			j, ok := q.take(small && (m.opts.Bulk == nil || m.bulk.off.Load()))
 			if !ok {
 				return
 			}
@@ -232,6 +234,15 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 	// connection allowed pays, so growth opens them at once. Asked before the workers
 	// start, since a worker that reconnects replaces its Trees.
 	isFar := far(workers)
+	if m.opts.Bulk != nil && !q.fed {
+		for range bulkLanes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m.bulkCopy(ctx, q)
+			}()
+		}
+	}
 	for i, c := range workers {
 		alive.Add(1)
 		running.Add(1)
