@@ -74,7 +74,8 @@ type Config struct {
 	// Retries is how often a read that failed in transit is sent again (default 4).
 	Retries int
 	// Slice is the time one dump request may take on the server before it returns what
-	// it has and a cursor (default 5 s, or a third of max_execution_time when lower).
+	// it has and a cursor, or one ReadFiles request before it stops between two files
+	// (default 5 s, or a third of max_execution_time when lower).
 	Slice time.Duration
 }
 

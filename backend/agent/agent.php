@@ -1,7 +1,8 @@
 <?php
 // Ferry database agent: uploaded for one migration under a random name, removed when it
 // ends. It answers only requests signed with this migration's key (anything else gets a
-// 404), runs the SQL it is sent on this site's database and streams the results back. It
+// 404), runs the SQL it is sent on this site's database and streams the results back, or
+// streams back files of its own folder (the site's files, read many in one request). It
 // deletes itself when no signed request came for __IDLE__ seconds. Never writes to disk.
 error_reporting(0);
 ini_set('display_errors', '0');
@@ -34,7 +35,8 @@ if (!ctype_digit($ts) || abs(time() - (int)$ts) > 600 || !is_string($body)
 @touch(__FILE__);
 
 // The body is a list of fields, each a 4-byte big-endian length and its bytes:
-// op, then for "query": the number of session statements, each of them, the query.
+// op, then for "query": the number of session statements, each of them, the query;
+// for "files": the time budget in ms, the number of paths, each path.
 $pos = 0;
 function ferry_field() {
     global $body, $pos;
@@ -61,6 +63,48 @@ if ($op === 'bye') {
 if ($op === 'ping') {
     echo 'P' . ferry_str(PHP_VERSION) . ferry_str((string)ini_get('max_execution_time'))
         . ferry_str((string)ini_get('post_max_size')) . 'Z';
+    exit;
+}
+if ($op === 'files') {
+    // Files of this folder, in request order, each as chunks of at most 64 KiB, until the
+    // time budget or 32 MiB is spent (checked between files only); Ferry asks again for
+    // the rest. A path that is not a plain relative one, or names a Ferry agent, is refused.
+    $budget = (int)ferry_field() / 1000.0;
+    $n = (int)ferry_field();
+    $start = microtime(true);
+    $sent = 0;
+    $flushed = 0;
+    for ($i = 0; $i < $n; $i++) {
+        if ($i > 0 && ($sent > 33554432 || microtime(true) - $start > $budget)) { break; }
+        $p = ferry_field();
+        $why = '';
+        $seg = explode('/', $p);
+        if ($p === '' || strpbrk($p, "\\\0") !== false || in_array('', $seg, true)
+            || in_array('.', $seg, true) || in_array('..', $seg, true)
+            || preg_match('/^ferry-[0-9a-f]{32}\.php$/', end($seg))) {
+            $why = 'path refused';
+        } elseif (!is_file(__DIR__ . '/' . $p)) {
+            $why = 'not a regular file';
+        } elseif (($f = @fopen(__DIR__ . '/' . $p, 'rb')) === false) {
+            $why = 'cannot open';
+        }
+        if ($why !== '') {
+            echo 'X' . ferry_str($p) . ferry_str($why);
+            continue;
+        }
+        echo 'F' . ferry_str($p);
+        while (true) {
+            $b = fread($f, 65536);
+            if ($b === false) { $why = 'read failed'; break; }
+            if ($b === '') { break; }
+            echo 'c' . ferry_str($b);
+            $sent += strlen($b);
+            if ($sent - $flushed > 262144) { flush(); $flushed = $sent; }
+        }
+        fclose($f);
+        echo $why === '' ? 'e' : 'x' . ferry_str($why);
+    }
+    echo 'Z';
     exit;
 }
 if ($op !== 'query' && $op !== 'slice') { ferry_404(); }

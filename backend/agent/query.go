@@ -285,6 +285,15 @@ func (k *keySink) Row(v [][]byte) error             { k.names = append(k.names, 
 func (k *keySink) End() error                       { return nil }
 func (k *keySink) OK(mysqlwire.Result) error        { return nil }
 
+// budget is how long one sliced request (a dump's rows, a batch of files) may run on the
+// server: Config.Slice, or a third of max_execution_time when that is lower.
+func (a *Agent) budget() time.Duration {
+	if a.MaxExecution > 0 {
+		return min(a.cfg.Slice, a.MaxExecution/3)
+	}
+	return a.cfg.Slice
+}
+
 // cursorMark stands for the last key read in the query a slice goes on with.
 const cursorMark = "\x00CURSOR\x00"
 
@@ -301,10 +310,7 @@ func (a *Agent) slice(ctx context.Context, session []string, m []string, key str
 	const limit = 2000
 	first := base + " ORDER BY " + key + " LIMIT " + strconv.Itoa(limit)
 	next := base + " AND " + key + " > " + cursorMark + " ORDER BY " + key + " LIMIT " + strconv.Itoa(limit)
-	budget := a.cfg.Slice
-	if a.MaxExecution > 0 {
-		budget = min(budget, a.MaxExecution/3)
-	}
+	budget := a.budget()
 	keyIdx := slices.Index(identRe.FindAllString(m[1], -1), key)
 	var cursor []byte
 	started := false

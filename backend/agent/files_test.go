@@ -1,0 +1,238 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/agent"
+	"ferry/backend/transfer/local"
+)
+
+// deployFiles uploads an agent into docroot with no database: reading files needs none.
+func deployFiles(t *testing.T, url, docroot string, tr http.RoundTripper, slice time.Duration) *agent.Agent {
+	t.Helper()
+	a, err := agent.New(agent.Config{
+		SiteURL: url, Transport: tr, Slice: slice,
+		Open: func(context.Context) (agent.Files, error) { return local.Open(docroot) },
+	})
+	require.NoError(t, err)
+	require.NoError(t, a.Upload(context.Background()))
+	t.Cleanup(func() { _ = a.Remove(context.Background()) })
+	return a
+}
+
+// siteFiles writes a WordPress-like tree into docroot: small files in nested folders, a
+// few of 1-2 MB, an empty one and one whose name has spaces and UTF-8. It returns the
+// paths in the order to ask for them (the big ones among the small) and their sha256.
+func siteFiles(t *testing.T, docroot string, small int) ([]string, map[string][32]byte) {
+	t.Helper()
+	rnd := rand.New(rand.NewSource(7))
+	sums := map[string][32]byte{}
+	var paths []string
+	put := func(p string, n int) {
+		b := make([]byte, n)
+		rnd.Read(b)
+		full := filepath.Join(docroot, filepath.FromSlash(p))
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		require.NoError(t, os.WriteFile(full, b, 0o644))
+		sums[p] = sha256.Sum256(b)
+		paths = append(paths, p)
+	}
+	for i := 0; i < small; i++ {
+		put(fmt.Sprintf("wp-content/plugins/p%d/inc/d%d/file-%d.php", i%7, i%5, i), rnd.Intn(6000))
+		if i%100 == 50 {
+			put(fmt.Sprintf("wp-content/uploads/2024/big-%d.jpg", i), 1<<20+rnd.Intn(1<<20))
+		}
+	}
+	put("wp-content/empty.txt", 0)
+	put("wp-content/uploads/été 2024/photo de ça ✓.txt", 1234)
+	return paths, sums
+}
+
+// got records ReadFiles' calls.
+type got struct {
+	order []string
+	sums  map[string][32]byte
+	errs  map[string]error
+}
+
+func (g *got) fn(p string, r io.Reader, err error) error {
+	g.order = append(g.order, p)
+	if g.sums == nil {
+		g.sums, g.errs = map[string][32]byte{}, map[string]error{}
+	}
+	if err != nil {
+		g.errs[p] = err
+		if r != nil {
+			return errors.New("r set with an error")
+		}
+		return nil
+	}
+	b, rerr := io.ReadAll(r)
+	if rerr != nil {
+		return rerr
+	}
+	g.sums[p] = sha256.Sum256(b)
+	return nil
+}
+
+// Every file arrives once, in order, with the bytes on disk, in one request.
+func TestReadFilesMatchDisk(t *testing.T) {
+	docroot := t.TempDir()
+	url := startPHP(t, docroot)
+	paths, sums := siteFiles(t, docroot, 300)
+	c := &counter{base: http.DefaultTransport}
+	a := deployFiles(t, url, docroot, c, 0)
+
+	var g got
+	start := time.Now()
+	require.NoError(t, a.ReadFiles(context.Background(), paths, g.fn))
+	t.Logf("%d files in %v, %d request(s)", len(paths), time.Since(start), c.count("files"))
+	require.Equal(t, paths, g.order, "fn must be called once per path, in order")
+	require.Empty(t, g.errs)
+	require.Equal(t, sums, g.sums)
+	require.Equal(t, 1, c.count("files"))
+}
+
+// Under a time budget shorter than a millisecond the agent answers one file per request
+// (it stops between files once the budget is spent): every file still arrives once.
+func TestReadFilesInManyRequests(t *testing.T) {
+	docroot := t.TempDir()
+	url := startPHP(t, docroot, "max_execution_time=1")
+	paths, sums := siteFiles(t, docroot, 300)
+	c := &counter{base: http.DefaultTransport}
+	a := deployFiles(t, url, docroot, c, time.Nanosecond)
+	require.Equal(t, time.Second, a.MaxExecution)
+
+	var g got
+	require.NoError(t, a.ReadFiles(context.Background(), paths, g.fn))
+	require.Equal(t, paths, g.order)
+	require.Equal(t, sums, g.sums)
+	require.Empty(t, g.errs)
+	require.Equal(t, len(paths), c.count("files"), "expected one request per file")
+}
+
+// A response stops between files after 32 MiB; the rest comes in the next request.
+func TestReadFilesStopsAfter32MiB(t *testing.T) {
+	docroot := t.TempDir()
+	url := startPHP(t, docroot)
+	rnd := rand.New(rand.NewSource(1))
+	var paths []string
+	sums := map[string][32]byte{}
+	for i := 0; i < 20; i++ {
+		b := make([]byte, 2<<20)
+		rnd.Read(b)
+		p := fmt.Sprintf("f%02d.bin", i)
+		require.NoError(t, os.WriteFile(filepath.Join(docroot, p), b, 0o644))
+		paths, sums[p] = append(paths, p), sha256.Sum256(b)
+	}
+	c := &counter{base: http.DefaultTransport}
+	a := deployFiles(t, url, docroot, c, time.Minute)
+	var g got
+	require.NoError(t, a.ReadFiles(context.Background(), paths, g.fn))
+	require.Equal(t, paths, g.order)
+	require.Equal(t, sums, g.sums)
+	require.Equal(t, 2, c.count("files"), "40 MiB should take two responses")
+}
+
+// Paths that leave the folder, are not plain, are not regular files or name the agent are
+// refused one by one; the others arrive.
+func TestReadFilesRefusesPaths(t *testing.T) {
+	root := t.TempDir()
+	docroot := filepath.Join(root, "site")
+	require.NoError(t, os.MkdirAll(filepath.Join(docroot, "a"), 0o755))
+	for p, s := range map[string]string{"a/b": "b", "ok.txt": "fine", "../secret.txt": "secret"} {
+		require.NoError(t, os.WriteFile(filepath.Join(docroot, filepath.FromSlash(p)), []byte(s), 0o644))
+	}
+	url := startPHP(t, docroot)
+	a := deployFiles(t, url, docroot, nil, 0)
+
+	bad := []string{"../secret.txt", "/etc/passwd", "../etc/passwd", "a/./b", "./ok.txt", "a//b", "a/", "a\\b",
+		"ok.txt\x00", "", "a", "missing.txt", a.Path(), "a/../ok.txt"}
+	good := []string{"ok.txt", "a/b"}
+	paths := []string{good[0]}
+	paths = append(paths, bad...)
+	paths = append(paths, good[1], good[0])
+	var g got
+	require.NoError(t, a.ReadFiles(context.Background(), paths, g.fn))
+	require.Equal(t, paths, g.order)
+	require.Len(t, g.errs, len(bad))
+	for _, p := range bad {
+		require.ErrorIs(t, g.errs[p], agent.ErrUnreadable, "%q", p)
+		require.NotContains(t, g.errs[p].Error(), docroot, "the error names a server path")
+	}
+	require.Equal(t, sha256.Sum256([]byte("fine")), g.sums["ok.txt"])
+	require.Equal(t, sha256.Sum256([]byte("b")), g.sums["a/b"])
+}
+
+// A response cut off inside a big file is asked for again from that file on: every file
+// reaches fn once and whole.
+func TestCutFilesResponseIsRetried(t *testing.T) {
+	docroot := t.TempDir()
+	url := startPHP(t, docroot)
+	paths, sums := siteFiles(t, docroot, 300)
+	c := &counter{base: http.DefaultTransport}
+	a := deployFiles(t, url, docroot, c, 0)
+	c.cutAt, c.cutLen = c.n.Load()+1, 1500000 // inside the first big file
+
+	var g got
+	require.NoError(t, a.ReadFiles(context.Background(), paths, g.fn))
+	require.Equal(t, 1, c.cuts, "no response was cut")
+	require.Equal(t, 2, c.count("files"))
+	require.Equal(t, paths, g.order, "a file reached fn twice or not at all")
+	require.Equal(t, sums, g.sums)
+}
+
+// An error from fn stops ReadFiles and comes back as it is.
+func TestReadFilesReturnsCallbackError(t *testing.T) {
+	docroot := t.TempDir()
+	url := startPHP(t, docroot)
+	paths, _ := siteFiles(t, docroot, 20)
+	a := deployFiles(t, url, docroot, nil, 0)
+	stop := errors.New("disk full")
+	calls := 0
+	err := a.ReadFiles(context.Background(), paths, func(string, io.Reader, error) error {
+		if calls++; calls == 5 {
+			return stop
+		}
+		return nil
+	})
+	require.Same(t, stop, err)
+	require.Equal(t, 5, calls)
+}
+
+// A files request must be signed like any other.
+func TestUnsignedFilesRequestGets404(t *testing.T) {
+	docroot := t.TempDir()
+	url := startPHP(t, docroot)
+	require.NoError(t, os.WriteFile(filepath.Join(docroot, "wp-config.php"), []byte("DB_PASSWORD secret-value"), 0o644))
+	a := deployFiles(t, url, docroot, nil, 0)
+	body := []byte("\x00\x00\x00\x05files\x00\x00\x00\x041000\x00\x00\x00\x011\x00\x00\x00\x0dwp-config.php")
+	for _, sig := range []string{"", "00", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"} {
+		req, err := http.NewRequest(http.MethodPost, a.URL(), bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("X-Ferry-Time", fmt.Sprint(time.Now().Unix()))
+		req.Header.Set("X-Ferry-Sig", sig)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, 404, resp.StatusCode)
+		require.NotContains(t, string(b), "secret-value")
+	}
+	var g got
+	require.NoError(t, a.ReadFiles(context.Background(), []string{"wp-config.php"}, g.fn), "a signed request still works")
+	require.Equal(t, sha256.Sum256([]byte("DB_PASSWORD secret-value")), g.sums["wp-config.php"])
+}
