@@ -60,7 +60,8 @@ type Config struct {
 	// SiteURL is the address of the docroot the agent is uploaded to.
 	SiteURL string
 	// IP, when set, is dialled instead of resolving SiteURL's host (a destination whose
-	// DNS is not moved yet). TLS and the Host header still use the name.
+	// DNS is not moved yet), at the URL's port unless IP names one ("203.0.113.5:8080").
+	// TLS and the Host header still use the name.
 	IP string
 	// Open connects to the docroot (the endpoint's WordPress folder).
 	Open func(ctx context.Context) (Files, error)
@@ -134,6 +135,9 @@ func New(cfg Config) (*Agent, error) {
 			d := &net.Dialer{Timeout: 30 * time.Second}
 			ip := cfg.IP
 			t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if _, _, err := net.SplitHostPort(ip); err == nil {
+					return d.DialContext(ctx, network, ip) // an address with its port
+				}
 				_, port, _ := net.SplitHostPort(addr)
 				return d.DialContext(ctx, network, net.JoinHostPort(ip, port))
 			}

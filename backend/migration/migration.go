@@ -138,6 +138,9 @@ type Options struct {
 	// Replacements are the admin's extra find → replace pairs, applied to every database
 	// value after the URL rewrite (an old CDN host, the bare old domain, an e-mail domain).
 	Replacements []Replacement `json:",omitempty"`
+	// FilesOverFTPOnly keeps every file of an FTP source on FTP: Download files does not
+	// fetch small files through the source site's PHP (backend/pipeline/sitefiles.go).
+	FilesOverFTPOnly bool `json:",omitempty"`
 }
 
 // Replacement is one extra find → replace pair.

@@ -45,6 +45,10 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
 	}
 	opts.SourceListing = p.takeListing(m.ID)
+	if sf := p.startSiteFiles(ctx, j); sf != nil {
+		opts.Bulk = sf.read
+		defer p.finishSiteFiles(j, sf)
+	}
 	// Analyse source's FTP logins, if this run made them, download first.
 	if kept := p.takeHandoff(m.ID); len(kept) > 0 {
 		n := min(len(kept), opts.Workers)

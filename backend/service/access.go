@@ -2,6 +2,7 @@ package service
 
 import (
 	"net"
+	"strconv"
 
 	"ferry/backend/dbroute"
 	"ferry/backend/migration"
@@ -42,8 +43,19 @@ func checkAccess(fe fieldErrors, in CreateInput) {
 		case (a == dbroute.Tunnel || a == dbroute.Command) && s.ep.Protocol != string(migration.ProtocolSFTP):
 			fe.add(key+".access", "SSH tunnel and SSH command need SFTP access to the same server.")
 		}
-		if s.ep.DB.SiteIP != "" && net.ParseIP(s.ep.DB.SiteIP) == nil {
-			fe.add(key+".siteIp", "Enter an IPv4 or IPv6 address, or leave it empty.")
+		if s.ep.DB.SiteIP != "" && !siteAddress(s.ep.DB.SiteIP) {
+			fe.add(key+".siteIp", "Enter an IPv4 or IPv6 address, with :port when the site is on another port than its URL's, or leave it empty.")
 		}
 	}
+}
+
+// siteAddress reports an IP address, or an IP address and port ("203.0.113.5:8080",
+// "[2001:db8::5]:8080"): where a site answers when its name does not lead there yet.
+func siteAddress(s string) bool {
+	if net.ParseIP(s) != nil {
+		return true
+	}
+	host, port, err := net.SplitHostPort(s)
+	n, perr := strconv.Atoi(port)
+	return err == nil && net.ParseIP(host) != nil && perr == nil && n > 0 && n < 65536
 }

@@ -37,9 +37,7 @@ func (s *Service) createMigration(ctx context.Context, in CreateInput, stored fu
 	m := &migration.Migration{
 		User:    migration.User{ID: in.UserID, Name: in.UserName, Email: in.UserEmail, Status: migration.UserActive},
 		Service: in.Service, Domain: in.Domain, Method: method, OldURL: in.OldURL, NewURL: in.NewURL,
-		Options: migration.Options{Overwrite: in.Options.Overwrite, FreshSalts: in.Options.FreshSalts,
-			Excludes: in.Options.Excludes, HTTPCheck: in.Options.HTTPCheck, HTTPIP: in.Options.HTTPIP,
-			Replacements: replacementsOf(in.Options.Replacements)},
+		Options: in.Options.options(),
 	}
 	var err error
 	if method.Automatic() {
@@ -105,4 +103,18 @@ func (s *Service) sealEndpoint(in EndpointInput) (migration.Endpoint, error) {
 		*f.dst = sealed
 	}
 	return e, nil
+}
+
+// options is what the admin chose, as the migration keeps it.
+func (o OptionsDTO) options() migration.Options {
+	return migration.Options{Overwrite: o.Overwrite, FreshSalts: o.FreshSalts,
+		Excludes: o.Excludes, HTTPCheck: o.HTTPCheck, HTTPIP: o.HTTPIP,
+		Replacements: replacementsOf(o.Replacements), FilesOverFTPOnly: o.FilesOverFTPOnly}
+}
+
+// optionsDTO is a migration's options as the window shows them.
+func optionsDTO(o migration.Options) OptionsDTO {
+	return OptionsDTO{Overwrite: o.Overwrite, FreshSalts: o.FreshSalts,
+		Excludes: append([]string{}, o.Excludes...), HTTPCheck: o.HTTPCheck, HTTPIP: o.HTTPIP,
+		Replacements: replacementDTOs(o.Replacements), FilesOverFTPOnly: o.FilesOverFTPOnly}
 }

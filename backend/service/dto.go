@@ -176,6 +176,8 @@ type OptionsDTO struct {
 	HTTPIP     string   `json:"httpIp"`
 	// Replacements are extra find → replace pairs applied after the URL rewrite.
 	Replacements []ReplacementDTO `json:"replacements"`
+	// FilesOverFTPOnly: an FTP source's small files do not come through its site's PHP.
+	FilesOverFTPOnly bool `json:"filesOverFtpOnly"`
 }
 
 // DatabaseInput is a database as typed in the form (password in clear, once).

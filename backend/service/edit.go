@@ -77,9 +77,7 @@ func (s *Service) EditMigration(ctx context.Context, id int64, in CreateInput) (
 	}
 	m := rec.Migration
 	m.Service, m.Domain, m.OldURL, m.NewURL = in.Service, in.Domain, in.OldURL, in.NewURL
-	m.Options = migration.Options{Overwrite: in.Options.Overwrite, FreshSalts: in.Options.FreshSalts,
-		Excludes: in.Options.Excludes, HTTPCheck: in.Options.HTTPCheck, HTTPIP: in.Options.HTTPIP,
-		Replacements: replacementsOf(in.Options.Replacements)}
+	m.Options = in.Options.options()
 	if rec.Method.Automatic() {
 		if m.Source, err = s.sealEndpoint(in.Source); err != nil {
 			return EditResult{}, fail(err, "edit migration %d", id)
@@ -169,9 +167,7 @@ func (s *Service) SwitchToManual(ctx context.Context, id int64) (MigrationDetail
 func (s *Service) openInput(rec store.Record) (CreateInput, error) {
 	in := CreateInput{Method: string(rec.Method), UserID: rec.User.ID, UserName: rec.User.Name, UserEmail: rec.User.Email,
 		Service: rec.Service, Domain: rec.Domain, OldURL: rec.OldURL, NewURL: rec.NewURL,
-		Options: OptionsDTO{Overwrite: rec.Options.Overwrite, FreshSalts: rec.Options.FreshSalts,
-			Excludes: append([]string{}, rec.Options.Excludes...), HTTPCheck: rec.Options.HTTPCheck, HTTPIP: rec.Options.HTTPIP,
-			Replacements: replacementDTOs(rec.Options.Replacements)}}
+		Options: optionsDTO(rec.Options)}
 	for _, side := range []struct {
 		dst *EndpointInput
 		src migration.Endpoint

@@ -117,12 +117,10 @@ func (s *Service) GetMigration(ctx context.Context, id int64) (MigrationDetail, 
 		OldURL:       r.OldURL,
 		NewURL:       r.NewURL,
 		Destination:  endpointDTO(r.Destination),
-		Options: OptionsDTO{Overwrite: r.Options.Overwrite, FreshSalts: r.Options.FreshSalts,
-			Excludes: append([]string{}, r.Options.Excludes...), HTTPCheck: r.Options.HTTPCheck, HTTPIP: r.Options.HTTPIP,
-			Replacements: replacementDTOs(r.Options.Replacements)},
-		Steps: stepDTOs(r.Migration),
-		Logs:  logDTOs(logs),
-		Files: []AttachedFileDTO{},
+		Options:      optionsDTO(r.Options),
+		Steps:        stepDTOs(r.Migration),
+		Logs:         logDTOs(logs),
+		Files:        []AttachedFileDTO{},
 	}
 	if r.Method.Automatic() {
 		d.Source = endpointDTO(r.Source)

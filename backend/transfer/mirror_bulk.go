@@ -116,7 +116,7 @@ func (m *mirror) bulkFailed(ctx context.Context, err error) {
 	}
 	m.bulk.notice.Do(func() {
 		if m.opts.OnNotice != nil {
-			m.opts.OnNotice(fmt.Sprintf("Fetching small files in bulk stopped, the rest come one at a time: %s", Message(err)))
+			m.opts.OnNotice(fmt.Sprintf("Small files come one at a time: %s", Message(err)))
 		}
 	})
 }

@@ -198,7 +198,7 @@ func TestMirrorBulkFailingGoesOnOverTheWorkers(t *testing.T) {
 	require.Len(t, man.Files, len(want.Files))
 	require.Empty(t, want.Diff(manifestOf(t, dst)))
 	require.LessOrEqual(t, b.calls, 2, "no request after the reader failed (two run at once)")
-	require.Equal(t, []string{"Fetching small files in bulk stopped, the rest come one at a time: The site stopped answering"}, heard.list())
+	require.Equal(t, []string{"Small files come one at a time: The site stopped answering"}, heard.list())
 	opened := 0
 	for _, c := range oc.opened {
 		require.Equal(t, 1, c)

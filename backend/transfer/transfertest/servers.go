@@ -78,6 +78,8 @@ type FTPServer struct {
 	PeakLogins *atomic.Int64
 	// Logins is how many logins the server accepted so far.
 	Logins *atomic.Int64
+	// Reads is how many files the server opened for a client to read (RETR).
+	Reads *atomic.Int64
 }
 
 // Addr is host:port.
@@ -92,6 +94,7 @@ type ftpDriver struct {
 	authed map[uint32]bool
 	peak   *atomic.Int64
 	logins *atomic.Int64
+	reads  *atomic.Int64
 }
 
 func (d *ftpDriver) GetSettings() (*ftpserver.Settings, error) {
@@ -142,7 +145,7 @@ func (d *ftpDriver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftp
 	if d.opts.StatDashA {
 		fs = statDashA{fs}
 	}
-	return fs, nil
+	return countReads{fs, d.reads}, nil
 }
 
 func (d *ftpDriver) GetTLSConfig() (*tls.Config, error) {
@@ -155,8 +158,8 @@ func (d *ftpDriver) GetTLSConfig() (*tls.Config, error) {
 // StartFTP serves rootDir over FTP (or FTPS) on 127.0.0.1 until the test ends.
 func StartFTP(t testing.TB, rootDir string, opts FTPOptions) *FTPServer {
 	t.Helper()
-	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}, logins: &atomic.Int64{}}
-	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak, Logins: d.logins}
+	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}, logins: &atomic.Int64{}, reads: &atomic.Int64{}}
+	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak, Logins: d.logins, Reads: d.reads}
 	if opts.TLS {
 		cert, leaf := selfSignedCert(t)
 		d.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -429,3 +432,27 @@ func (s statDashA) strip(name string) string {
 
 func (s statDashA) Stat(name string) (os.FileInfo, error) { return s.Fs.Stat(s.strip(name)) }
 func (s statDashA) Open(name string) (afero.File, error)  { return s.Fs.Open(s.strip(name)) }
+
+// countReads counts the files (not folders) opened for reading.
+type countReads struct {
+	afero.Fs
+	n *atomic.Int64
+}
+
+func (c countReads) count(f afero.File, err error) (afero.File, error) {
+	if err == nil {
+		if fi, serr := f.Stat(); serr == nil && !fi.IsDir() {
+			c.n.Add(1)
+		}
+	}
+	return f, err
+}
+
+func (c countReads) Open(name string) (afero.File, error) { return c.count(c.Fs.Open(name)) }
+
+func (c countReads) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		return c.Fs.OpenFile(name, flag, perm)
+	}
+	return c.count(c.Fs.OpenFile(name, flag, perm))
+}
