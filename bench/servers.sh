@@ -64,6 +64,19 @@ CONF
   sleep 1
 }
 
+# start_site_php DOCROOT: the old site's web server, as its host runs one: PHP's built-in
+# server with a few workers and the usual 30 s max_execution_time, on a free port. Ferry
+# reaches it through the job's source "siteIp" ($SITE_IP) and reads small files through it.
+start_site_php() {
+  local docroot=$1 php_port
+  php_port=$(port)
+  ns_prefix
+  "${NS_EXEC[@]}" env PHP_CLI_SERVER_WORKERS=4 php -d max_execution_time=30 -S "$BENCH_ADDR:$php_port" -t "$docroot" \
+    > "$W/php.log" 2>&1 & PHPD=$!
+  SITE_IP=$BENCH_ADDR:$php_port
+  for _ in $(seq 50); do grep -q "Development Server" "$W/php.log" 2>/dev/null && break; sleep 0.1; done
+}
+
 start_mariadb() {
   local dir=$1 i
   DB_PORT=$(port); DB_SOCKET=$dir/mysqld.sock

@@ -211,7 +211,7 @@ cat > "$W/job.json" <<JSON
   "domain": "new.example.com", "oldUrl": "$OLD_URL", "newUrl": "$NEW_URL",
   "source": {"protocol": "ftp", "host": "$HOST", "port": $FTP_PORT, "user": "$BENCH_USER", "password": "env:BENCH_PASS",
     "path": "$SITE",
-    "db": {"host": "$HOST", "port": $PORT, "user": "$SRC_USER", "password": "env:SRC_DB_PASS", "name": "$SRC_DB"}},
+    "db": {"host": "$HOST", "port": $PORT, "user": "$SRC_USER", "password": "env:SRC_DB_PASS", "name": "$SRC_DB", "siteIp": "${SITE_IP:-}"}},
   "destination": {"protocol": "sftp", "host": "$HOST", "port": $SSH_PORT, "user": "$BENCH_USER", "password": "env:BENCH_PASS",
     "path": "$DEST",
     "db": {"host": "$HOST", "port": $PORT, "user": "$DST_USER", "password": "env:DST_DB_PASS", "name": "$DST_DB"}},

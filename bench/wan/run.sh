@@ -4,6 +4,8 @@
 # by-hand route an admin takes (lftp mirror --parallel=4 down over FTP, mysqldump, sed,
 # lftp mirror -R --parallel=4 up over SFTP, mysql), interleaved (hand, ferry, hand, ferry ...).
 #
+# The old site's web server runs too (PHP's built-in server on the site's folder, as its
+# host serves it): Ferry reads an FTP source's small files through the site's PHP.
 # Servers and clients all run inside one network namespace (bench/wan/net.sh) whose
 # loopback delays and rate-limits every packet, so every FTP, SSH and MySQL packet pays the
 # round trip. Every timed run is checked (SHA-256 of every file but wp-config.php, row
@@ -35,7 +37,7 @@ else
 fi
 . bench/migration/lib.sh
 need_root
-need_pkgs vsftpd openssh-server lftp time mariadb-client mariadb-server wordpress iptables iproute2
+need_pkgs vsftpd openssh-server lftp time mariadb-client mariadb-server wordpress iptables iproute2 php-cli
 
 NS=ferry-wan-$$
 W=$B/wan.run
@@ -45,7 +47,7 @@ SAMPLER=
 cleanup() {
   set +e
   if [ -n "$SAMPLER" ]; then kill "$SAMPLER" 2>/dev/null; fi
-  for p in ${FTPD:-} ${SSHD:-}; do kill "$p" 2>/dev/null; done
+  for p in ${FTPD:-} ${SSHD:-} ${PHPD:-}; do kill "$p" 2>/dev/null; done
   if [ -n "${MYSQLD:-}" ]; then kill "$MYSQLD" 2>/dev/null; for _ in $(seq 100); do kill -0 "$MYSQLD" 2>/dev/null || break; sleep 0.2; done; fi
   "$REPO/bench/wan/net.sh" down "$NS" || true
   rm -rf "$W/hand" "$W/ferry-data/staging"
@@ -63,7 +65,8 @@ PORT=$DB_PORT MYSQLD_PID=$MYSQLD
 ROOT_SQL=(mariadb --socket="$DB_SOCKET" -u root)
 bench_secrets; bench_user; bench_site; bench_db
 start_file_servers "$W" 42000
-FILE_SERVER_PIDS="$FTPD $SSHD"
+start_site_php "$SITE"
+FILE_SERVER_PIDS="$FTPD $SSHD $PHPD"
 DEST=$B/home/new_html
 echo "site: $NFILES files, $((NBYTES / 1000000)) MB; database $SRC_DB: $SRC_ROWS rows, $SRC_MB MB (data+index)" | tee "$R/site.txt"
 { echo "ferry commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(date -u)"
