@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -102,10 +104,19 @@ func TestMirrorFetchesSmallFilesInBulk(t *testing.T) {
 	const maxSize = 16 << 10
 	oc := &openCounter{opened: map[string]int{}}
 	b := &diskBulk{dir: src}
-	man, err := transfer.Mirror(context.Background(), oc.opener(src), local.Opener(dst), transfer.MirrorOptions{
-		Bulk: b.read, BulkMax: maxSize, Atomic: []string{".htaccess"},
+	// growth would add a connection every millisecond: while bulk fetching runs the
+	// workers keep to the four asked for
+	defer transfer.SetGrowEvery(time.Millisecond)()
+	var logins atomic.Int64
+	open := oc.opener(src)
+	man, err := transfer.Mirror(context.Background(), func(ctx context.Context) (transfer.Tree, error) {
+		logins.Add(1)
+		return open(ctx)
+	}, local.Opener(dst), transfer.MirrorOptions{
+		Bulk: b.read, BulkMax: maxSize, Atomic: []string{".htaccess"}, Workers: 4, GrowTo: 8,
 	})
 	require.NoError(t, err)
+	require.EqualValues(t, 4, logins.Load(), "no connection added while small files come in bulk")
 	require.Empty(t, want.Diff(man), "the manifest lists every file once, with its hash")
 	require.Len(t, man.Files, len(want.Files))
 	require.Empty(t, want.Diff(manifestOf(t, dst)), "the destination holds the same bytes")

@@ -263,6 +263,18 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 			defer t.Stop()
 			var prev, last int64 = -1, 0
 			for n := len(workers); n < m.opts.GrowTo; n++ {
+				// While small files come in bulk the workers copy the big ones, for which
+				// the connections they have are enough: the host sees no more connections
+				// than it must. Growth resumes if bulk fetching stops.
+				for m.opts.Bulk != nil && !m.bulk.off.Load() {
+					select {
+					case <-ctx.Done():
+						return
+					case <-over:
+						return
+					case <-t.C:
+					}
+				}
 				if !isFar {
 					select {
 					case <-ctx.Done():
