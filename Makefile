@@ -103,8 +103,8 @@ arch:
 	@echo "arch: backend/ is free of Wails"
 
 # CI=true turns every "skip when a server or tool is missing" into a failure: make test never
-# passes by skipping (mysqltest, phptest). The pipeline package takes about 5 minutes under
-# -race on two idle cores; 15 minutes leaves room for a machine busy with other work.
+# passes by skipping (mysqltest, phptest). On a machine busy with other work backend/pipeline
+# ran past go test's default 10 minutes under -race: each package gets 15.
 go-test:
 	export CI=true; \
 	if [[ -x build/scripts/test-mysql.sh ]]; then \
