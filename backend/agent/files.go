@@ -37,7 +37,8 @@ const (
 // valid until fn returns.
 //
 // An error fn returns stops ReadFiles and is returned as it is. A request that fails in
-// transit is retried up to Config.Retries times in a row without progress.
+// transit is retried up to Config.Retries times in a row without progress. ReadFiles may
+// run in several goroutines at once (each call is its own requests).
 func (a *Agent) ReadFiles(ctx context.Context, paths []string, fn func(path string, r io.Reader, err error) error) error {
 	budget := a.budget().Milliseconds() // 0 (a Slice under 1 ms): one file per request
 	limit := filesBody

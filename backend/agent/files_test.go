@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand"
 	"net/http"
 	"os"
@@ -21,7 +22,7 @@ import (
 )
 
 // deployFiles uploads an agent into docroot with no database: reading files needs none.
-func deployFiles(t *testing.T, url, docroot string, tr http.RoundTripper, slice time.Duration) *agent.Agent {
+func deployFiles(t testing.TB, url, docroot string, tr http.RoundTripper, slice time.Duration) *agent.Agent {
 	t.Helper()
 	a, err := agent.New(agent.Config{
 		SiteURL: url, Transport: tr, Slice: slice,
@@ -235,4 +236,31 @@ func TestUnsignedFilesRequestGets404(t *testing.T) {
 	var g got
 	require.NoError(t, a.ReadFiles(context.Background(), []string{"wp-config.php"}, g.fn), "a signed request still works")
 	require.Equal(t, sha256.Sum256([]byte("DB_PASSWORD secret-value")), g.sums["wp-config.php"])
+}
+
+// The list of paths is split to stay under half the server's post_max_size (PHP may drop
+// a larger body); two ReadFiles at once each get their own files.
+func TestReadFilesUnderSmallPostMaxAndConcurrently(t *testing.T) {
+	docroot := t.TempDir()
+	url := startPHP(t, docroot, "post_max_size=4K")
+	paths, sums := siteFiles(t, docroot, 300)
+	c := &counter{base: http.DefaultTransport}
+	a := deployFiles(t, url, docroot, c, 0)
+	require.EqualValues(t, 4<<10, a.PostMax)
+
+	half := len(paths) / 2
+	var g [2]got
+	errs := make(chan error, 2)
+	for i, part := range [][]string{paths[:half], paths[half:]} {
+		go func() { errs <- a.ReadFiles(context.Background(), part, g[i].fn) }()
+	}
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	require.Equal(t, paths, append(g[0].order, g[1].order...))
+	all := g[0].sums
+	maps.Copy(all, g[1].sums)
+	require.Equal(t, sums, all)
+	require.Empty(t, g[0].errs)
+	require.Empty(t, g[1].errs)
+	require.GreaterOrEqual(t, c.count("files"), 4, "the paths should need several requests")
 }

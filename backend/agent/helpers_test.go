@@ -26,7 +26,7 @@ import (
 )
 
 // startPHP serves docroot with Debian's real php (skipped without php, failed under CI=true).
-func startPHP(t *testing.T, docroot string, ini ...string) string {
+func startPHP(t testing.TB, docroot string, ini ...string) string {
 	t.Helper()
 	return routetest.StartPHP(t, "127.0.0.1", docroot, ini...)
 }
