@@ -78,6 +78,10 @@ type Config struct {
 	// it has and a cursor, or one ReadFiles request before it stops between two files
 	// (default 5 s, or a third of max_execution_time when lower).
 	Slice time.Duration
+	// Plain asks ReadFiles' answers as they are. By default the agent deflates what
+	// shrinks (code and text to about a third), which costs the server some CPU (a core
+	// deflates some 60-100 MB a second) and pays off on any link slower than that.
+	Plain bool
 }
 
 // Agent is a deployed agent.

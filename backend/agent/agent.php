@@ -36,7 +36,8 @@ if (!ctype_digit($ts) || abs(time() - (int)$ts) > 600 || !is_string($body)
 
 // The body is a list of fields, each a 4-byte big-endian length and its bytes:
 // op, then for "query": the number of session statements, each of them, the query;
-// for "files": the time budget in ms, the number of paths, each path.
+// for "files": the time budget in ms, "1" to allow compressed chunks, the number of
+// paths, each path.
 $pos = 0;
 function ferry_field() {
     global $body, $pos;
@@ -69,7 +70,10 @@ if ($op === 'files') {
     // Files of this folder, in request order, each as chunks of at most 64 KiB, until the
     // time budget or 32 MiB is spent (checked between files only); Ferry asks again for
     // the rest. A path that is not a plain relative one, or names a Ferry agent, is refused.
+    // A chunk is sent deflated ('d') when that makes it a tenth smaller; a file whose chunk
+    // did not shrink, or named as an image or archive, is sent as it is.
     $budget = (int)ferry_field() / 1000.0;
+    $z = ferry_field() === '1' && function_exists('gzdeflate');
     $n = (int)ferry_field();
     $start = microtime(true);
     $sent = 0;
@@ -93,11 +97,19 @@ if ($op === 'files') {
             continue;
         }
         echo 'F' . ferry_str($p);
+        $try = $z && !preg_match('/\.(jpe?g|png|gif|webp|avif|ico|zip|gz|tgz|bz2|xz|7z|rar|woff2?|mp[34]|m4a|mov|webm|ogg)$/i', $p);
         while (true) {
             $b = fread($f, 65536);
             if ($b === false) { $why = 'read failed'; break; }
             if ($b === '') { break; }
-            echo 'c' . ferry_str($b);
+            $d = $try && strlen($b) > 256 ? gzdeflate($b, 1) : false;
+            if ($d !== false && strlen($d) < strlen($b) * 0.9) {
+                $b = 'd' . ferry_str($d);
+            } else {
+                $try = $try && $d === false && strlen($b) <= 256;
+                $b = 'c' . ferry_str($b);
+            }
+            echo $b;
             $sent += strlen($b);
             if ($sent - $flushed > 262144) { flush(); $flushed = $sent; }
         }

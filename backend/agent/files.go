@@ -3,6 +3,7 @@ package agent
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,8 @@ const (
 // is sent again from the first path not yet given to fn. Send only small files. r is
 // valid until fn returns.
 //
+// Content that shrinks comes deflated (see Config.Plain).
+//
 // An error fn returns stops ReadFiles and is returned as it is. A request that fails in
 // transit is retried up to Config.Retries times in a row without progress. ReadFiles may
 // run in several goroutines at once (each call is its own requests).
@@ -44,6 +47,10 @@ func (a *Agent) ReadFiles(ctx context.Context, paths []string, fn func(path stri
 	limit := filesBody
 	if a.PostMax > 0 {
 		limit = min(limit, int(a.PostMax/2))
+	}
+	deflate := "1" // deflated chunks welcome
+	if a.cfg.Plain {
+		deflate = "0"
 	}
 	var buf bytes.Buffer
 	tries := 0
@@ -59,6 +66,7 @@ func (a *Agent) ReadFiles(ctx context.Context, paths []string, fn func(path stri
 		}
 		body := field(nil, "files")
 		body = field(body, strconv.FormatInt(budget, 10))
+		body = field(body, deflate)
 		body = field(body, strconv.Itoa(len(batch)))
 		for _, p := range batch {
 			body = field(body, p)
@@ -103,6 +111,7 @@ func (a *Agent) readFiles(ctx context.Context, body []byte, want []string, buf *
 	}
 	defer resp.Close()
 	fr := &frameReader{r: bufio.NewReaderSize(resp, 64<<10)}
+	var zr io.ReadCloser
 	n := 0
 	// next checks that the agent answers the path it was asked for next.
 	next := func(p []byte) error {
@@ -138,6 +147,8 @@ func (a *Agent) readFiles(ctx context.Context, body []byte, want []string, buf *
 				switch fr.byte() {
 				case 'c':
 					fr.chunk(buf)
+				case 'd':
+					fr.deflated(buf, &zr)
 				case 'e':
 					done = true
 				case 'x':
@@ -174,6 +185,30 @@ func (a *Agent) readFiles(ctx context.Context, body []byte, want []string, buf *
 		if fr.err != nil {
 			return n, &transportError{fr.err}
 		}
+	}
+}
+
+// deflated appends one length-prefixed chunk of file content, deflated, to buf.
+// zr is the inflater, kept from chunk to chunk.
+func (f *frameReader) deflated(buf *bytes.Buffer, zr *io.ReadCloser) {
+	z := f.str()
+	if f.err != nil {
+		return
+	}
+	if *zr == nil {
+		*zr = flate.NewReader(bytes.NewReader(z))
+	} else if err := (*zr).(flate.Resetter).Reset(bytes.NewReader(z), nil); err != nil {
+		f.err = err
+		return
+	}
+	n, err := io.CopyN(buf, *zr, filesChunk+1)
+	if err == io.EOF && n <= filesChunk {
+		err = nil
+	} else if err == nil {
+		err = errors.New("chunk too long")
+	}
+	if err != nil {
+		f.err = fmt.Errorf("malformed response: deflated chunk: %w", err)
 	}
 }
 

@@ -264,3 +264,51 @@ func TestReadFilesUnderSmallPostMaxAndConcurrently(t *testing.T) {
 	require.Empty(t, g[1].errs)
 	require.GreaterOrEqual(t, c.count("files"), 4, "the paths should need several requests")
 }
+
+// Text comes deflated, images as they are, a file that is text then noise in both kinds
+// of chunk: the bytes match the disk and the text crosses the wire much smaller.
+func TestReadFilesDeflatesText(t *testing.T) {
+	docroot := t.TempDir()
+	url := startPHP(t, docroot)
+	rnd := rand.New(rand.NewSource(5))
+	var paths []string
+	sums := map[string][32]byte{}
+	var text, noise int
+	put := func(p string, b []byte) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(docroot, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(docroot, p), b, 0o644))
+		paths, sums[p] = append(paths, p), sha256.Sum256(b)
+	}
+	code := func(n int) []byte {
+		var b bytes.Buffer
+		for b.Len() < n {
+			fmt.Fprintf(&b, "function wp_thing_%d($post, $args = array()) { return apply_filters('thing', $post->ID + %d); }\n", rnd.Intn(500), rnd.Intn(99))
+		}
+		return b.Bytes()[:n]
+	}
+	random := func(n int) []byte { b := make([]byte, n); rnd.Read(b); return b }
+	for i := range 100 {
+		b := code(200 + rnd.Intn(20000))
+		put(fmt.Sprintf("wp-includes/f%d.php", i), b)
+		text += len(b)
+	}
+	put("wp-includes/tiny.php", []byte("<?php // tiny\n"))
+	put("wp-content/uploads/photo.jpg", random(300000))
+	mixed := append(code(65536), random(100000)...)
+	put("wp-content/mixed.bin", mixed)
+	big := code(700000)
+	put("wp-content/big.js", big)
+	text, noise = text+65536+len(big)+14, 300000+100000
+
+	c := &counter{base: http.DefaultTransport}
+	a := deployFiles(t, url, docroot, c, 0)
+	before := c.read.Load()
+	var g got
+	require.NoError(t, a.ReadFiles(context.Background(), paths, g.fn))
+	require.Equal(t, paths, g.order)
+	require.Equal(t, sums, g.sums)
+	wire := c.read.Load() - before
+	t.Logf("%d bytes of text and %d of noise came as %d bytes", text, noise, wire)
+	require.Less(t, wire, int64(text/3+noise+20000), "text should travel deflated")
+	require.Greater(t, wire, int64(noise), "noise cannot shrink")
+}

@@ -40,6 +40,7 @@ type counter struct {
 	mu     sync.Mutex
 	cuts   int
 	kinds  map[string]int
+	read   atomic.Int64 // bytes of response bodies read
 }
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -64,6 +65,9 @@ func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.mu.Unlock()
 		resp.Body = &cutBody{r: io.LimitReader(resp.Body, c.cutLen), c: resp.Body}
 	}
+	if err == nil {
+		resp.Body = &countBody{ReadCloser: resp.Body, n: &c.read}
+	}
 	return resp, err
 }
 
@@ -86,6 +90,17 @@ func (b *cutBody) Read(p []byte) (int, error) {
 	return n, err
 }
 func (b *cutBody) Close() error { return b.c.Close() }
+
+type countBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c *countBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
 
 // deploy uploads an agent into docroot for the database of cfg.
 func deploy(t *testing.T, url, docroot string, dsn string, tr http.RoundTripper, slice time.Duration) *agent.Agent {
