@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -21,8 +22,9 @@ import (
 
 // BenchmarkReadFilesOverRTT fetches a WordPress-sized tree of small files through the
 // agent behind a 40 ms link, in one ReadFiles call over one connection, and reports the
-// time, the requests and the bytes on the wire. The files are 3,700 source files of Go's
-// own tree (real code, as a WordPress is mostly PHP and JavaScript), none over 1 MiB.
+// time, the requests and the bytes on the wire, deflated and plain, with no bandwidth
+// limit and at 100 Mbit/s. The files are 3,700 source files of Go's own tree (real code,
+// as a WordPress is mostly PHP and JavaScript), none over 1 MiB.
 //
 //	go test ./backend/agent/ -run '^$' -bench ReadFilesOverRTT -benchtime 1x
 func BenchmarkReadFilesOverRTT(b *testing.B) {
@@ -53,15 +55,53 @@ func BenchmarkReadFilesOverRTT(b *testing.B) {
 	require.Len(b, paths, files)
 	url := startPHP(b, docroot)
 	delay := transfertest.NewDelay(b, rtt)
-	for _, plain := range []bool{false, true} {
-		c := &counter{base: &http.Transport{DialContext: delay.Dial, DisableCompression: true}}
-		a, err := agent.New(agent.Config{SiteURL: url, Transport: c, Plain: plain,
-			Open: func(context.Context) (agent.Files, error) { return local.Open(docroot) }})
-		require.NoError(b, err)
-		require.NoError(b, a.Upload(context.Background()))
-		b.Cleanup(func() { _ = a.Remove(context.Background()) })
-		b.Run(map[bool]string{false: "deflate", true: "plain"}[plain], func(b *testing.B) { readAll(b, a, c, paths, total, rtt) })
+	for _, mbit := range []int{0, 100} {
+		for _, plain := range []bool{false, true} {
+			var tr http.RoundTripper = &http.Transport{DialContext: delay.Dial, DisableCompression: true}
+			name := map[bool]string{false: "deflate", true: "plain"}[plain]
+			if mbit > 0 {
+				tr, name = &throttle{base: tr, rate: float64(mbit) * 1e6 / 8}, fmt.Sprintf("%s-%dMbit", name, mbit)
+			}
+			c := &counter{base: tr}
+			a, err := agent.New(agent.Config{SiteURL: url, Transport: c, Plain: plain,
+				Open: func(context.Context) (agent.Files, error) { return local.Open(docroot) }})
+			require.NoError(b, err)
+			require.NoError(b, a.Upload(context.Background()))
+			b.Cleanup(func() { _ = a.Remove(context.Background()) })
+			b.Run(name, func(b *testing.B) { readAll(b, a, c, paths, total, rtt) })
+		}
 	}
+}
+
+// throttle limits how fast response bodies are read, to play a link of rate bytes a
+// second (TCP's flow control slows the server down to it).
+type throttle struct {
+	base http.RoundTripper
+	rate float64
+}
+
+func (t *throttle) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err == nil {
+		resp.Body = &slowBody{ReadCloser: resp.Body, rate: t.rate, start: time.Now()}
+	}
+	return resp, err
+}
+
+type slowBody struct {
+	io.ReadCloser
+	rate  float64
+	start time.Time
+	n     int64
+}
+
+func (s *slowBody) Read(p []byte) (int, error) {
+	n, err := s.ReadCloser.Read(p[:min(len(p), 16<<10)])
+	s.n += int64(n)
+	if ahead := time.Duration(float64(s.n)/s.rate*float64(time.Second)) - time.Since(s.start); ahead > 0 {
+		time.Sleep(ahead)
+	}
+	return n, err
 }
 
 func readAll(b *testing.B, a *agent.Agent, c *counter, paths []string, total int64, rtt time.Duration) {
