@@ -2,16 +2,20 @@ package agent_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"math/rand"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -311,4 +315,88 @@ func TestReadFilesDeflatesText(t *testing.T) {
 	t.Logf("%d bytes of text and %d of noise came as %d bytes", text, noise, wire)
 	require.Less(t, wire, int64(text/3+noise+20000), "text should travel deflated")
 	require.Greater(t, wire, int64(noise), "noise cannot shrink")
+}
+
+// fakeAgent answers Ping as the agent would and every files request with the frames
+// answer returns for the paths asked.
+func fakeAgent(t *testing.T, answer func(paths []string) string) (*agent.Agent, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	str := func(s string) string { return string(binary.BigEndian.AppendUint32(nil, uint32(len(s)))) + s }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var fields []string
+		for len(body) >= 4 {
+			l := binary.BigEndian.Uint32(body)
+			fields, body = append(fields, string(body[4:4+l])), body[4+l:]
+		}
+		_, _ = io.WriteString(w, "FERRY1\n")
+		switch fields[0] {
+		case "ping":
+			_, _ = io.WriteString(w, "P"+str("8.2.0")+str("30")+str("8M")+"Z")
+		case "files":
+			n.Add(1)
+			_, _ = io.WriteString(w, answer(fields[4:]))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	docroot := t.TempDir()
+	a, err := agent.New(agent.Config{SiteURL: srv.URL, Retries: 2,
+		Open: func(context.Context) (agent.Files, error) { return local.Open(docroot) }})
+	require.NoError(t, err)
+	require.NoError(t, a.Upload(context.Background()))
+	return a, &n
+}
+
+// What a misbehaving or failing agent sends is caught in Go: a file that failed mid-way
+// reaches fn as unreadable, a file not asked for ends the call without a retry, a chunk
+// too long or a deflated chunk that inflates too far counts as a broken response.
+func TestReadFilesCatchesBadFrames(t *testing.T) {
+	str := func(s string) string { return string(binary.BigEndian.AppendUint32(nil, uint32(len(s)))) + s }
+	var z bytes.Buffer
+	zw, _ := flate.NewWriter(&z, 9)
+	_, _ = zw.Write(make([]byte, 2<<20))
+	require.NoError(t, zw.Close())
+	for _, tc := range []struct {
+		name   string
+		answer func(p []string) string
+		calls  int    // fn calls
+		errs   int    // of them with an error
+		err    string // what ReadFiles returns ("" nil)
+		tries  int64
+	}{
+		{"failed mid-way", func(p []string) string {
+			return "F" + str(p[0]) + "c" + str("part") + "x" + str("read failed") + "F" + str(p[1]) + "d" + str(deflate(t, "hello")) + "eZ"
+		}, 2, 1, "", 1},
+		{"not asked for", func(p []string) string { return "F" + str("wp-config.php") + "c" + str("x") + "eZ" }, 0, 0, "not asked for", 1},
+		{"chunk too long", func(p []string) string { return "F" + str(p[0]) + "c\x7f\x00\x00\x00Z" }, 0, 0, "chunk too long", 3},
+		{"deflate bomb", func(p []string) string { return "F" + str(p[0]) + "d" + str(z.String()) + "eZ" }, 0, 0, "chunk too long", 3},
+		{"no file answered", func(p []string) string { return "Z" }, 0, 0, "none of the files", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, n := fakeAgent(t, tc.answer)
+			var g got
+			err := a.ReadFiles(context.Background(), []string{"a.php", "b.php"}, g.fn)
+			if tc.err == "" {
+				require.NoError(t, err)
+				require.Equal(t, sha256.Sum256([]byte("hello")), g.sums["b.php"])
+				require.ErrorIs(t, g.errs["a.php"], agent.ErrUnreadable)
+				require.ErrorContains(t, g.errs["a.php"], "read failed")
+			} else {
+				require.ErrorContains(t, err, tc.err)
+			}
+			require.Len(t, g.order, tc.calls)
+			require.Len(t, g.errs, tc.errs)
+			require.Equal(t, tc.tries, n.Load(), "requests")
+		})
+	}
+}
+
+func deflate(t *testing.T, s string) string {
+	var b bytes.Buffer
+	w, err := flate.NewWriter(&b, 1)
+	require.NoError(t, err)
+	_, _ = io.WriteString(w, s)
+	require.NoError(t, w.Close())
+	return b.String()
 }
