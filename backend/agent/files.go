@@ -24,6 +24,8 @@ const (
 	filesBody  = 256 << 10
 	// filesChunk bounds one chunk of a file's content; the agent sends 64 KiB.
 	filesChunk = 1 << 20
+	// filesName bounds a path or a reason in a response.
+	filesName = 64 << 10
 )
 
 // ReadFiles fetches the files at paths (slash-separated, relative to the folder the agent
@@ -110,7 +112,12 @@ func (a *Agent) readFiles(ctx context.Context, body []byte, want []string, buf *
 		return 0, err
 	}
 	defer resp.Close()
-	fr := &frameReader{r: bufio.NewReaderSize(resp, 64<<10)}
+	return parseFiles(bufio.NewReaderSize(resp, 64<<10), want, buf, fn)
+}
+
+// parseFiles reads a files response (after the magic line) for want.
+func parseFiles(r io.Reader, want []string, buf *bytes.Buffer, fn func(string, io.Reader, error) error) (int, error) {
+	fr := &frameReader{r: r}
 	var zr io.ReadCloser
 	n := 0
 	// next checks that the agent answers the path it was asked for next.
@@ -126,7 +133,7 @@ func (a *Agent) readFiles(ctx context.Context, body []byte, want []string, buf *
 	for {
 		switch fr.byte() {
 		case 'X':
-			p, why := fr.str(), fr.str()
+			p, why := fr.strMax(filesName), fr.strMax(filesName)
 			if err := next(p); err != nil {
 				return n, err
 			}
@@ -137,7 +144,7 @@ func (a *Agent) readFiles(ctx context.Context, body []byte, want []string, buf *
 				}
 			}
 		case 'F':
-			if err := next(fr.str()); err != nil {
+			if err := next(fr.strMax(filesName)); err != nil {
 				return n, err
 			}
 			buf.Reset()
@@ -152,7 +159,7 @@ func (a *Agent) readFiles(ctx context.Context, body []byte, want []string, buf *
 				case 'e':
 					done = true
 				case 'x':
-					ferr = fmt.Errorf("%w %s: %s", ErrUnreadable, want[n], fr.str())
+					ferr = fmt.Errorf("%w %s: %s", ErrUnreadable, want[n], fr.strMax(filesName))
 					done = true
 				default:
 					if fr.err == nil {
@@ -191,7 +198,7 @@ func (a *Agent) readFiles(ctx context.Context, body []byte, want []string, buf *
 // deflated appends one length-prefixed chunk of file content, deflated, to buf.
 // zr is the inflater, kept from chunk to chunk.
 func (f *frameReader) deflated(buf *bytes.Buffer, zr *io.ReadCloser) {
-	z := f.str()
+	z := f.strMax(filesChunk)
 	if f.err != nil {
 		return
 	}
@@ -210,6 +217,21 @@ func (f *frameReader) deflated(buf *bytes.Buffer, zr *io.ReadCloser) {
 	if err != nil {
 		f.err = fmt.Errorf("malformed response: deflated chunk: %w", err)
 	}
+}
+
+// strMax reads a length-prefixed string of at most limit bytes.
+func (f *frameReader) strMax(limit uint32) []byte {
+	n := f.u32()
+	if f.err != nil {
+		return nil
+	}
+	if n > limit {
+		f.err = errors.New("malformed response: field too long")
+		return nil
+	}
+	b := make([]byte, n)
+	f.read(b)
+	return b
 }
 
 // chunk appends one length-prefixed chunk of file content to buf.
