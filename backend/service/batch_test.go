@@ -1,6 +1,8 @@
 package service
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,5 +36,36 @@ func TestOwnerColumn(t *testing.T) {
 	} {
 		name, email := owner(in)
 		require.Equal(t, want, [2]string{name, email}, in)
+	}
+}
+
+// Every site of a batch keeps the shared FTP-only choice: the sites made when the batch
+// starts, and those ResumeBatch makes later from the stored (sealed) shared settings.
+func TestBatchSitesKeepFilesOverFTPOnly(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := context.Background()
+	for _, on := range []bool{true, false} {
+		shared := sftpInput()
+		shared.Method = "ftp"
+		shared.Source.Protocol, shared.Source.Port, shared.Source.DB.SSHTunnel = "ftps", 21, false
+		shared.Options.FilesOverFTPOnly = on
+
+		b, err := s.StartBatch(ctx, BatchStart{Name: fmt.Sprintf("ftp-only-%v", on), Shared: shared,
+			SitesPath: writeSites(t, "old-host.csv", testSites)})
+		require.NoError(t, err)
+		require.Len(t, b.Migrations, 3)
+		for _, id := range b.Migrations {
+			d, err := s.GetMigration(ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, on, d.Options.FilesOverFTPOnly, "migration %d", id)
+		}
+
+		sealed, err := s.sealShared(shared)
+		require.NoError(t, err)
+		opened, err := s.openShared(sealed)
+		require.NoError(t, err)
+		sites, problems := ParseSites(strings.NewReader(testSites))
+		require.Empty(t, problems)
+		require.Equal(t, on, siteInput(opened, sites[0]).Options.FilesOverFTPOnly)
 	}
 }

@@ -313,4 +313,51 @@ describe('NewBatchDialog', () => {
     expect(useMigrationsStore().batch).toBe('sites')
     w.unmount()
   })
+
+  it('gives every site of an FTP batch the files-over-FTP choice, offered only for FTP or FTPS', async () => {
+    const w = await open()
+    vi.mocked(api.previewBatch).mockResolvedValue(preview())
+    vi.mocked(api.startBatch).mockResolvedValue({
+      id: 1,
+      name: 'sites',
+      createdAt: 1,
+      sites: 2,
+      migrations: [1, 2],
+      created: 2,
+      retried: 0,
+    })
+    const box = () => q('[data-test="batch-files-over-ftp-only"]')
+    expect(box(), 'SFTP is picked first').toBeNull()
+    q<HTMLButtonElement>('[data-test="batch-method-ftps"]')!.click()
+    await nextTick()
+    expect(box()!.getAttribute('aria-checked')).toBe('false')
+    box()!.click()
+    await nextTick()
+    dropped[0](['/tmp/sites.csv'])
+    await flushPromises()
+    await nextTick()
+    startButton().click()
+    await flushPromises()
+    const sent = vi.mocked(api.startBatch).mock.calls[0][0]
+    expect(sent.shared.method).toBe('ftp')
+    expect(sent.shared.source.protocol).toBe('ftps')
+    expect(sent.shared.options.filesOverFtpOnly).toBe(true)
+    w.unmount()
+  })
+
+  it('sends no files-over-FTP choice for an SFTP batch', async () => {
+    const w = await open()
+    vi.mocked(api.previewBatch).mockResolvedValue(preview())
+    q<HTMLButtonElement>('[data-test="batch-method-ftp"]')!.click()
+    await nextTick()
+    q('[data-test="batch-files-over-ftp-only"]')!.click()
+    q<HTMLButtonElement>('[data-test="batch-method-sftp"]')!.click()
+    await nextTick()
+    expect(q('[data-test="batch-files-over-ftp-only"]')).toBeNull()
+    dropped[0](['/tmp/sites.csv'])
+    await flushPromises()
+    const [shared] = vi.mocked(api.previewBatch).mock.calls[0]
+    expect(shared.options.filesOverFtpOnly).toBe(false)
+    w.unmount()
+  })
 })

@@ -99,6 +99,57 @@ describe('NewMigrationDialog', () => {
   })
 })
 
+describe('NewMigrationDialog: files over FTP only', () => {
+  const box = () => q('[data-test="files-over-ftp-only"]')
+  async function create() {
+    q<HTMLButtonElement>('[data-test="create-migration"]')!.click()
+    await flushPromises()
+    return vi.mocked(api.createMigration).mock.calls.at(-1)![0]
+  }
+
+  it('offers it for an FTP or FTPS source, unchecked, and sends what the admin chose', async () => {
+    // Refused, so the form stays open with what was typed.
+    vi.mocked(api.createMigration).mockReset()
+    vi.mocked(api.createMigration).mockRejectedValue(
+      new api.ApiError('invalid_input', 'Check the highlighted fields', {}),
+    )
+    const w = await openDialog()
+    expect(box(), 'SFTP is picked first: no FTP choice to make').toBeNull()
+
+    q<HTMLButtonElement>('[data-test="method-ftp"]')!.click()
+    await nextTick()
+    expect(box()).not.toBeNull()
+    expect(box()!.getAttribute('aria-checked')).toBe('false')
+    expect(box()!.textContent).toContain('Fetch every file over FTP')
+    let sent = await create()
+    expect(sent.source.protocol).toBe('ftp')
+    expect(sent.options.filesOverFtpOnly).toBe(false)
+
+    box()!.click()
+    await nextTick()
+    expect(box()!.getAttribute('aria-checked')).toBe('true')
+    sent = await create()
+    expect(sent.options.filesOverFtpOnly).toBe(true)
+
+    q<HTMLButtonElement>('[data-test="method-ftps"]')!.click()
+    await nextTick()
+    expect(box()!.getAttribute('aria-checked')).toBe('true')
+    sent = await create()
+    expect(sent.source.protocol).toBe('ftps')
+    expect(sent.options.filesOverFtpOnly).toBe(true)
+
+    // Hidden for SFTP and Manual, and a hidden choice is not sent.
+    for (const m of ['sftp', 'manual']) {
+      q<HTMLButtonElement>(`[data-test="method-${m}"]`)!.click()
+      await nextTick()
+      expect(box(), m).toBeNull()
+      sent = await create()
+      expect(sent.options.filesOverFtpOnly, m).toBe(false)
+    }
+    w.unmount()
+  })
+})
+
 describe('StatusCell', () => {
   it('shows the failure reason in the Failed tab', () => {
     const w = mount(StatusCell, {

@@ -41,7 +41,7 @@ const ep = (host: string) => ({
   },
 })
 
-function failed(): api.MigrationDetail {
+function failed(over: Partial<api.MigrationDetail> = {}): api.MigrationDetail {
   return {
     ...row({
       method: 'sftp',
@@ -61,6 +61,7 @@ function failed(): api.MigrationDetail {
       httpCheck: false,
       httpIp: '',
       replacements: [],
+      filesOverFtpOnly: false,
     },
     steps: [],
     logs: [],
@@ -69,6 +70,7 @@ function failed(): api.MigrationDetail {
     wallMs: 0,
     checks: [],
     warnings: [],
+    ...over,
   } as api.MigrationDetail
 }
 
@@ -132,5 +134,50 @@ describe('EditMigrationDialog', () => {
     ])
     expect(ui.editId).toBeNull()
     expect(ui.confirm?.message).toMatch(/^Retry migration #12 \(example\.com\)\? It resumes/)
+  })
+})
+
+describe('EditMigrationDialog: files over FTP only', () => {
+  async function openOn(d: api.MigrationDetail) {
+    vi.mocked(api.getMigration).mockResolvedValue(d)
+    vi.mocked(api.editMigration).mockResolvedValue({ detail: d, changed: [], restart: false })
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    mount(EditMigrationDialog, { attachTo: document.body, global: { plugins: [pinia] } })
+    useUiStore().openEdit(12)
+    await flushPromises()
+    await nextTick()
+  }
+  async function save() {
+    document.body.querySelector<HTMLButtonElement>('[data-test="save-edit"]')!.click()
+    await flushPromises()
+    return vi.mocked(api.editMigration).mock.calls.at(-1)![1]
+  }
+  const box = () => document.body.querySelector('[data-test="files-over-ftp-only"]')
+  const stored = (protocol: string, on: boolean) => {
+    const d = failed({ method: 'ftp' })
+    d.source = { ...ep('old.example.net'), protocol, port: 21 }
+    d.options = { ...d.options, filesOverFtpOnly: on }
+    return d
+  }
+
+  it('shows a stored choice for an FTP source and keeps it', async () => {
+    await openOn(stored('ftps', true))
+    expect(box()?.getAttribute('aria-checked')).toBe('true')
+    expect((await save()).options.filesOverFtpOnly).toBe(true)
+  })
+
+  it('lets the admin turn it off', async () => {
+    await openOn(stored('ftp', true))
+    ;(box() as HTMLElement).click()
+    await nextTick()
+    expect((await save()).options.filesOverFtpOnly).toBe(false)
+  })
+
+  it('hides it for an SFTP source, and still keeps what is stored', async () => {
+    await openOn(stored('sftp', true))
+    expect(document.body.querySelector('input[name="source.host"]')).not.toBeNull()
+    expect(box()).toBeNull()
+    expect((await save()).options.filesOverFtpOnly).toBe(true)
   })
 })

@@ -247,6 +247,7 @@ export namespace service {
 	    httpCheck: boolean;
 	    httpIp: string;
 	    replacements: ReplacementDTO[];
+	    filesOverFtpOnly: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new OptionsDTO(source);
@@ -260,6 +261,7 @@ export namespace service {
 	        this.httpCheck = source["httpCheck"];
 	        this.httpIp = source["httpIp"];
 	        this.replacements = this.convertValues(source["replacements"], ReplacementDTO);
+	        this.filesOverFtpOnly = source["filesOverFtpOnly"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
