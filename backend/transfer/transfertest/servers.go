@@ -78,6 +78,9 @@ type FTPServer struct {
 	PeakLogins *atomic.Int64
 	// Logins is how many logins the server accepted so far.
 	Logins *atomic.Int64
+	// Active is how many logins the server holds now (a login ends when its client
+	// disconnects).
+	Active *atomic.Int64
 }
 
 // Addr is host:port.
@@ -92,6 +95,7 @@ type ftpDriver struct {
 	authed map[uint32]bool
 	peak   *atomic.Int64
 	logins *atomic.Int64
+	active *atomic.Int64
 }
 
 func (d *ftpDriver) GetSettings() (*ftpserver.Settings, error) {
@@ -116,6 +120,9 @@ func (d *ftpDriver) ClientConnected(ftpserver.ClientContext) (string, error) {
 
 func (d *ftpDriver) ClientDisconnected(cc ftpserver.ClientContext) {
 	d.mu.Lock()
+	if d.authed[cc.ID()] {
+		d.active.Add(-1)
+	}
 	delete(d.authed, cc.ID())
 	d.mu.Unlock()
 }
@@ -128,6 +135,9 @@ func (d *ftpDriver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftp
 	if d.opts.MaxLogins > 0 && len(d.authed) >= d.opts.MaxLogins {
 		d.mu.Unlock()
 		return nil, errors.New("too many connections for this account")
+	}
+	if !d.authed[cc.ID()] {
+		d.active.Add(1)
 	}
 	d.authed[cc.ID()] = true
 	d.logins.Add(1)
@@ -155,8 +165,8 @@ func (d *ftpDriver) GetTLSConfig() (*tls.Config, error) {
 // StartFTP serves rootDir over FTP (or FTPS) on 127.0.0.1 until the test ends.
 func StartFTP(t testing.TB, rootDir string, opts FTPOptions) *FTPServer {
 	t.Helper()
-	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}, logins: &atomic.Int64{}}
-	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak, Logins: d.logins}
+	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}, logins: &atomic.Int64{}, active: &atomic.Int64{}}
+	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak, Logins: d.logins, Active: d.active}
 	if opts.TLS {
 		cert, leaf := selfSignedCert(t)
 		d.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}

@@ -1,0 +1,222 @@
+package pipeline_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ferry/backend/mysqldb/mysqltest"
+	"ferry/backend/service"
+	"ferry/backend/transfer/transfertest"
+)
+
+// gateProxy forwards the connections it accepts to a server; a hold func, when set,
+// runs before each is forwarded (the client then waits for the server's greeting).
+type gateProxy struct {
+	port  int
+	dials atomic.Int64
+	seen  chan struct{} // closed at the first connection
+	once  sync.Once
+}
+
+func startGateProxy(t *testing.T, target string, hold func(n int64)) *gateProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	g := &gateProxy{port: l.Addr().(*net.TCPAddr).Port, seen: make(chan struct{})}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n := g.dials.Add(1)
+			g.once.Do(func() { close(g.seen) })
+			go func() {
+				if hold != nil {
+					hold(n)
+				}
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					_ = c.Close()
+					return
+				}
+				mu.Lock()
+				conns = append(conns, c, s)
+				mu.Unlock()
+				go func() { _, _ = io.Copy(s, c); _ = s.Close() }()
+				_, _ = io.Copy(c, s)
+				_ = c.Close()
+			}()
+		}
+	}()
+	return g
+}
+
+// holdUntil holds the connections from the from-th on until ready closes; after 3 s it
+// lets them through and records that it had to.
+func holdUntil(ready <-chan struct{}, from int64, late *atomic.Bool) func(int64) {
+	return func(n int64) {
+		if n < from {
+			return
+		}
+		select {
+		case <-ready:
+		case <-time.After(3 * time.Second):
+			late.Store(true)
+		}
+	}
+}
+
+func hostPortOf(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+
+// logIndex is the position of the first line of step containing s (-1 if none).
+func logIndex(logs []service.LogDTO, step, s string) int {
+	for i, l := range logs {
+		if l.Step == step && strings.Contains(l.Message, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestCheckDestinationAsksBothSidesAtOnce holds the destination's FTP login until the
+// destination database has been dialled: Check destination passes only when it asks the
+// database while the files side still waits (one after the other, the database would
+// not be dialled before the login ended). The log still reads files side first.
+func TestCheckDestinationAsksBothSidesAtOnce(t *testing.T) {
+	h := newHarness(t)
+	in, _, _, _ := sftpToFTP(t)
+	db := startGateProxy(t, hostPortOf(in.Destination.DB.Host, in.Destination.DB.Port), nil)
+	var late atomic.Bool
+	files := startGateProxy(t, hostPortOf(in.Destination.Host, in.Destination.Port), holdUntil(db.seen, 1, &late))
+	in.Destination.DB.Host, in.Destination.DB.Port = "127.0.0.1", db.port
+	in.Destination.Host, in.Destination.Port = "127.0.0.1", files.port
+
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, d.FailureReason)
+	require.False(t, late.Load(), "the destination database was dialled only after the docroot's login")
+	logs, err := h.svc.GetLogs(context.Background(), d.ID, 0, 1000)
+	require.NoError(t, err)
+	space := logIndex(logs, "check_destination", "free space")
+	version := logIndex(logs, "check_destination", "Destination MySQL")
+	require.GreaterOrEqual(t, space, 0, "the files side's line")
+	require.Greater(t, version, space, "the database side's lines follow the files side's")
+}
+
+// TestAnalyseSourceInspectsWhileListing holds the FTP logins Analyse source lists with
+// (all but the first, which found WordPress) until the source database has been dialled:
+// the listing ends only when the database is opened while it waits.
+func TestAnalyseSourceInspectsWhileListing(t *testing.T) {
+	h := newHarness(t)
+	in, s, _, _ := sftpToFTP(t)
+	src := transfertest.StartFTP(t, s.Dir, transfertest.FTPOptions{DisableMLSD: true, StatDashA: true})
+	db := startGateProxy(t, hostPortOf(in.Source.DB.Host, in.Source.DB.Port), nil)
+	var late atomic.Bool
+	files := startGateProxy(t, src.Addr(), holdUntil(db.seen, 2, &late))
+	in.Method, in.Source.Protocol, in.Source.Host, in.Source.Port = "ftp", "ftp", "127.0.0.1", files.port
+	in.Source.User, in.Source.Password, in.Source.Path = src.User, src.Password, "/"
+	in.Source.DB.Host, in.Source.DB.Port = "127.0.0.1", db.port
+
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, d.FailureReason)
+	require.Greater(t, files.dials.Load(), int64(1), "the tree was listed on more than one login")
+	require.False(t, late.Load(), "the source database was dialled only after the listing")
+	logs, err := h.svc.GetLogs(context.Background(), d.ID, 0, 1000)
+	require.NoError(t, err)
+	holds := logIndex(logs, "analyse_source", "Source holds")
+	inspected := logIndex(logs, "analyse_source", "Source database ")
+	require.GreaterOrEqual(t, holds, 0)
+	require.Greater(t, inspected, holds, "the database's lines follow the listing's")
+}
+
+// TestFirstStepsFailAsBeforeAndLeaveNoLogin: each way the first two steps fail still
+// gives its verdict at its step, and once the migration has failed (and the logins kept
+// for the next migration are let go) the source FTP server and the source database hold
+// no login of Ferry's.
+func TestFirstStepsFailAsBeforeAndLeaveNoLogin(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(t *testing.T, in *service.CreateInput, destDir string)
+		step   string
+		reason string
+	}{
+		{"non-empty destination", func(t *testing.T, in *service.CreateInput, destDir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(destDir, "index.html"), []byte("the live site"), 0o644))
+		}, "check_destination", "Destination folder / is not empty"},
+		{"destination database refuses the login", func(t *testing.T, in *service.CreateInput, _ string) {
+			in.Destination.DB.Password = "wrong-db-password"
+		}, "check_destination", "Cannot connect to the destination database: Access denied"},
+		{"non-empty destination and a refused database: the files side is named", func(t *testing.T, in *service.CreateInput, destDir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(destDir, "index.html"), []byte("the live site"), 0o644))
+			in.Destination.DB.Password = "wrong-db-password"
+		}, "check_destination", "Destination folder / is not empty"},
+		{"wrong FTP password at the source", func(t *testing.T, in *service.CreateInput, _ string) {
+			in.Source.Password = "not-the-password"
+		}, "analyse_source", "Login incorrect on FTP server"},
+		{"no WordPress at the path", func(t *testing.T, in *service.CreateInput, _ string) {
+			in.Source.Path = "/wp-content"
+		}, "analyse_source", "WordPress not found at specified path"},
+		{"source database refuses the login", func(t *testing.T, in *service.CreateInput, _ string) {
+			in.Source.DB.Password = "wrong-db-password"
+		}, "analyse_source", "Login failed on the source database as "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			in, s, destDir, _ := sftpToFTP(t)
+			src := transfertest.StartFTP(t, s.Dir, transfertest.FTPOptions{DisableMLSD: true, StatDashA: true})
+			link := transfertest.NewDelay(t, 10*time.Millisecond)
+			in.Method, in.Source.Protocol, in.Source.Host, in.Source.Port = "ftp", "ftp", "127.0.0.1", link.Listen(src.Addr())
+			in.Source.User, in.Source.Password, in.Source.Path = src.User, src.Password, "/"
+			user := in.Source.DB.User
+			tc.change(t, &in, destDir)
+
+			d, err := h.svc.CreateMigration(context.Background(), in)
+			require.NoError(t, err)
+			d = h.waitDone(t, d.ID)
+			require.Equal(t, "failed", d.Status)
+			require.Equal(t, tc.step, d.CurrentStep, d.FailureReason)
+			require.True(t, strings.HasPrefix(d.FailureReason, tc.reason), "reason %q should start with %q", d.FailureReason, tc.reason)
+
+			require.NoError(t, h.pipe.Close()) // the logins parked for a next migration
+			root, err := sql.Open("mysql", mysqltest.ServerDSN(t))
+			require.NoError(t, err)
+			defer root.Close()
+			var sqlOpen int
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				require.NoError(t, root.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?", user).Scan(&sqlOpen))
+				if src.Active.Load() == 0 && sqlOpen == 0 || time.Now().After(deadline) {
+					break
+				}
+			}
+			require.Zero(t, src.Active.Load(), "FTP logins left open at the source")
+			require.Zero(t, sqlOpen, "connections left open to the source database")
+		})
+	}
+}
