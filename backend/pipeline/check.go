@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"ferry/backend/agent"
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/runner"
@@ -63,8 +64,16 @@ func (p *Pipeline) checkDestinationFiles(ctx context.Context, j *runner.Job) err
 	if dst.Protocol == migration.ProtocolFTP {
 		j.Logf(slog.LevelWarn, "The destination uses plain FTP: passwords and files cross the network unencrypted")
 	}
+	// The database side, asked at the same time, may be putting its PHP agent there.
+	agentFile, err := transfer.NewExcluder([]string{agent.ExcludePattern})
+	if err != nil {
+		return err
+	}
 	var entries int
-	err = tree.Walk(ctx, ".", func(transfer.Entry) error {
+	err = tree.Walk(ctx, ".", func(e transfer.Entry) error {
+		if agentFile.Excluded(e.Path) {
+			return nil
+		}
 		entries++
 		return errStopWalk
 	})
