@@ -20,8 +20,18 @@ import (
 // analyseSource finds WordPress at the source path, reads its version and wp-config.php,
 // counts files and bytes, measures the database and checks that staging has room. Once
 // wp-config.php is read, the tree is listed and the database inspected at once.
-func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) (err error) {
-	m := j.Migration
+//
+// Check destination starts it ahead of its turn (overlap.go): the step then reports that
+// run's result.
+func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
+	if ran, err := p.awaitAnalyse(ctx, j.Migration.ID); ran {
+		return err
+	}
+	return p.analyse(ctx, j.Migration, j)
+}
+
+// analyse is Analyse source's work for m, logging to j.
+func (p *Pipeline) analyse(ctx context.Context, m migration.Migration, j stepLog) (err error) {
 	src := m.Source
 	if src.Protocol == migration.ProtocolFTP {
 		j.Logf(slog.LevelWarn, "The source uses plain FTP: passwords and files cross the network unencrypted")

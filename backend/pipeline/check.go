@@ -20,12 +20,13 @@ var errStopWalk = errors.New("stop walk")
 // missing and allowed, and refuses a non-empty docroot or database unless the admin chose
 // Overwrite: nothing is written to the destination before this step passes.
 //
-// The files side and the database side are asked at once (see overlap.go). A failure of
-// the files side is the one reported when both fail, as it was when the files side was
-// checked first; the database side's log lines follow the files side's; and a missing
-// database is created only once the files side passed.
+// Analyse source starts alongside (overlap.go), and the files side and the database side
+// are asked at once too. A failure of the files side is the one reported when both fail,
+// as it was when the files side was checked first; the database side's log lines follow
+// the files side's; and a missing database is created only once the files side passed.
 func (p *Pipeline) checkDestination(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
+	p.startAnalyse(ctx, j)
 	held := &heldLog{}
 	dctx, cancel := context.WithCancel(withRoute(ctx, m, held))
 	defer cancel()

@@ -176,6 +176,10 @@ func TestFirstStepsFailAsBeforeAndLeaveNoLogin(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(destDir, "index.html"), []byte("the live site"), 0o644))
 			in.Destination.DB.Password = "wrong-db-password"
 		}, "check_destination", "Destination folder / is not empty"},
+		{"non-empty destination and no WordPress at the source: the destination is named", func(t *testing.T, in *service.CreateInput, destDir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(destDir, "index.html"), []byte("the live site"), 0o644))
+			in.Source.Path = "/wp-content"
+		}, "check_destination", "Destination folder / is not empty"},
 		{"wrong FTP password at the source", func(t *testing.T, in *service.CreateInput, _ string) {
 			in.Source.Password = "not-the-password"
 		}, "analyse_source", "Login incorrect on FTP server"},
@@ -219,4 +223,82 @@ func TestFirstStepsFailAsBeforeAndLeaveNoLogin(t *testing.T) {
 			require.Zero(t, sqlOpen, "connections left open to the source database")
 		})
 	}
+}
+
+// ftpSource makes in's source an FTP server (listing like vsftpd) serving s's files, reached
+// through a gate proxy with hold.
+func ftpSource(t *testing.T, in *service.CreateInput, dir string, hold func(int64)) (*transfertest.FTPServer, *gateProxy) {
+	t.Helper()
+	src := transfertest.StartFTP(t, dir, transfertest.FTPOptions{DisableMLSD: true, StatDashA: true})
+	g := startGateProxy(t, src.Addr(), hold)
+	in.Method, in.Source.Protocol, in.Source.Host, in.Source.Port = "ftp", "ftp", "127.0.0.1", g.port
+	in.Source.User, in.Source.Password, in.Source.Path = src.User, src.Password, "/"
+	return src, g
+}
+
+// TestAnalyseSourceRunsWhileDestinationIsChecked holds every connection to the
+// destination (files and database) until the source's FTP server has been dialled:
+// Check destination passes only when Analyse source started alongside it. The analysis
+// logs under Analyse source.
+func TestAnalyseSourceRunsWhileDestinationIsChecked(t *testing.T) {
+	h := newHarness(t)
+	in, s, _, _ := sftpToFTP(t)
+	var source *gateProxy
+	sourceSeen := make(chan struct{})
+	var late atomic.Bool
+	files := startGateProxy(t, hostPortOf(in.Destination.Host, in.Destination.Port), holdUntil(sourceSeen, 1, &late))
+	db := startGateProxy(t, hostPortOf(in.Destination.DB.Host, in.Destination.DB.Port), holdUntil(sourceSeen, 1, &late))
+	in.Destination.Host, in.Destination.Port = "127.0.0.1", files.port
+	in.Destination.DB.Host, in.Destination.DB.Port = "127.0.0.1", db.port
+	_, source = ftpSource(t, &in, s.Dir, nil)
+	go func() {
+		select {
+		case <-source.seen:
+			close(sourceSeen)
+		case <-time.After(10 * time.Second):
+		}
+	}()
+
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, d.FailureReason)
+	require.False(t, late.Load(), "the source was dialled only after the destination was checked")
+	logs, err := h.svc.GetLogs(context.Background(), d.ID, 0, 1000)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, logIndex(logs, "analyse_source", "Found WordPress"), 0, "the analysis logs under Analyse source")
+	require.Equal(t, -1, logIndex(logs, "check_destination", "Found WordPress"))
+	require.GreaterOrEqual(t, logIndex(logs, "analyse_source", "Source database "), 0)
+	res := h.results(t, d.ID)
+	require.Positive(t, res.SourceFiles, "Analyse source's results are kept")
+	require.Equal(t, "wp_", res.TablePrefix)
+}
+
+// TestStopDuringCheckEndsTheAnalysis stops a migration whose Check destination is stuck
+// on its destination while Analyse source, started alongside, is logged in to the source:
+// the run ends Stopped at Check destination and no FTP login is left at the source.
+func TestStopDuringCheckEndsTheAnalysis(t *testing.T) {
+	h := newHarness(t)
+	in, s, _, _ := sftpToFTP(t)
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	hold := func(int64) { <-stuck }
+	files := startGateProxy(t, hostPortOf(in.Destination.Host, in.Destination.Port), hold)
+	in.Destination.Host, in.Destination.Port = "127.0.0.1", files.port
+	src, _ := ftpSource(t, &in, s.Dir, nil)
+
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return src.Active.Load() > 0 }, 10*time.Second, 5*time.Millisecond, "the analysis logs in to the source")
+	_, err = h.svc.StopMigration(context.Background(), d.ID)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "failed", d.Status)
+	require.Equal(t, "check_destination", d.CurrentStep)
+	require.NoError(t, h.run.Wait(context.Background(), d.ID))
+	require.NoError(t, h.pipe.Close())
+	for deadline := time.Now().Add(5 * time.Second); src.Active.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Zero(t, src.Active.Load(), "FTP logins left open at the source")
 }
