@@ -302,3 +302,40 @@ func TestStopDuringCheckEndsTheAnalysis(t *testing.T) {
 	}
 	require.Zero(t, src.Active.Load(), "FTP logins left open at the source")
 }
+
+// TestRetryAtAnalyseSourceAnalyses: a run that failed at Analyse source (its analysis
+// started alongside Check destination) is retried from Analyse source, which then
+// analyses on its own and the migration completes.
+func TestRetryAtAnalyseSourceAnalyses(t *testing.T) {
+	h := newHarness(t)
+	in, s, _, _ := sftpToFTP(t)
+	empty := t.TempDir()
+	ftpSource(t, &in, empty, nil)
+
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "failed", d.Status)
+	require.Equal(t, "analyse_source", d.CurrentStep)
+	require.True(t, strings.HasPrefix(d.FailureReason, "WordPress not found at specified path"), d.FailureReason)
+
+	require.NoError(t, os.CopyFS(empty, os.DirFS(s.Dir)))
+	_, err = h.svc.RetryMigration(context.Background(), d.ID, false)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, d.FailureReason)
+	logs, err := h.svc.GetLogs(context.Background(), d.ID, 0, 1000)
+	require.NoError(t, err)
+	var checks, aheads int
+	for _, l := range logs {
+		if l.Step == "check_destination" && strings.HasSuffix(l.Message, "started") {
+			checks++
+		}
+		if strings.Contains(l.Message, "while the destination is checked") {
+			aheads++
+		}
+	}
+	require.Equal(t, 1, checks, "the retry starts at Analyse source")
+	require.Equal(t, 1, aheads, "only the first run analysed ahead")
+	require.Positive(t, h.results(t, d.ID).SourceFiles)
+}
