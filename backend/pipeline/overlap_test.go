@@ -339,3 +339,40 @@ func TestRetryAtAnalyseSourceAnalyses(t *testing.T) {
 	require.Equal(t, 1, aheads, "only the first run analysed ahead")
 	require.Positive(t, h.results(t, d.ID).SourceFiles)
 }
+
+// TestNonEmptyDocrootCreatesNoDatabase: the destination's database side, asked while the
+// docroot is checked, creates a missing database only once the docroot passed: a refused
+// docroot leaves no new database behind.
+func TestNonEmptyDocrootCreatesNoDatabase(t *testing.T) {
+	root, err := sql.Open("mysql", mysqltest.ServerDSN(t))
+	require.NoError(t, err)
+	defer root.Close()
+	h := newHarness(t)
+	in, _, destDir, _ := sftpToFTP(t)
+	require.NoError(t, os.WriteFile(filepath.Join(destDir, "index.html"), []byte("the live site"), 0o644))
+	name := "ferry_t_new_" + randHex(t)
+	t.Cleanup(func() { _, _ = dropDatabase(t, name) })
+	user, pass := "ferry_c_"+randHex(t), "Cr-"+randHex(t)
+	t.Cleanup(func() { mysqltest.DropUser(t, user) })
+	for _, q := range []string{
+		"CREATE USER '" + user + "'@'%' IDENTIFIED BY '" + pass + "'",
+		"GRANT ALL ON `ferry\\_t\\_new\\_%`.* TO '" + user + "'@'%'",
+	} {
+		_, err := root.Exec(q)
+		require.NoError(t, err, q)
+	}
+	in.Destination.DB.Name, in.Destination.DB.User, in.Destination.DB.Password = name, user, pass
+	// a far docroot: the database side is ready to create long before the docroot's verdict
+	link := transfertest.NewDelay(t, 100*time.Millisecond)
+	in.Destination.Port = link.Listen(hostPortOf(in.Destination.Host, in.Destination.Port))
+
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "failed", d.Status)
+	require.Equal(t, "check_destination", d.CurrentStep)
+	require.True(t, strings.HasPrefix(d.FailureReason, "Destination folder / is not empty"), d.FailureReason)
+	var n int
+	require.NoError(t, root.QueryRow("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?", name).Scan(&n))
+	require.Zero(t, n, "no database was created for a refused destination")
+}
