@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"ferry/backend/agent"
 	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/runner"
@@ -28,17 +27,18 @@ func (p *Pipeline) checkDestination(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
 	p.startAnalyse(ctx, j)
 	held := &heldLog{}
-	dctx, cancel := context.WithCancel(withRoute(ctx, m, held))
-	defer cancel()
 	filesDone := make(chan struct{})
 	var filesErr error
+	filesPassed := func() bool {
+		<-filesDone
+		return filesErr == nil
+	}
+	// Nothing is written by the database side (a PHP agent in the docroot, a new
+	// database) before the files side passed.
+	dctx, cancel := context.WithCancel(withWriteGate(withRoute(ctx, m, held), filesPassed))
+	defer cancel()
 	dbErr := make(chan error, 1)
-	go func() {
-		dbErr <- p.checkDestinationDB(dctx, m, held, func() bool {
-			<-filesDone
-			return filesErr == nil
-		})
-	}()
+	go func() { dbErr <- p.checkDestinationDB(dctx, m, held) }()
 	filesErr = p.checkDestinationFiles(ctx, j)
 	if filesErr != nil {
 		cancel() // the database side's verdict would not be read
@@ -65,16 +65,8 @@ func (p *Pipeline) checkDestinationFiles(ctx context.Context, j *runner.Job) err
 	if dst.Protocol == migration.ProtocolFTP {
 		j.Logf(slog.LevelWarn, "The destination uses plain FTP: passwords and files cross the network unencrypted")
 	}
-	// The database side, asked at the same time, may be putting its PHP agent there.
-	agentFile, err := transfer.NewExcluder([]string{agent.ExcludePattern})
-	if err != nil {
-		return err
-	}
 	var entries int
-	err = tree.Walk(ctx, ".", func(e transfer.Entry) error {
-		if agentFile.Excluded(e.Path) {
-			return nil
-		}
+	err = tree.Walk(ctx, ".", func(transfer.Entry) error {
 		entries++
 		return errStopWalk
 	})
@@ -103,9 +95,9 @@ func (p *Pipeline) checkDestinationFiles(ctx context.Context, j *runner.Job) err
 }
 
 // checkDestinationDB connects to the destination database and refuses one holding tables
-// without Overwrite. A missing database is created, where the account may, only once
-// filesPassed (which waits for the files side) says nothing refused the destination.
-func (p *Pipeline) checkDestinationDB(ctx context.Context, m migration.Migration, log stepLog, filesPassed func() bool) error {
+// without Overwrite. A missing database is created, where the account may, once ctx's
+// write gate (withWriteGate) allows it.
+func (p *Pipeline) checkDestinationDB(ctx context.Context, m migration.Migration, log stepLog) error {
 	dst := m.Destination
 	server, err := p.openDB(ctx, dst, dst.DB, "-")
 	if err != nil {
@@ -123,8 +115,8 @@ func (p *Pipeline) checkDestinationDB(ctx context.Context, m migration.Migration
 			return migration.Fail(fmt.Sprintf("Database %s does not exist on the destination", dst.DB.Name),
 				fmt.Errorf("user %s may not create databases: create it in the hosting panel", dst.DB.User))
 		}
-		if !filesPassed() {
-			return context.Canceled // the files side's failure is the verdict
+		if !mayWrite(ctx) {
+			return errRefused
 		}
 		if _, err := server.SQL().ExecContext(ctx, "CREATE DATABASE "+quoteIdent(dst.DB.Name)+" CHARACTER SET utf8mb4"); err != nil {
 			return migration.Fail(fmt.Sprintf("Cannot create database %s on the destination", dst.DB.Name), err)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -15,6 +16,25 @@ import (
 // destination's files and database at Check destination, the source's tree and database
 // at Analyse source. Each step asks its independent halves at once, so their waits
 // overlap instead of adding up.
+
+// errRefused is why a half of Check destination wrote nothing: the other half refused
+// the destination (and that is the verdict reported).
+var errRefused = errors.New("the destination was refused")
+
+type writeGateKey struct{}
+
+// withWriteGate makes mayWrite(ctx) ask allowed, which may wait: the half of Check
+// destination it is given to writes to the destination only once the other half passed.
+func withWriteGate(ctx context.Context, allowed func() bool) context.Context {
+	return context.WithValue(ctx, writeGateKey{}, allowed)
+}
+
+// mayWrite reports whether work on ctx may write to the destination now (true unless
+// withWriteGate says otherwise).
+func mayWrite(ctx context.Context) bool {
+	allowed, ok := ctx.Value(writeGateKey{}).(func() bool)
+	return !ok || allowed()
+}
 
 // heldLog keeps the log lines of a step's half that runs alongside another, to write them
 // once that other half is done: the log reads in the same order as when the halves ran

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ferry/backend/dbroute/routetest"
 	"ferry/backend/mysqldb/mysqltest"
 	"ferry/backend/service"
 	"ferry/backend/transfer/transfertest"
@@ -375,4 +376,42 @@ func TestNonEmptyDocrootCreatesNoDatabase(t *testing.T) {
 	var n int
 	require.NoError(t, root.QueryRow("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?", name).Scan(&n))
 	require.Zero(t, n, "no database was created for a refused destination")
+}
+
+// TestRefusedDocrootGetsNoAgent: a destination database reached through the site's PHP,
+// asked while a non-empty docroot is checked, puts no agent in that docroot (watched
+// throughout the run): the check refuses the docroot first.
+func TestRefusedDocrootGetsNoAgent(t *testing.T) {
+	h := newHarness(t)
+	in, _, destDir, _ := sftpToFTP(t)
+	require.NoError(t, os.WriteFile(filepath.Join(destDir, "index.php"), []byte("<?php echo 'the live site';"), 0o644))
+	in.NewURL = routetest.StartPHP(t, "127.0.0.1", destDir)
+	in.Destination.DB.Access = "php"
+	var seen atomic.Bool
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			if len(agentFiles(t, destDir)) > 0 {
+				seen.Store(true)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	close(stop)
+	<-watched
+	require.Equal(t, "failed", d.Status)
+	require.True(t, strings.HasPrefix(d.FailureReason, "Destination folder / is not empty"), d.FailureReason)
+	require.False(t, seen.Load(), "an agent was put in the refused docroot")
+	raw, err := h.svc.Store().Results(context.Background(), d.ID)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), "ferry-", "no agent was recorded")
 }
