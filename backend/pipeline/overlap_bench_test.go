@@ -17,6 +17,11 @@ import (
 // control connection; passive data connections go straight to the server. For example:
 //
 //	FERRY_BENCH_RTT_MS=120 go test -run '^$' -bench FirstStepsRTT -benchtime 5x ./backend/pipeline/
+//
+// Measured (2 shared cores, one run per process, interleaved with the steps one after the
+// other and each step's halves in turn): at 40 ms, start to Download files 3.72 s median
+// before, 1.37 s after (5 runs each), the whole migration 8.06 s and 5.81 s; at 120 ms,
+// 11.30 s and 4.05 s (3 runs each).
 func BenchmarkFirstStepsRTT(b *testing.B) {
 	rtt := 40 * time.Millisecond
 	if v, err := strconv.Atoi(os.Getenv("FERRY_BENCH_RTT_MS")); err == nil && v >= 0 {
