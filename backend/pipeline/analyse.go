@@ -18,9 +18,20 @@ import (
 )
 
 // analyseSource finds WordPress at the source path, reads its version and wp-config.php,
-// counts files and bytes, measures the database and checks that staging has room.
-func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) (err error) {
-	m := j.Migration
+// counts files and bytes, measures the database and checks that staging has room. Once
+// wp-config.php is read, the tree is listed and the database inspected at once.
+//
+// Check destination starts it ahead of its turn (overlap.go): the step then reports that
+// run's result.
+func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) error {
+	if ran, err := p.awaitAnalyse(ctx, j.Migration.ID); ran {
+		return err
+	}
+	return p.analyse(ctx, j.Migration, j)
+}
+
+// analyse is Analyse source's work for m, logging to j.
+func (p *Pipeline) analyse(ctx context.Context, m migration.Migration, j stepLog) (err error) {
 	src := m.Source
 	if src.Protocol == migration.ProtocolFTP {
 		j.Logf(slog.LevelWarn, "The source uses plain FTP: passwords and files cross the network unencrypted")
@@ -63,6 +74,13 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) (err error)
 	if err != nil {
 		return migration.Fail("Invalid exclude pattern", err)
 	}
+	// The database is opened and inspected while the tree is listed (see overlap.go).
+	dbc, dbcErr := sourceDatabase(m, site)
+	var insp *inspection
+	if dbcErr == nil {
+		insp = p.inspectSource(ctx, m, dbc)
+		defer insp.stop()
+	}
 	var files, bytes int64
 	var listing []transfer.Entry
 	keep := true // false once the listing is too big to keep in memory
@@ -103,18 +121,12 @@ func (p *Pipeline) analyseSource(ctx context.Context, j *runner.Job) (err error)
 	}
 	j.Logf(slog.LevelInfo, "Source holds %d files, %s", files, humanBytes(bytes))
 
-	dbc, err := sourceDatabase(m, site)
+	if dbcErr != nil {
+		return dbcErr
+	}
+	info, err := insp.wait(j)
 	if err != nil {
 		return err
-	}
-	db, err := p.openDB(ctx, src, dbc, "")
-	if err != nil {
-		return dbFailure("source", dbc, err)
-	}
-	defer db.Close()
-	info, err := mysqldb.Inspect(ctx, db.DB)
-	if err != nil {
-		return dbFailure("source", dbc, err)
 	}
 	var dbBytes int64
 	for _, t := range info.Tables {
@@ -212,4 +224,48 @@ func listers(ctx context.Context, proto migration.Protocol) int {
 		return sftp.DownloadStreams
 	}
 	return hostlimit.Workers(ctx, transfer.ListConnections)
+}
+
+// inspection is the source database being opened and inspected while Analyse source
+// lists the tree; its log lines wait for the listing's.
+type inspection struct {
+	held   heldLog
+	cancel context.CancelFunc
+	done   chan struct{}
+	info   mysqldb.Info
+	err    error
+}
+
+// inspectSource opens the source database described by dbc and inspects it, in the
+// background.
+func (p *Pipeline) inspectSource(ctx context.Context, m migration.Migration, dbc migration.Database) *inspection {
+	in := &inspection{done: make(chan struct{})}
+	ctx, in.cancel = context.WithCancel(withRoute(ctx, m, &in.held))
+	go func() {
+		defer close(in.done)
+		db, err := p.openDB(ctx, m.Source, dbc, "")
+		if err != nil {
+			in.err = dbFailure("source", dbc, err)
+			return
+		}
+		defer db.Close()
+		in.info, err = mysqldb.Inspect(ctx, db.DB)
+		if err != nil {
+			in.err = dbFailure("source", dbc, err)
+		}
+	}()
+	return in
+}
+
+// wait returns the inspection's result, once its log lines are written to log.
+func (in *inspection) wait(log stepLog) (mysqldb.Info, error) {
+	<-in.done
+	in.held.writeTo(log)
+	return in.info, in.err
+}
+
+// stop cancels an inspection still running and waits until its database is closed.
+func (in *inspection) stop() {
+	in.cancel()
+	<-in.done
 }

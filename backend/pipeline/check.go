@@ -18,7 +18,43 @@ var errStopWalk = errors.New("stop walk")
 // checkDestination connects to the destination's files and database, creates what is
 // missing and allowed, and refuses a non-empty docroot or database unless the admin chose
 // Overwrite: nothing is written to the destination before this step passes.
+//
+// Analyse source starts alongside (overlap.go), and the files side and the database side
+// are asked at once too. A failure of the files side is the one reported when both fail,
+// as it was when the files side was checked first; the database side's log lines follow
+// the files side's; and a missing database is created only once the files side passed.
 func (p *Pipeline) checkDestination(ctx context.Context, j *runner.Job) error {
+	m := j.Migration
+	p.startAnalyse(ctx, j)
+	held := &heldLog{}
+	filesDone := make(chan struct{})
+	var filesErr error
+	filesPassed := func() bool {
+		<-filesDone
+		return filesErr == nil
+	}
+	// Nothing is written by the database side (a PHP agent in the docroot, a new
+	// database) before the files side passed.
+	dctx, cancel := context.WithCancel(withWriteGate(withRoute(ctx, m, held), filesPassed))
+	defer cancel()
+	dbErr := make(chan error, 1)
+	go func() { dbErr <- p.checkDestinationDB(dctx, m, held) }()
+	filesErr = p.checkDestinationFiles(ctx, j)
+	if filesErr != nil {
+		cancel() // the database side's verdict would not be read
+	}
+	close(filesDone)
+	err := <-dbErr
+	if filesErr != nil {
+		return filesErr
+	}
+	held.writeTo(j)
+	return err
+}
+
+// checkDestinationFiles opens (or creates) the destination docroot, refuses a non-empty
+// one without Overwrite and measures its free space.
+func (p *Pipeline) checkDestinationFiles(ctx context.Context, j *runner.Job) error {
 	m := j.Migration
 	dst := m.Destination
 	tree, err := p.ensureDocroot(ctx, dst)
@@ -55,14 +91,13 @@ func (p *Pipeline) checkDestination(ctx context.Context, j *runner.Job) error {
 	default:
 		j.Logf(slog.LevelInfo, "Destination free space: %s", humanBytes(free))
 	}
-	if err := p.update(ctx, m.ID, func(r *Results) { r.DestinationFree = free }); err != nil {
-		return err
-	}
-	return p.checkDestinationDB(ctx, j)
+	return p.update(ctx, m.ID, func(r *Results) { r.DestinationFree = free })
 }
 
-func (p *Pipeline) checkDestinationDB(ctx context.Context, j *runner.Job) error {
-	m := j.Migration
+// checkDestinationDB connects to the destination database and refuses one holding tables
+// without Overwrite. A missing database is created, where the account may, once ctx's
+// write gate (withWriteGate) allows it.
+func (p *Pipeline) checkDestinationDB(ctx context.Context, m migration.Migration, log stepLog) error {
 	dst := m.Destination
 	server, err := p.openDB(ctx, dst, dst.DB, "-")
 	if err != nil {
@@ -73,17 +108,20 @@ func (p *Pipeline) checkDestinationDB(ctx context.Context, j *runner.Job) error 
 	if err != nil {
 		return dbFailure("destination", dst.DB, err)
 	}
-	j.Logf(slog.LevelInfo, "Destination MySQL %s at %s, max_allowed_packet %s", info.Version, hostPort(dst.DB), humanBytes(info.MaxAllowedPacket))
+	log.Logf(slog.LevelInfo, "Destination MySQL %s at %s, max_allowed_packet %s", info.Version, hostPort(dst.DB), humanBytes(info.MaxAllowedPacket))
 	db, err := p.openDB(ctx, dst, dst.DB, "")
 	if errors.Is(err, mysqldb.ErrUnknownDatabase) {
 		if !info.CanCreateDatabase {
 			return migration.Fail(fmt.Sprintf("Database %s does not exist on the destination", dst.DB.Name),
 				fmt.Errorf("user %s may not create databases: create it in the hosting panel", dst.DB.User))
 		}
+		if !mayWrite(ctx) {
+			return errRefused
+		}
 		if _, err := server.SQL().ExecContext(ctx, "CREATE DATABASE "+quoteIdent(dst.DB.Name)+" CHARACTER SET utf8mb4"); err != nil {
 			return migration.Fail(fmt.Sprintf("Cannot create database %s on the destination", dst.DB.Name), err)
 		}
-		j.Logf(slog.LevelInfo, "Created database %s on the destination", dst.DB.Name)
+		log.Logf(slog.LevelInfo, "Created database %s on the destination", dst.DB.Name)
 		return nil
 	}
 	if err != nil {
@@ -99,7 +137,7 @@ func (p *Pipeline) checkDestinationDB(ctx context.Context, j *runner.Job) error 
 			return migration.Fail(fmt.Sprintf("Destination database %s is not empty (%d tables)", dst.DB.Name, n),
 				errors.New("choose Overwrite to replace its tables"))
 		}
-		j.Logf(slog.LevelWarn, "Destination database %s has %d tables; tables of the same name will be replaced (Overwrite chosen)", dst.DB.Name, n)
+		log.Logf(slog.LevelWarn, "Destination database %s has %d tables; tables of the same name will be replaced (Overwrite chosen)", dst.DB.Name, n)
 	}
 	return nil
 }

@@ -114,6 +114,9 @@ func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migrati
 		}
 		id := ri.m.ID
 		rep.OnAgent = func(path string, present bool) error {
+			if present && !mayWrite(ctx) {
+				return errRefused
+			}
 			return p.recordAgent(ctx, id, AgentFile{Side: side, Path: path}, present)
 		}
 		p.agentUse(id, 1)

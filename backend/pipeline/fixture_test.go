@@ -16,7 +16,7 @@ const (
 // siteOptions is the size of the pipeline tests' site: 40 uploads of 2–9.6 kB.
 var siteOptions = sitetest.Options{Images: 40, ImageSize: 2000}
 
-func makeSite(t *testing.T, dbName, dbUser, dbPass, dbHost string) sitetest.Site {
+func makeSite(t testing.TB, dbName, dbUser, dbPass, dbHost string) sitetest.Site {
 	t.Helper()
 	return sitetest.WriteSite(t, t.TempDir(), dbName, dbUser, dbPass, dbHost, siteOptions)
 }

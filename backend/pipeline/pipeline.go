@@ -72,6 +72,7 @@ type Pipeline struct {
 	pools      map[int64]map[string]*sftp.Pool // by migration, see sftpPool
 	relays     map[int64]*relayRun             // see relay.go
 	handoffs   map[int64]*handoff              // see handoff.go
+	aheads     map[int64]*aheadAnalysis        // see overlap.go
 	parking    *transfer.Parking               // see parkingLot
 	moved      map[int64]*moving               // see Moving
 }
@@ -97,6 +98,7 @@ func (p *Pipeline) Step(m migration.Migration, s migration.StepID) runner.StepFu
 		// A step that succeeds on a stopped run (its work was already done) still ends
 		// the track: a Retry must not wait on the stopped run's import.
 		if err != nil || ctx.Err() != nil {
+			p.stopAnalyse(j.Migration.ID)
 			// Both at once: the upload winding down must not delay the import's cleanup.
 			relayDone := make(chan struct{})
 			go func() { defer close(relayDone); p.stopRelay(j.Migration.ID) }()

@@ -33,14 +33,14 @@ type harness struct {
 	cancel context.CancelFunc
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	t.Setenv("FERRY_KEYRING", "off")
 	return newHarnessIn(t, t.TempDir())
 }
 
 // newHarnessIn starts Ferry's backend on an existing data dir, recovering as at start-up.
-func newHarnessIn(t *testing.T, dir string) *harness {
+func newHarnessIn(t testing.TB, dir string) *harness {
 	t.Helper()
 	rec := &events.Recorder{}
 	svc, err := service.Open(context.Background(), service.Config{DataDir: dir, Emitter: rec})
@@ -62,7 +62,7 @@ func newHarnessIn(t *testing.T, dir string) *harness {
 }
 
 // waitDone waits until migration id leaves the In Progress tab (or is parked waiting).
-func (h *harness) waitDone(t *testing.T, id int64) service.MigrationDetail {
+func (h *harness) waitDone(t testing.TB, id int64) service.MigrationDetail {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
@@ -88,7 +88,7 @@ func (h *harness) results(t *testing.T, id int64) pipeline.Results {
 }
 
 // sftpToFTP builds the input of an SFTP → FTP migration of a fresh site.
-func sftpToFTP(t *testing.T) (service.CreateInput, sitetest.Site, string, string) {
+func sftpToFTP(t testing.TB) (service.CreateInput, sitetest.Site, string, string) {
 	t.Helper()
 	srcCfg, srcName := sitetest.SourceDB(t)
 	// Source and destination get accounts of their own, as on two real hosts: a
@@ -116,7 +116,7 @@ func sftpToFTP(t *testing.T) (service.CreateInput, sitetest.Site, string, string
 	return in, s, destDir, dstDSN
 }
 
-func splitAddr(t *testing.T, addr string) (string, int) {
+func splitAddr(t testing.TB, addr string) (string, int) {
 	t.Helper()
 	i := strings.LastIndex(addr, ":")
 	require.Positive(t, i)

@@ -80,6 +80,9 @@ type FTPServer struct {
 	Logins *atomic.Int64
 	// Reads is how many files the server opened for a client to read (RETR).
 	Reads *atomic.Int64
+	// Active is how many logins the server holds now (a login ends when its client
+	// disconnects).
+	Active *atomic.Int64
 }
 
 // Addr is host:port.
@@ -95,6 +98,7 @@ type ftpDriver struct {
 	peak   *atomic.Int64
 	logins *atomic.Int64
 	reads  *atomic.Int64
+	active *atomic.Int64
 }
 
 func (d *ftpDriver) GetSettings() (*ftpserver.Settings, error) {
@@ -119,6 +123,9 @@ func (d *ftpDriver) ClientConnected(ftpserver.ClientContext) (string, error) {
 
 func (d *ftpDriver) ClientDisconnected(cc ftpserver.ClientContext) {
 	d.mu.Lock()
+	if d.authed[cc.ID()] {
+		d.active.Add(-1)
+	}
 	delete(d.authed, cc.ID())
 	d.mu.Unlock()
 }
@@ -131,6 +138,9 @@ func (d *ftpDriver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftp
 	if d.opts.MaxLogins > 0 && len(d.authed) >= d.opts.MaxLogins {
 		d.mu.Unlock()
 		return nil, errors.New("too many connections for this account")
+	}
+	if !d.authed[cc.ID()] {
+		d.active.Add(1)
 	}
 	d.authed[cc.ID()] = true
 	d.logins.Add(1)
@@ -158,8 +168,10 @@ func (d *ftpDriver) GetTLSConfig() (*tls.Config, error) {
 // StartFTP serves rootDir over FTP (or FTPS) on 127.0.0.1 until the test ends.
 func StartFTP(t testing.TB, rootDir string, opts FTPOptions) *FTPServer {
 	t.Helper()
-	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}, logins: &atomic.Int64{}, reads: &atomic.Int64{}}
-	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak, Logins: d.logins, Reads: d.reads}
+	d := &ftpDriver{root: rootDir, opts: opts, authed: map[uint32]bool{}, peak: &atomic.Int64{}, logins: &atomic.Int64{},
+		reads: &atomic.Int64{}, active: &atomic.Int64{}}
+	srv := &FTPServer{Host: "127.0.0.1", User: User, Password: Password, PeakLogins: d.peak, Logins: d.logins,
+		Reads: d.reads, Active: d.active}
 	if opts.TLS {
 		cert, leaf := selfSignedCert(t)
 		d.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
