@@ -262,27 +262,28 @@ func (m *mirror) copyAll(ctx context.Context, workers []*conns, q *jobQueue) {
 			t := time.NewTicker(growEvery)
 			defer t.Stop()
 			var prev, last int64 = -1, 0
+			// tick waits one growth period; false once the copy or ctx ended
+			tick := func() bool {
+				select {
+				case <-ctx.Done():
+					return false
+				case <-over:
+					return false
+				case <-t.C:
+					return true
+				}
+			}
 			for n := len(workers); n < m.opts.GrowTo; n++ {
 				// While small files come in bulk the workers copy the big ones, for which
 				// the connections they have are enough: the host sees no more connections
 				// than it must. Growth resumes if bulk fetching stops.
 				for m.opts.Bulk != nil && !m.bulk.off.Load() {
-					select {
-					case <-ctx.Done():
+					if !tick() {
 						return
-					case <-over:
-						return
-					case <-t.C:
 					}
 				}
-				if !isFar {
-					select {
-					case <-ctx.Done():
-						return
-					case <-over:
-						return
-					case <-t.C:
-					}
+				if !isFar && !tick() {
+					return
 				}
 				now := copied.Load()
 				rate := now - last
