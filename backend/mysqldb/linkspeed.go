@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,22 +20,23 @@ import (
 // (often a few hundred KB) through at the speed of the wire, and a fresh connection's
 // congestion window starts small. So the probe is one reply of probeRows rows, timed from
 // the arrival of row probeSkip to the last. A busy machine only ever slows a reply down
-// (its reader stalls), so the longest gaps between rows are left out, the quickest of up
-// to probeTries replies counts, and the first faster than SlowLink ends the probe; a link
-// far slower than SlowLink is believed at once, and a reply that takes longer than
-// probeTime is given up (1 MB in a second is slow by any measure). Each link is probed
-// once per process and linkMemory (linkSpeed).
+// (its reader stalls), so the median of the windows the timed rows make counts (see
+// probeOnce), the quickest of up to probeTries replies counts, and the first faster than
+// SlowLink ends the probe; a link far slower than SlowLink is believed at once, and a
+// reply that takes longer than probeTime is given up (1 MB in a second is slow by any
+// measure). Each link is probed once per process and linkMemory (linkSpeed).
 
 // SlowLink is the speed (bytes per second) below which a near server's link counts as
 // slow and its connections are compressed.
 const SlowLink = 30 << 20
 
 const (
-	probeRow   = 16 << 10 // bytes a row of the probe's reply carries
-	probeRows  = 64       // 1 MB in all
-	probeSkip  = 24       // the rows (384 KB) a burst and slow start may carry untimed
-	probeTrim  = 4        // the longest gaps between rows left out (probeOnce)
-	probeTries = 3
+	probeRow     = 16 << 10 // bytes a row of the probe's reply carries
+	probeRows    = 64       // 1 MB in all
+	probeSkip    = 24       // the rows (384 KB) a burst and slow start may carry untimed
+	probeWindow  = 8        // rows (128 KB) a window of the timed part has (probeOnce)
+	probeWindows = (probeRows - probeSkip) / probeWindow
+	probeTries   = 3
 	// probeTime bounds one reply: a link that needs longer for a megabyte is slow.
 	probeTime = time.Second
 	// linkMemory is how long a measured speed stands for later Opens of the same server.
@@ -45,7 +47,7 @@ const (
 // or a recursive CTE, which MySQL 5.7 lacks.
 var probeQuery = func() string {
 	eight := "(SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8)"
-	return "SELECT REPEAT('x', 16384) FROM " + eight + " a, " + eight + " b"
+	return "SELECT REPEAT('x', " + strconv.Itoa(probeRow) + ") FROM " + eight + " a, " + eight + " b"
 }()
 
 // measureLink returns the link's speed in bytes per second, measured on db (0 when it
@@ -66,9 +68,10 @@ func measureLink(ctx context.Context, db *sql.DB) float64 {
 }
 
 // probeOnce times one reply; whole is false when it was given up after probeTime. The
-// speed counts the gaps between the rows past probeSkip but the probeTrim longest: a
-// stall of the reading process on a busy machine is one long gap, while a capped link
-// spaces every row alike.
+// rows past probeSkip are cut into probeWindows windows and the speed is the median of
+// theirs: a stall of the reading process on a busy machine slows a window or two, while a
+// capped link slows them all alike. A window spans several packets (the loopback's are
+// 64 KB), so the rows a packet brings at once do not make one window look fast.
 func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -78,8 +81,7 @@ func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 		return 0, false
 	}
 	defer rows.Close()
-	gaps := make([]time.Duration, 0, probeRows)
-	var last time.Time
+	marks := make([]time.Time, 0, probeWindows+1) // the ends of the windows
 	n := 0
 	for rows.Next() {
 		var b sql.RawBytes
@@ -88,26 +90,24 @@ func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 		}
 		n++
 		now := time.Now()
-		if n > probeSkip {
-			gaps = append(gaps, now.Sub(last))
+		if n >= probeSkip && (n-probeSkip)%probeWindow == 0 {
+			marks = append(marks, now)
 		}
-		last = now
 		if now.Sub(start) > probeTime {
 			// Given up: the cancel closes the connection instead of reading the rest.
 			cancel()
 			return float64(n*probeRow) / now.Sub(start).Seconds(), false
 		}
 	}
-	if rows.Err() != nil || n != probeRows {
+	if rows.Err() != nil || n != probeRows || len(marks) != probeWindows+1 {
 		return 0, false
 	}
-	slices.Sort(gaps)
-	gaps = gaps[:len(gaps)-probeTrim]
-	var took time.Duration
-	for _, g := range gaps {
-		took += g
+	took := make([]time.Duration, probeWindows)
+	for i := range took {
+		took[i] = marks[i+1].Sub(marks[i])
 	}
-	return float64(len(gaps)*probeRow) / max(took, time.Microsecond).Seconds(), true
+	slices.Sort(took)
+	return float64(probeWindow*probeRow) / max(took[probeWindows/2], time.Microsecond).Seconds(), true
 }
 
 // links remembers the speeds measured, by link (see linkKey), for linkMemory: a migration

@@ -16,7 +16,8 @@ import (
 
 // throttle forwards TCP connections to a server and lets the server's bytes through at
 // rate bytes a second once a burst is spent, as a token bucket capping a port does (tc's
-// tbf, a rented server's 200 Mbit/s): the first burst bytes after a pause pass at once.
+// tbf, a rented server's 200 Mbit/s): the first burst bytes after a pause pass at once,
+// and the rest in packets of up to 64 KB (the loopback's size), several rows at a time.
 type throttle struct {
 	l     net.Listener
 	rate  float64
@@ -54,7 +55,7 @@ func startThrottle(t *testing.T, target string, rate, burst float64) *throttle {
 
 func (th *throttle) pump(dst, src net.Conn) {
 	tokens, last := th.burst, time.Now()
-	buf := make([]byte, 16<<10)
+	buf := make([]byte, 64<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
@@ -98,8 +99,9 @@ func TestSlowLinkGetsCompressedConnections(t *testing.T) {
 	require.False(t, near.Compressed())
 	require.Equal(t, []string{"OFF", "OFF", "OFF"}, compression(t, ctx, near))
 
-	// 20 MB/s with a 256 KB burst: the first 256 KB of a reply pass at loopback speed.
-	th := startThrottle(t, cfg.Addr(), 20e6, 256<<10)
+	// 200 Mbit/s with a 256 KB burst, as bench/wan's loopback: the first 256 KB of a reply
+	// pass at loopback speed, the rest four rows a packet.
+	th := startThrottle(t, cfg.Addr(), 25e6, 256<<10)
 	db, err := Open(ctx, th.via(cfg))
 	require.NoError(t, err)
 	defer db.Close()
