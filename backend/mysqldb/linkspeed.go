@@ -3,7 +3,6 @@ package mysqldb
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,24 +19,23 @@ import (
 // (often a few hundred KB) through at the speed of the wire, and a fresh connection's
 // congestion window starts small. So the probe is one reply of probeRows rows, timed from
 // the arrival of row probeSkip to the last. A busy machine only ever slows a reply down
-// (its reader stalls), so the median of the windows the timed rows make counts (see
-// probeOnce), the quickest of up to probeTries replies counts, and the first faster than
-// SlowLink ends the probe; a link far slower than SlowLink is believed at once, and a
-// reply that takes longer than probeTime is given up (1 MB in a second is slow by any
-// measure). Each link is probed once per process and linkMemory (linkSpeed).
+// (its reader stalls), so the quickest of up to probeTries replies counts, and the first
+// faster than SlowLink ends the probe; a link slower than half SlowLink is believed at
+// once, and a reply that takes longer than probeTime is given up (2.5 MB in a second is
+// slow by any measure). Each link is probed once per process and linkMemory (linkSpeed).
 
 // SlowLink is the speed (bytes per second) below which a near server's link counts as
 // slow and its connections are compressed.
 const SlowLink = 30 << 20
 
 const (
-	probeRow     = 16 << 10 // bytes a row of the probe's reply carries
-	probeRows    = 64       // 1 MB in all
-	probeSkip    = 24       // the rows (384 KB) a burst and slow start may carry untimed
-	probeWindow  = 8        // rows (128 KB) a window of the timed part has (probeOnce)
-	probeWindows = (probeRows - probeSkip) / probeWindow
-	probeTries   = 3
-	// probeTime bounds one reply: a link that needs longer for a megabyte is slow.
+	probeRow  = 16 << 10 // bytes a row of the probe's reply carries
+	probeRows = 160      // 2.5 MB in all: a busy machine's stalls of tens of ms barely count
+	probeSkip = 24       // the rows (384 KB) a burst and slow start may carry untimed
+	// probeTries bounds the replies timed; a link slower than half SlowLink is believed
+	// after one (a loopback link would have to stall 70 ms in one to look that slow).
+	probeTries = 3
+	// probeTime bounds one reply: a link that needs longer for 2.5 MB is slow.
 	probeTime = time.Second
 	// linkMemory is how long a measured speed stands for later Opens of the same server.
 	linkMemory = 10 * time.Minute
@@ -47,7 +45,7 @@ const (
 // or a recursive CTE, which MySQL 5.7 lacks.
 var probeQuery = func() string {
 	eight := "(SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8)"
-	return "SELECT REPEAT('x', " + strconv.Itoa(probeRow) + ") FROM " + eight + " a, " + eight + " b"
+	return "SELECT REPEAT('x', " + strconv.Itoa(probeRow) + ") FROM " + eight + " a, " + eight + " b, " + eight + " c LIMIT " + strconv.Itoa(probeRows)
 }()
 
 // measureLink returns the link's speed in bytes per second, measured on db (0 when it
@@ -60,18 +58,17 @@ func measureLink(ctx context.Context, db *sql.DB) float64 {
 			return best
 		}
 		best = max(best, speed)
-		if !whole || best >= SlowLink || best < SlowLink/8 {
+		if !whole || best >= SlowLink || best < SlowLink/2 {
 			break
 		}
 	}
 	return best
 }
 
-// probeOnce times one reply; whole is false when it was given up after probeTime. The
-// rows past probeSkip are cut into probeWindows windows and the speed is the median of
-// theirs: a stall of the reading process on a busy machine slows a window or two, while a
-// capped link slows them all alike. A window spans several packets (the loopback's are
-// 64 KB), so the rows a packet brings at once do not make one window look fast.
+// probeOnce times one reply; whole is false when it was given up after probeTime. Only
+// the whole of the rows past probeSkip is timed, not parts of it: where the reader falls
+// behind, the bytes wait in its socket buffer and a part read from there looks as fast as
+// memory.
 func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -81,7 +78,7 @@ func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 		return 0, false
 	}
 	defer rows.Close()
-	marks := make([]time.Time, 0, probeWindows+1) // the ends of the windows
+	var from time.Time
 	n := 0
 	for rows.Next() {
 		var b sql.RawBytes
@@ -90,8 +87,8 @@ func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 		}
 		n++
 		now := time.Now()
-		if n >= probeSkip && (n-probeSkip)%probeWindow == 0 {
-			marks = append(marks, now)
+		if n == probeSkip {
+			from = now
 		}
 		if now.Sub(start) > probeTime {
 			// Given up: the cancel closes the connection instead of reading the rest.
@@ -99,15 +96,11 @@ func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 			return float64(n*probeRow) / now.Sub(start).Seconds(), false
 		}
 	}
-	if rows.Err() != nil || n != probeRows || len(marks) != probeWindows+1 {
+	if rows.Err() != nil || n != probeRows {
 		return 0, false
 	}
-	took := make([]time.Duration, probeWindows)
-	for i := range took {
-		took[i] = marks[i+1].Sub(marks[i])
-	}
-	slices.Sort(took)
-	return float64(probeWindow*probeRow) / max(took[probeWindows/2], time.Microsecond).Seconds(), true
+	took := max(time.Since(from), time.Microsecond)
+	return float64((probeRows-probeSkip)*probeRow) / took.Seconds(), true
 }
 
 // links remembers the speeds measured, by link (see linkKey), for linkMemory: a migration

@@ -2,87 +2,19 @@ package mysqldb
 
 import (
 	"context"
-	"io"
-	"net"
 	"os/exec"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"ferry/backend/mysqldb/mysqltest"
 )
 
-// throttle forwards TCP connections to a server and lets the server's bytes through at
-// rate bytes a second once a burst is spent, as a token bucket capping a port does (tc's
-// tbf, a rented server's 200 Mbit/s): the first burst bytes after a pause pass at once,
-// and the rest in packets of up to 64 KB (the loopback's size), several rows at a time.
-type throttle struct {
-	l     net.Listener
-	rate  float64
-	burst float64
-	down  atomic.Int64 // bytes the server sent through it
-}
-
-func startThrottle(t *testing.T, target string, rate, burst float64) *throttle {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	th := &throttle{l: l, rate: rate, burst: burst}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() { defer wg.Done(); _, _ = io.Copy(s, c); s.Close(); c.Close() }()
-			go func() { defer wg.Done(); th.pump(c, s); s.Close(); c.Close() }()
-		}
-	}()
-	return th
-}
-
-func (th *throttle) pump(dst, src net.Conn) {
-	tokens, last := th.burst, time.Now()
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			now := time.Now()
-			tokens = min(th.burst, tokens+now.Sub(last).Seconds()*th.rate)
-			last = now
-			if tokens < float64(n) {
-				wait := time.Duration((float64(n) - tokens) / th.rate * float64(time.Second))
-				time.Sleep(wait)
-				tokens += wait.Seconds() * th.rate
-				last = time.Now()
-			}
-			tokens -= float64(n)
-			th.down.Add(int64(n))
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
 // via is cfg reaching the server through th.
-func (th *throttle) via(cfg Config) Config {
-	cfg.Host, cfg.Port = "127.0.0.1", th.l.Addr().(*net.TCPAddr).Port
+func via(th *mysqltest.Throttle, cfg Config) Config {
+	cfg.Host, cfg.Port = "127.0.0.1", th.Port()
 	return cfg
 }
 
@@ -101,8 +33,8 @@ func TestSlowLinkGetsCompressedConnections(t *testing.T) {
 
 	// 200 Mbit/s with a 256 KB burst, as bench/wan's loopback: the first 256 KB of a reply
 	// pass at loopback speed, the rest four rows a packet.
-	th := startThrottle(t, cfg.Addr(), 25e6, 256<<10)
-	db, err := Open(ctx, th.via(cfg))
+	th := mysqltest.NewThrottle(t, cfg.Addr(), 25e6, 256<<10)
+	db, err := Open(ctx, via(th, cfg))
 	require.NoError(t, err)
 	defer db.Close()
 	t.Logf("throttled: %.1f MB/s, round trip %s", db.LinkSpeed()/1e6, db.RoundTrip())
@@ -113,25 +45,25 @@ func TestSlowLinkGetsCompressedConnections(t *testing.T) {
 	require.Equal(t, []string{"ON", "ON", "ON"}, compression(t, ctx, db))
 
 	// Opened again through the same link: the speed is remembered, not measured again.
-	before := th.down.Load()
-	again, err := Open(ctx, th.via(cfg))
+	before := th.Down()
+	again, err := Open(ctx, via(th, cfg))
 	require.NoError(t, err)
 	defer again.Close()
-	require.Less(t, th.down.Load()-before, int64(probeRows*probeRow/4), "the second Open probed the link again")
+	require.Less(t, th.Down()-before, int64(probeRows*probeRow/4), "the second Open probed the link again")
 	require.Equal(t, db.LinkSpeed(), again.LinkSpeed())
 	require.True(t, again.Compressed())
 	require.Equal(t, []string{"ON", "ON", "ON"}, compression(t, ctx, again))
 
 	// Asked never to compress, a pool through the slow link stays plain and is not probed.
-	never := th.via(cfg)
+	never := via(th, cfg)
 	never.Compression = CompressNever
-	before = th.down.Load()
+	before = th.Down()
 	ndb, err := Open(ctx, never)
 	require.NoError(t, err)
 	defer ndb.Close()
 	require.False(t, ndb.Compressed())
 	require.Zero(t, ndb.LinkSpeed())
-	require.Less(t, th.down.Load()-before, int64(64<<10))
+	require.Less(t, th.Down()-before, int64(64<<10))
 	require.Equal(t, []string{"OFF", "OFF", "OFF"}, compression(t, ctx, ndb))
 
 	// Asked always to, a pool on loopback is compressed.
@@ -149,9 +81,9 @@ func TestSlowLinkGetsCompressedConnections(t *testing.T) {
 func TestVerySlowLinkProbeStopsEarly(t *testing.T) {
 	ctx := context.Background()
 	_, cfg := testDB(t)
-	th := startThrottle(t, cfg.Addr(), 300e3, 16<<10) // 300 KB/s: a whole reply would take 3.5 s
+	th := mysqltest.NewThrottle(t, cfg.Addr(), 300e3, 16<<10) // 300 KB/s: a whole reply would take 8 s
 	start := time.Now()
-	db, err := Open(ctx, th.via(cfg))
+	db, err := Open(ctx, via(th, cfg))
 	require.NoError(t, err)
 	defer db.Close()
 	took := time.Since(start)
@@ -163,25 +95,25 @@ func TestVerySlowLinkProbeStopsEarly(t *testing.T) {
 	require.Equal(t, []string{"ON", "ON", "ON"}, compression(t, ctx, db))
 }
 
-// TestBusyMachineKeepsLoopbackFast: with every core busy (two spinning processes a core,
+// TestBusyMachineKeepsLoopbackFast: with every core busy (a spinning process a core,
 // as when other test packages run alongside), a server on loopback, reached directly or
 // through a forwarding proxy like the one tests meter bytes with, still measures faster
 // than SlowLink each of several times it is probed afresh.
 func TestBusyMachineKeepsLoopbackFast(t *testing.T) {
 	ctx := context.Background()
 	near, cfg := testDB(t)
-	for range 2 * runtime.NumCPU() {
+	for range runtime.NumCPU() {
 		spin := exec.Command("yes") // its output goes to /dev/null
 		require.NoError(t, spin.Start())
 		t.Cleanup(func() { _ = spin.Process.Kill(); _ = spin.Wait() })
 	}
-	th := startThrottle(t, cfg.Addr(), 1e12, 1e12) // a plain forwarder
+	th := mysqltest.NewThrottle(t, cfg.Addr(), 1e12, 1e12) // a plain forwarder
 	for i := range 5 {
 		speed := measureLink(ctx, near.SQL())
 		t.Logf("probe %d: %.0f MB/s", i, speed/1e6)
 		require.Greater(t, speed, float64(SlowLink), "probe %d", i)
-		forgetLink(th.via(cfg))
-		db, err := Open(ctx, th.via(cfg))
+		forgetLink(via(th, cfg))
+		db, err := Open(ctx, via(th, cfg))
 		require.NoError(t, err)
 		t.Logf("through the proxy: %.0f MB/s", db.LinkSpeed()/1e6)
 		require.False(t, db.Compressed(), "open %d through the proxy: %.1f MB/s", i, db.LinkSpeed()/1e6)
