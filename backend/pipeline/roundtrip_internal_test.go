@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ferry/backend/migration"
 	"ferry/backend/mysqldb"
 	"ferry/backend/mysqldb/mysqltest"
 	"ferry/backend/transfer/transfertest"
@@ -44,4 +45,32 @@ func TestRoundTripTellsAFarDatabase(t *testing.T) {
 			require.False(t, compressed)
 		}
 	}
+}
+
+// TestNearSlowLinkCompressesTheImport: behind a link slower than mysqldb.SlowLink (a
+// 200 Mbit/s token bucket in front of the real server), the destination's connections are
+// compressed and the log line says why; the source's are not (its server would spend
+// zlib's CPU on every row it sends), and its link is not even timed.
+func TestNearSlowLinkCompressesTheImport(t *testing.T) {
+	m, _ := freshDestination(t, 7)
+	th := mysqltest.NewThrottle(t, net.JoinHostPort(m.Destination.DB.Host, strconv.Itoa(m.Destination.DB.Port)), 25e6, 256<<10)
+	m.Destination.DB.Host, m.Destination.DB.Port = "127.0.0.1", th.Port()
+	m.Source = migration.Endpoint{Protocol: migration.ProtocolFTP, Host: "127.0.0.1", DB: m.Destination.DB}
+	p := &Pipeline{Results: &memResults{}}
+	ctx := withRoute(context.Background(), m, nil)
+
+	src, err := p.openDB(ctx, m.Source, m.Source.DB, "")
+	require.NoError(t, err)
+	defer src.Close()
+	require.Less(t, src.RoundTrip(), mysqldb.FarRoundTrip)
+	require.False(t, src.Compressed())
+	require.Zero(t, src.LinkSpeed())
+
+	dst, err := p.openDB(ctx, m.Destination, m.Destination.DB, "")
+	require.NoError(t, err)
+	defer dst.Close()
+	require.Less(t, dst.RoundTrip(), mysqldb.FarRoundTrip)
+	require.True(t, dst.Compressed(), "link %.1f MB/s", dst.LinkSpeed()/1e6)
+	require.Regexp(t, `^is behind a link of [0-9]+\.[0-9] MB/s$`, linkNote(dst))
+	t.Log(linkNote(dst))
 }
