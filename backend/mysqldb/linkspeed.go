@@ -34,7 +34,7 @@ const (
 	probeSkip = 24       // the rows (384 KB) a burst and slow start may carry untimed
 	// probeTries bounds the replies timed; a link slower than half SlowLink is believed
 	// after one (a loopback link would have to stall 70 ms in one to look that slow).
-	probeTries = 3
+	probeTries = 5
 	// probeTime bounds one reply: a link that needs longer for 2.5 MB is slow.
 	probeTime = time.Second
 	// linkMemory is how long a measured speed stands for later Opens of the same server.
