@@ -30,9 +30,6 @@ const (
 	CompressNever
 	// CompressAlways compresses every connection, however near and fast the server.
 	CompressAlways
-	// CompressFar compresses the connections to a far server only; a near server's link
-	// is not timed.
-	CompressFar
 )
 
 // ParseCompression reads "auto" (or ""), "off" or "on".

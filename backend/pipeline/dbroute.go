@@ -120,12 +120,6 @@ func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migrati
 		done = func() { p.agentUse(id, -1) }
 	}
 	opts := dbroute.Options{Timeout: p.timeout(), Compression: p.Compression}
-	if side == "source" && opts.Compression == mysqldb.CompressAuto {
-		// A near source behind a slow link sends its rows plain: its zlib (level 6, in
-		// the server) costs more CPU than the link time it saves (see README, "What
-		// Ferry does on a slow link"); Ferry's own zlib on the import is cheap.
-		opts.Compression = mysqldb.CompressFar
-	}
 	if hostlimit.Budgeted(ctx) {
 		opts.Gate = dbGate(ctx)
 	}
