@@ -81,7 +81,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\n", name, commands[name].summary)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nRun 'ferry <command> -h' for its options. FERRY_DATA_DIR chooses the history folder.")
+	fmt.Fprintln(w, "\nRun 'ferry <command> -h' for its options. FERRY_DATA_DIR chooses the history folder;")
+	fmt.Fprintln(w, "FERRY_MYSQL_COMPRESSION=on|off overrides when MySQL connections are compressed (auto: far or slow links).")
 }
 
 func runHelp(_ context.Context, args []string, stdout, stderr io.Writer) int {

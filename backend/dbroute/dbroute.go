@@ -110,6 +110,9 @@ type Options struct {
 	// database's connections on the server itself, one per remote process or request;
 	// what Ferry opens for them is the SSH login or HTTP requests (see Endpoint.SSH).
 	Gate func(addr, name string) mysqldb.Gate
+	// Compression says when the Direct and SSH tunnel routes' connections are compressed
+	// (mysqldb.Compression; the zero value decides by the server's distance and link).
+	Compression mysqldb.Compression
 }
 
 // Attempt is a route that was tried and failed.
@@ -344,7 +347,7 @@ func hostPort(db Target) (host string, port int, socket string) {
 
 func open(ctx context.Context, ep Endpoint, db Target, r Access, opts Options) (*Conn, error) {
 	host, port, socket := hostPort(db)
-	cfg := mysqldb.Config{Port: port, User: db.User, Password: db.Password, Database: db.Name, ConnectTimeout: opts.Timeout}
+	cfg := mysqldb.Config{Port: port, User: db.User, Password: db.Password, Database: db.Name, ConnectTimeout: opts.Timeout, Compression: opts.Compression}
 	switch r {
 	case Direct:
 		if socket != "" {
@@ -381,6 +384,7 @@ func open(ctx context.Context, ep Endpoint, db Target, r Access, opts Options) (
 			cfg.Host = "127.0.0.1"
 		}
 		cfg.Dial = mysqldb.SSHTunnelDialer(client)
+		cfg.Link = "ssh " + ep.Host // the tunnels through one SSH server share its link
 		if opts.Gate != nil {
 			server := cfg.Host
 			if isLocal(host) {

@@ -7,11 +7,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 
 	"ferry/backend/events"
 	"ferry/backend/hostlimit"
+	"ferry/backend/mysqldb"
 	"ferry/backend/pipeline"
 	"ferry/backend/runner"
 	"ferry/backend/service"
@@ -66,6 +68,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		// Unset is automatic (0): 4 connections, growing to 8 on an FTP server while that
 		// still speeds the copy up. A number the admin saved is kept to.
 		Connections: intSetting(ctx, st, SettingConnections, 0, 0, 16),
+		Compression: compression(cfg.Logger),
 	}
 	leases := svc.Leases()
 	limits := newLimits(ctx, svc, cfg.Logger)
@@ -103,6 +106,21 @@ func (e *Engine) Close() error {
 	e.wg.Wait()
 	_ = e.Pipeline.Close()
 	return e.Service.Close()
+}
+
+// CompressionEnv overrides when MySQL connections are compressed: "off" keeps them plain
+// (a server whose compression misbehaves), "on" compresses them however near the server,
+// "auto" (or unset) decides by the server's distance and link speed.
+const CompressionEnv = "FERRY_MYSQL_COMPRESSION"
+
+// compression reads CompressionEnv; a value it does not know is warned about and means
+// "auto".
+func compression(lg *slog.Logger) mysqldb.Compression {
+	c, err := mysqldb.ParseCompression(os.Getenv(CompressionEnv))
+	if err != nil {
+		lg.Warn("ignoring "+CompressionEnv, "err", err)
+	}
+	return c
 }
 
 // newLimits sets up the per-host limits of batch migrations from the settings. A lowered

@@ -36,6 +36,13 @@ type Config struct {
 	// routes that carry SQL text only (SSH command, the site's PHP) have no prepared
 	// statements.
 	NoPrepare bool
+	// Compression says when the connections use the compressed protocol (compress.go);
+	// the zero value decides by the server's distance and link speed.
+	Compression Compression
+	// Link names the path to the server when Dial is set (an SSH server's address, say),
+	// so that Opens sharing it and Addr share the link speed measured (linkspeed.go); with
+	// Dial set and Link empty every Open measures afresh.
+	Link string
 	// Gate, when set, opens every connection of the pool (see Gate); the connections that
 	// Dump and Import can do without are opened with a context Optional reports.
 	Gate Gate
@@ -52,10 +59,11 @@ func (c Config) Addr() string {
 
 // DB is an open connection pool to one database.
 type DB struct {
-	db  *sql.DB
-	cfg Config
-	sc  *switchConnector // nil: never compressed
-	rtt time.Duration
+	db    *sql.DB
+	cfg   Config
+	sc    *switchConnector // nil: never compressed
+	rtt   time.Duration
+	speed float64 // bytes per second; 0 when not measured
 }
 
 // SQL returns the underlying pool for callers that run their own queries.
@@ -156,7 +164,7 @@ func (nopLogger) Print(...any) {}
 // at HOST:PORT", "SSH tunnel failed: ...") when it cannot.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	mc := driverConfig(cfg)
-	connector, sc, err := newSwitchConnector(mc, cfg.NoPrepare)
+	connector, sc, err := newSwitchConnector(mc, cfg.NoPrepare || cfg.Compression == CompressNever)
 	if err != nil {
 		return nil, fmt.Errorf("mysql config for %s: %w", cfg.Addr(), err)
 	}
@@ -183,8 +191,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, classify(cfg, err)
 	}
-	rtt := weighDistance(pctx, db, sc)
-	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt}, nil
+	rtt, speed := weigh(pctx, db, sc, cfg)
+	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt, speed: speed}, nil
 }
 
 // maxIdle is how many connections a pool keeps open between uses.

@@ -122,7 +122,7 @@ func (p *Pipeline) openDB(ctx context.Context, ep migration.Endpoint, db migrati
 		p.agentUse(id, 1)
 		done = func() { p.agentUse(id, -1) }
 	}
-	opts := dbroute.Options{Timeout: p.timeout()}
+	opts := dbroute.Options{Timeout: p.timeout(), Compression: p.Compression}
 	if hostlimit.Budgeted(ctx) {
 		opts.Gate = dbGate(ctx)
 	}

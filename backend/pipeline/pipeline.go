@@ -22,6 +22,7 @@ import (
 	"ferry/backend/dbroute"
 	"ferry/backend/events"
 	"ferry/backend/migration"
+	"ferry/backend/mysqldb"
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
@@ -56,6 +57,9 @@ type Pipeline struct {
 	RootCAs *x509.CertPool
 	// HTTPTransport is used by the optional HTTP check (tests trust their server with it).
 	HTTPTransport *http.Transport
+	// Compression says when MySQL connections are compressed (the zero value: to a far
+	// server or over a slow link, see mysqldb.Compression).
+	Compression mysqldb.Compression
 	// Sequential uploads the files only once all are downloaded, instead of each as
 	// soon as it is (relay.go); benchmarks compare the two.
 	Sequential bool
