@@ -62,8 +62,13 @@ func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j step
 	}
 	var w io.Writer = f
 	if g != nil {
+		r, err := openShared(part)
+		if err != nil {
+			_ = f.Close()
+			return migration.Fail("Cannot write the database dump to staging", err)
+		}
 		w = &growthWriter{f: f, g: g}
-		g.create()
+		g.create(r)
 	}
 	start := time.Now()
 	total := res.SourceDBBytes

@@ -163,18 +163,14 @@ func (p *Pipeline) startTrack(ctx context.Context, j *runner.Job) {
 	}()
 	go func() {
 		defer t.wg.Done()
-		if !g.waitCreated() {
+		f := g.waitCreated()
+		if f == nil {
 			<-t.export.done // the export failed before creating its file
 			t.imp.finish(errors.Join(errExportFailed, t.export.err))
 			return
 		}
-		f, err := os.Open(p.dumpPath(m.ID) + ".part")
-		if err != nil {
-			t.imp.finish(err)
-			return
-		}
 		defer f.Close()
-		err = p.importDump(tctx, m, t.imp.log, &growingReader{f: f, g: g}, g.size, p.trackWorkers())
+		err := p.importDump(tctx, m, t.imp.log, &growingReader{f: f, g: g}, g.size, p.trackWorkers())
 		t.imp.finish(err)
 	}()
 }
@@ -232,29 +228,31 @@ func await(ctx context.Context, j *runner.Job, ph *phase) error {
 type growth struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
-	created bool // the export has created (truncated) the file
+	reader  *os.File // the export's file, opened for the reader as it was created
 	written int64
 	done    bool
 	err     error
 }
 
-// create records that the file exists, empty, so a reader may open it.
-func (g *growth) create() {
+// create hands the reader the file the export just created (truncated), opened for
+// reading: opened by the export, so a quick export that renames the file before the
+// reader looked cannot take it away.
+func (g *growth) create(r *os.File) {
 	g.mu.Lock()
-	g.created = true
+	g.reader = r
 	g.mu.Unlock()
 	g.cond.Broadcast()
 }
 
-// waitCreated waits until the export created the file or ended; it reports whether the
-// file was created.
-func (g *growth) waitCreated() bool {
+// waitCreated waits until the export created the file or ended, and returns the file
+// opened for reading (nil when the export ended before creating it). The caller closes it.
+func (g *growth) waitCreated() *os.File {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for !g.created && !g.done {
+	for g.reader == nil && !g.done {
 		g.cond.Wait()
 	}
-	return g.created
+	return g.reader
 }
 
 func newGrowth() *growth {

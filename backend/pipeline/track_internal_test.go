@@ -49,11 +49,28 @@ func growingFile(t *testing.T) (*growthWriter, *growth, *growingReader) {
 	require.NoError(t, err)
 	t.Cleanup(func() { f.Close() })
 	g := newGrowth()
-	g.create()
-	rf, err := os.Open(path)
+	rf, err := openShared(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { rf.Close() })
-	return &growthWriter{f: f, g: g}, g, &growingReader{f: rf, g: g}
+	g.create(rf)
+	return &growthWriter{f: f, g: g}, g, &growingReader{f: g.waitCreated(), g: g}
+}
+
+// TestDumpReaderOutlivesTheRename: an export quick enough to finish and rename
+// database.sql.part before the import looked at it leaves the import its whole dump (the
+// import used to open the file by name then, and found nothing on a loaded machine).
+func TestDumpReaderOutlivesTheRename(t *testing.T) {
+	w, g, r := growingFile(t)
+	_, err := w.Write([]byte("CREATE TABLE a (x int);\n"))
+	require.NoError(t, err)
+	part := w.f.Name()
+	require.NoError(t, os.Rename(part, strings.TrimSuffix(part, ".part")))
+	_, err = w.Write([]byte("INSERT INTO a VALUES (1);\n"))
+	require.NoError(t, err)
+	g.finish(nil)
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.Equal(t, "CREATE TABLE a (x int);\nINSERT INTO a VALUES (1);\n", string(got))
 }
 
 type recordLog struct {
