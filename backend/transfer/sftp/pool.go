@@ -11,10 +11,12 @@ import (
 
 // Files in flight on one Pool's login when Mirror copies from or to an SFTP server:
 // enough to hide a 150 ms round trip behind small files, few enough that a shared host
-// does not see a flood.
+// does not see a flood. An upload writes each file in three round trips (open, write,
+// close), so it keeps more in flight: at 40 ms, 64 uploaded the bench site in 32.1 s
+// where 32 took 46.2 s (bench/wan, one run each).
 const (
 	DownloadStreams = 32
-	UploadStreams   = 32
+	UploadStreams   = 64
 )
 
 // Pool shares one SFTP login among many Trees. An SFTP session carries any number of
