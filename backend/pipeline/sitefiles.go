@@ -37,9 +37,9 @@ type siteFiles struct {
 	a     *agent.Agent
 	err   error
 
-	files, requests atomic.Int64
-	bytes           atomic.Int64
-	removeOnce      sync.Once
+	files, batches atomic.Int64
+	bytes          atomic.Int64
+	removeOnce     sync.Once
 }
 
 // startSiteFiles puts the agent into the source site, in the background, and returns the
@@ -97,7 +97,7 @@ func (sf *siteFiles) read(ctx context.Context, paths []string, fn func(string, i
 	if sf.err != nil {
 		return sf.err
 	}
-	sf.requests.Add(1)
+	sf.batches.Add(1) // a batch is one request unless the time budget cuts it
 	return sf.a.ReadFiles(ctx, paths, func(p string, r io.Reader, err error) error {
 		if err != nil {
 			return fn(p, r, err)
@@ -120,7 +120,7 @@ func (p *Pipeline) finishSiteFiles(j *runner.Job, sf *siteFiles) {
 		defer p.agentUse(m.ID, -1)
 		<-sf.ready
 		if n := sf.files.Load(); n > 0 {
-			j.Logf(slog.LevelInfo, "%d files, %s, came through the site's PHP in %d requests", n, humanBytes(sf.bytes.Load()), sf.requests.Load())
+			j.Logf(slog.LevelInfo, "%d files, %s, came through the site's PHP in %d batches", n, humanBytes(sf.bytes.Load()), sf.batches.Load())
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), siteFilesTimeout)
 		defer cancel()

@@ -68,7 +68,7 @@ func TestFTPSourceFilesComeThroughTheSite(t *testing.T) {
 	require.Equal(t, "successful", d.Status, "%s\n%s", d.FailureReason, text)
 	files := sameFiles(t, s.Dir, destDir)
 	require.Contains(t, text, "Small files come through the site's PHP at http://old.test/ferry-")
-	require.Regexp(t, `\d+ files, .*, came through the site's PHP in \d+ requests`, text)
+	require.Regexp(t, `\d+ files, .*, came through the site's PHP in \d+ batches`, text)
 	require.Less(t, src.Reads.Load(), int64(files/2), "most files did not come over FTP (%d files)", files)
 	require.Empty(t, agentFiles(t, s.Dir), "the agent must be gone from the source")
 	require.Empty(t, h.results(t, d.ID).Agents)
