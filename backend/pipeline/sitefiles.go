@@ -110,26 +110,22 @@ func (sf *siteFiles) read(ctx context.Context, paths []string, fn func(string, i
 	})
 }
 
-// finish removes the agent (even after a Stop) and logs what came through it.
+// finishSiteFiles removes the agent (even after a Stop) and logs what came through it;
+// Download files calls it once, when it ends.
 func (p *Pipeline) finishSiteFiles(j *runner.Job, sf *siteFiles) {
-	if sf == nil {
+	m := j.Migration
+	defer p.agentUse(m.ID, -1)
+	<-sf.ready
+	if n := sf.files.Load(); n > 0 {
+		j.Logf(slog.LevelInfo, "%d files, %s, came through the site's PHP in %d batches", n, humanBytes(sf.bytes.Load()), sf.batches.Load())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), siteFilesTimeout)
+	defer cancel()
+	if err := sf.a.Remove(ctx); err != nil {
+		j.Logf(slog.LevelWarn, "Could not remove Ferry's PHP file %s from the source docroot (Ferry tries again at the next step): %v", sf.a.Path(), err)
 		return
 	}
-	sf.removeOnce.Do(func() {
-		m := j.Migration
-		defer p.agentUse(m.ID, -1)
-		<-sf.ready
-		if n := sf.files.Load(); n > 0 {
-			j.Logf(slog.LevelInfo, "%d files, %s, came through the site's PHP in %d batches", n, humanBytes(sf.bytes.Load()), sf.batches.Load())
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), siteFilesTimeout)
-		defer cancel()
-		if err := sf.a.Remove(ctx); err != nil {
-			j.Logf(slog.LevelWarn, "Could not remove Ferry's PHP file %s from the source docroot (Ferry tries again at the next step): %v", sf.a.Path(), err)
-			return
-		}
-		_ = p.recordAgent(ctx, m.ID, AgentFile{Side: "source", Path: sf.a.Path()}, false)
-	})
+	_ = p.recordAgent(ctx, m.ID, AgentFile{Side: "source", Path: sf.a.Path()}, false)
 }
 
 type countReader struct {

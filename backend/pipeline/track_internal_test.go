@@ -60,11 +60,13 @@ func growingFile(t *testing.T) (*growthWriter, *growth, *growingReader) {
 // database.sql.part before the import looked at it leaves the import its whole dump (the
 // import used to open the file by name then, and found nothing on a loaded machine).
 func TestDumpReaderOutlivesTheRename(t *testing.T) {
-	w, g, r := growingFile(t)
+	w, g, _ := growingFile(t)
 	_, err := w.Write([]byte("CREATE TABLE a (x int);\n"))
 	require.NoError(t, err)
 	part := w.f.Name()
 	require.NoError(t, os.Rename(part, strings.TrimSuffix(part, ".part")))
+	// the import asks for its file only now, after the rename
+	r := &growingReader{f: g.waitCreated(), g: g}
 	_, err = w.Write([]byte("INSERT INTO a VALUES (1);\n"))
 	require.NoError(t, err)
 	g.finish(nil)

@@ -41,7 +41,7 @@ type bulk struct {
 func (q *jobQueue) lend(n int, maxBytes, maxSize int64, ok func(mirrorJob) bool) []mirrorJob {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.closed || q.fed {
+	if q.closed {
 		return nil
 	}
 	var out []mirrorJob
