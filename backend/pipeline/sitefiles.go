@@ -56,7 +56,7 @@ func (p *Pipeline) startSiteFiles(ctx context.Context, j *runner.Job) *siteFiles
 		return nil
 	}
 	if strings.HasPrefix(strings.ToLower(url), "http://") && src.Protocol != migration.ProtocolFTP {
-		j.Logf(slog.LevelInfo, "The source site answers over plain HTTP only: its files all come over FTPS, as chosen")
+		j.Logf(slog.LevelInfo, "The source site's URL is plain HTTP: every file comes over FTPS, as chosen, none through the site's PHP")
 		return nil
 	}
 	op, err := p.opener(src, "")
