@@ -181,3 +181,38 @@ describe('EditMigrationDialog: files over FTP only', () => {
     expect((await save()).options.filesOverFtpOnly).toBe(true)
   })
 })
+
+describe("EditMigrationDialog: the site's IP address", () => {
+  it('shows the stored address, keeps it on save, and sends a changed one', async () => {
+    const d = failed({ method: 'ftp' })
+    d.source = { ...ep('old.example.net'), protocol: 'ftp', port: 21 }
+    d.source.db = { ...d.source.db, access: 'php', siteIp: '203.0.113.5:8080' }
+    vi.mocked(api.getMigration).mockResolvedValue(d)
+    vi.mocked(api.editMigration).mockResolvedValue({ detail: d, changed: [], restart: false })
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    mount(EditMigrationDialog, { attachTo: document.body, global: { plugins: [pinia] } })
+    useUiStore().openEdit(12)
+    await flushPromises()
+    await nextTick()
+    const input = () =>
+      document.body.querySelector<HTMLInputElement>('input[name="source.db.siteIp"]')
+    expect(input()?.value).toBe('203.0.113.5:8080')
+    const save = async () => {
+      document.body.querySelector<HTMLButtonElement>('[data-test="save-edit"]')!.click()
+      await flushPromises()
+      return vi.mocked(api.editMigration).mock.calls.at(-1)![1]
+    }
+    const kept = await save()
+    expect(kept.source.db.siteIp).toBe('203.0.113.5:8080')
+    expect(kept.source.db.access).toBe('php')
+
+    useUiStore().openEdit(12)
+    await flushPromises()
+    await nextTick()
+    input()!.value = ' 198.51.100.7 '
+    input()!.dispatchEvent(new Event('input'))
+    await nextTick()
+    expect((await save()).source.db.siteIp).toBe('198.51.100.7')
+  })
+})

@@ -30,6 +30,8 @@ export interface EndpointModel {
     fromWpConfig: boolean
     /** access is the database route: '' (Automatic), 'direct', 'ssh-tunnel', 'ssh-command' or 'php'. */
     access: string
+    /** siteIp is where the site's PHP answers when its name does not lead there (optional). */
+    siteIp: string
   }
 }
 
@@ -43,6 +45,21 @@ export function accessOptions(sftp: boolean): { label: string; value: string }[]
     { label: 'Through the site (PHP)', value: 'php' },
   ]
   return sftp ? all : all.filter((o) => !o.value.startsWith('ssh-'))
+}
+
+/** accessLabel names a stored database route as the form offers it. */
+export function accessLabel(access: string | undefined): string {
+  return accessOptions(true).find((o) => o.value === (access ?? ''))?.label ?? access ?? ''
+}
+
+/**
+ * usesSite tells whether Ferry may talk to the site's PHP on this side: the database
+ * through the site (chosen, or as Automatic's last resort), and an FTP source's small files.
+ */
+export function usesSite(side: 'source' | 'destination', m: EndpointModel): boolean {
+  if (m.protocol === 'local') return false
+  if (m.db.access === '' || m.db.access === 'php') return true
+  return side === 'source' && m.protocol !== 'sftp'
 }
 
 export function blankEndpoint(protocol: Protocol, fromWpConfig: boolean): EndpointModel {
@@ -64,6 +81,7 @@ export function blankEndpoint(protocol: Protocol, fromWpConfig: boolean): Endpoi
       sshTunnel: false,
       fromWpConfig,
       access: '',
+      siteIp: '',
     },
   }
 }
@@ -74,6 +92,7 @@ export function endpointInput(m: EndpointModel): EndpointInput {
   const sftp = m.protocol === 'sftp'
   const dbFromConfig = m.db.fromWpConfig
   const access = !sftp && m.db.access.startsWith('ssh-') ? '' : m.db.access
+  const siteIp = local ? '' : m.db.siteIp.trim()
   return {
     protocol: m.protocol,
     host: local ? '' : m.host.trim(),
@@ -94,6 +113,7 @@ export function endpointInput(m: EndpointModel): EndpointInput {
           sshTunnel: sftp && m.db.sshTunnel,
           fromWpConfig: true,
           access,
+          siteIp,
         }
       : {
           host: m.db.host.trim(),
@@ -104,6 +124,7 @@ export function endpointInput(m: EndpointModel): EndpointInput {
           sshTunnel: sftp && m.db.sshTunnel,
           fromWpConfig: false,
           access,
+          siteIp,
         },
   }
 }
@@ -134,6 +155,7 @@ export function endpointModel(d: EndpointDTO): EndpointModel {
       sshTunnel: d.db.sshTunnel,
       fromWpConfig: d.db.fromWpConfig,
       access: d.db.access ?? '',
+      siteIp: d.db.siteIp ?? '',
     },
   }
 }
