@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"ferry/backend/mysqlwire"
@@ -56,16 +57,11 @@ func (a *Agent) slice(ctx context.Context, session []string, m []string, key str
 		err error
 	}
 	results := make(chan result)
-	free := make(chan *sliceBatch, 1) // a response's buffers, given back once its rows are taken
 	go func() {
 		defer close(results)
 		var cursor []byte
 		for {
-			var old *sliceBatch
-			select {
-			case old = <-free:
-			default:
-			}
+			old, _ := batchPool.Get().(*sliceBatch)
 			b, err := a.fetchSlice(ctx, req, cursor, old)
 			if err == nil && !b.done && b.cursor == nil {
 				err = &transportError{errors.New("slice response has no cursor")}
@@ -103,9 +99,9 @@ func (a *Agent) slice(ctx context.Context, session []string, m []string, key str
 		if b.done {
 			return sink.End()
 		}
-		select {
-		case free <- b:
-		default:
+		if cap(b.body) <= 64<<20 {
+			b.cols, b.cursor = nil, nil
+			batchPool.Put(b)
 		}
 	}
 	return ctx.Err()
@@ -118,6 +114,9 @@ type sliceRequest struct {
 	keyIdx      int
 	budget      time.Duration
 }
+
+// batchPool keeps the buffers of responses whose rows were taken, for the next ones.
+var batchPool sync.Pool
 
 // sliceBatch is one complete slice response; its values point into body.
 type sliceBatch struct {
