@@ -49,6 +49,8 @@ function ferry_field() {
     return $v;
 }
 function ferry_str($s) { return pack('N', strlen($s)) . $s; }
+// A row of a result is 'r', each value's 4-byte length (0xffffffff for NULL), then the
+// values one after the other: one pack and one implode a row, whatever its width.
 
 $op = ferry_field();
 header('Content-Type: application/octet-stream');
@@ -177,10 +179,9 @@ if ($op === 'slice') {
         $cut = false; // stopped before the query's last row
         $out = '';
         while (!$cut && ($row = $res->fetch_row())) {
-            $out .= 'r';
-            foreach ($row as $v) {
-                $out .= $v === null ? "\xff\xff\xff\xff" : pack('N', strlen($v)) . $v;
-            }
+            $l = array();
+            foreach ($row as $v) { $l[] = $v === null ? -1 : strlen($v); }
+            $out .= 'r' . pack('N*', ...$l) . implode('', $row);
             $cursor = $row[$ki];
             $n++;
             if (strlen($out) > 65536) {
@@ -215,10 +216,9 @@ do {
             $out .= ferry_str($f->name) . pack('CnnCN', $f->type, $f->flags & 0xffff, $f->charsetnr, $f->decimals, $f->length);
         }
         while ($row = $res->fetch_row()) {
-            $out .= 'r';
-            foreach ($row as $v) {
-                $out .= $v === null ? "\xff\xff\xff\xff" : pack('N', strlen($v)) . $v;
-            }
+            $l = array();
+            foreach ($row as $v) { $l[] = $v === null ? -1 : strlen($v); }
+            $out .= 'r' . pack('N*', ...$l) . implode('', $row);
             if (strlen($out) > 65536) {
                 echo $out;
                 $sent += strlen($out);

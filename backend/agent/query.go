@@ -111,9 +111,7 @@ func (fr *frameReader) results(sink mysqlwire.Sink, cursor *[]byte) (done bool, 
 				}
 			}
 		case 'r':
-			for i := range vals {
-				vals[i] = fr.value()
-			}
+			fr.row(vals)
 			if fr.err == nil {
 				if err := sink.Row(vals); err != nil {
 					return false, err
@@ -200,15 +198,48 @@ func (f *frameReader) str() []byte {
 	return b
 }
 
-// value reads one column value; nil is NULL.
-func (f *frameReader) value() []byte {
-	n := f.u32()
-	if f.err != nil || n == 0xffffffff {
-		return nil
+// row reads one row into vals: each value's length (0xffffffff for NULL), then the values
+// one after the other. nil is NULL, an empty value is not nil.
+func (f *frameReader) row(vals [][]byte) {
+	lens := make([]byte, 4*len(vals))
+	f.read(lens)
+	if f.err != nil {
+		return
 	}
-	b := make([]byte, n)
+	total, ok := rowSize(lens)
+	if !ok {
+		f.err = errors.New("malformed response")
+		return
+	}
+	b := make([]byte, total)
 	f.read(b)
-	return b
+	splitRow(vals, lens, b)
+}
+
+// rowSize adds up a row's lengths; false when they are too big to be real.
+func rowSize(lens []byte) (int, bool) {
+	total := 0
+	for i := 0; i < len(lens); i += 4 {
+		if n := binary.BigEndian.Uint32(lens[i:]); n != 0xffffffff {
+			if n > 1<<30 || total > 1<<30 {
+				return 0, false
+			}
+			total += int(n)
+		}
+	}
+	return total, true
+}
+
+// splitRow cuts b, a row's values one after the other, by their lengths into vals.
+func splitRow(vals [][]byte, lens, b []byte) {
+	for i := range vals {
+		n := binary.BigEndian.Uint32(lens[4*i:])
+		if n == 0xffffffff {
+			vals[i] = nil
+			continue
+		}
+		vals[i], b = b[:n:n], b[n:]
+	}
 }
 
 // bufSink keeps what one request returned until it is known complete.

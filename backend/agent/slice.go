@@ -192,7 +192,7 @@ func parseSlice(body []byte, vals [][]byte) (*sliceBatch, error) {
 		switch f.byte() {
 		case 'R':
 			n := int(f.u32())
-			if n > len(body) {
+			if n == 0 || n > len(body) || b.cols != nil {
 				f.fail(errors.New("malformed response"))
 			}
 			if f.err != nil {
@@ -208,9 +208,18 @@ func parseSlice(body []byte, vals [][]byte) (*sliceBatch, error) {
 				f.fail(errors.New("row before its columns"))
 				break
 			}
-			for range b.cols {
-				b.vals = append(b.vals, f.value())
+			lens := f.take(4 * len(b.cols))
+			total, ok := rowSize(lens)
+			if !ok {
+				f.fail(errors.New("malformed response"))
 			}
+			row := f.take(total)
+			if f.err != nil {
+				break
+			}
+			at := len(b.vals)
+			b.vals = append(b.vals, make([][]byte, len(b.cols))...)
+			splitRow(b.vals[at:], lens, row)
 		case 'E':
 			hdr := f.take(7)
 			msg := string(f.str())
@@ -291,12 +300,3 @@ func (f *byteFrames) u32() uint32 {
 }
 
 func (f *byteFrames) str() []byte { return f.take(int(f.u32())) }
-
-// value reads one column value; nil is NULL, an empty value is not nil.
-func (f *byteFrames) value() []byte {
-	n := f.u32()
-	if f.err != nil || n == 0xffffffff {
-		return nil
-	}
-	return f.take(int(n))
-}
