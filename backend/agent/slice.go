@@ -66,15 +66,19 @@ func (a *Agent) slice(ctx context.Context, session []string, m []string, key str
 			if err == nil && !b.done && b.cursor == nil {
 				err = &transportError{errors.New("slice response has no cursor")}
 			}
+			// read b before sending it: it goes back to the pool once its rows are taken
+			last := err != nil || b.done
+			if !last {
+				cursor = b.cursor
+			}
 			select {
 			case results <- result{b, err}:
 			case <-ctx.Done():
 				return
 			}
-			if err != nil || b.done {
+			if last {
 				return
 			}
-			cursor = b.cursor
 		}
 	}()
 	started := false
