@@ -49,6 +49,8 @@ function ferry_field() {
     return $v;
 }
 function ferry_str($s) { return pack('N', strlen($s)) . $s; }
+// A row of a result is 'r', each value's 4-byte length (0xffffffff for NULL), then the
+// values one after the other: one pack and one implode a row, whatever its width.
 
 $op = ferry_field();
 header('Content-Type: application/octet-stream');
@@ -150,13 +152,18 @@ foreach ($session as $s) {
 $db->query('SET autocommit = 1');
 
 if ($op === 'slice') {
-    // Rows of one table in key order, LIMIT at a time, until the time budget or 8 MiB
-    // is spent; then the last key read, for the next request to go on from.
+    // Rows of one table in key order, at most LIMIT a query, until the time budget or
+    // 8 MiB is spent; then the last key read, for the next request to go on from. Once
+    // rows were read, a query asks for about as many as still fit, so that the server
+    // does not read rows the response then leaves out. Rows are written about 64 KiB at
+    // a time: one write per row costs more than formatting it.
     $start = microtime(true);
     $bytes = 0;
+    $rows = 0;
+    $want = $limit;
     $header = false;
     while (true) {
-        $q = $resume ? str_replace("\0CURSOR\0", "'" . $db->real_escape_string($cursor) . "'", $next) : $sql;
+        $q = ($resume ? str_replace("\0CURSOR\0", "'" . $db->real_escape_string($cursor) . "'", $next) : $sql) . ' LIMIT ' . $want;
         $res = $db->query($q, MYSQLI_USE_RESULT);
         if (!$res) { ferry_error($db->errno, $db->sqlstate, $db->error); }
         if (!$header) {
@@ -169,24 +176,31 @@ if ($op === 'slice') {
             $header = true;
         }
         $n = 0;
-        $stop = false;
-        while (!$stop && ($row = $res->fetch_row())) {
-            $out = 'r';
-            foreach ($row as $v) {
-                $out .= $v === null ? "\xff\xff\xff\xff" : pack('N', strlen($v)) . $v;
-            }
-            echo $out;
-            $bytes += strlen($out);
+        $cut = false; // stopped before the query's last row
+        $out = '';
+        while (!$cut && ($row = $res->fetch_row())) {
+            $l = array();
+            foreach ($row as $v) { $l[] = $v === null ? -1 : strlen($v); }
+            $out .= 'r' . pack('N*', ...$l) . implode('', $row);
             $cursor = $row[$ki];
             $n++;
-            $stop = $bytes > 8388608 || microtime(true) - $start > $budget;
+            if (strlen($out) > 65536) {
+                $bytes += strlen($out);
+                echo $out;
+                $out = '';
+                $cut = $bytes > 8388608 || microtime(true) - $start > $budget;
+            }
         }
         $err = $db->errno;
         $res->free();
         if ($err) { ferry_error($db->errno, $db->sqlstate, $db->error); }
         $resume = true;
-        if ($stop) { echo 'C' . ferry_str($cursor); break; }
-        if ($n < $limit) { echo 'D'; break; }
+        $bytes += strlen($out);
+        echo $out;
+        $rows += $n;
+        if (!$cut && $n < $want) { echo 'D'; break; }
+        if ($cut || $bytes > 8388608 || microtime(true) - $start > $budget) { echo 'C' . ferry_str($cursor); break; }
+        $want = (int)min($limit, max(64, ceil((8388608 - $bytes) * $rows / max($bytes, 1)) + 1));
     }
     echo 'Z';
     exit;
@@ -201,20 +215,21 @@ do {
         foreach ($fields as $f) {
             $out .= ferry_str($f->name) . pack('CnnCN', $f->type, $f->flags & 0xffff, $f->charsetnr, $f->decimals, $f->length);
         }
-        echo $out;
         while ($row = $res->fetch_row()) {
-            $out = 'r';
-            foreach ($row as $v) {
-                $out .= $v === null ? "\xff\xff\xff\xff" : pack('N', strlen($v)) . $v;
+            $l = array();
+            foreach ($row as $v) { $l[] = $v === null ? -1 : strlen($v); }
+            $out .= 'r' . pack('N*', ...$l) . implode('', $row);
+            if (strlen($out) > 65536) {
+                echo $out;
+                $sent += strlen($out);
+                $out = '';
+                if ($sent > 1048576) { flush(); $sent = 0; }
             }
-            echo $out;
-            $sent += strlen($out);
-            if ($sent > 1048576) { flush(); $sent = 0; }
         }
         $err = $db->errno;
         $res->free();
         if ($err) { ferry_error($db->errno, $db->sqlstate, $db->error); }
-        echo 'e';
+        echo $out . 'e';
     } elseif ($db->errno) {
         ferry_error($db->errno, $db->sqlstate, $db->error);
     } else {

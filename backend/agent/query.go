@@ -111,9 +111,7 @@ func (fr *frameReader) results(sink mysqlwire.Sink, cursor *[]byte) (done bool, 
 				}
 			}
 		case 'r':
-			for i := range vals {
-				vals[i] = fr.value()
-			}
+			fr.row(vals)
 			if fr.err == nil {
 				if err := sink.Row(vals); err != nil {
 					return false, err
@@ -200,15 +198,48 @@ func (f *frameReader) str() []byte {
 	return b
 }
 
-// value reads one column value; nil is NULL.
-func (f *frameReader) value() []byte {
-	n := f.u32()
-	if f.err != nil || n == 0xffffffff {
-		return nil
+// row reads one row into vals: each value's length (0xffffffff for NULL), then the values
+// one after the other. nil is NULL, an empty value is not nil.
+func (f *frameReader) row(vals [][]byte) {
+	lens := make([]byte, 4*len(vals))
+	f.read(lens)
+	if f.err != nil {
+		return
 	}
-	b := make([]byte, n)
+	total, ok := rowSize(lens)
+	if !ok {
+		f.err = errors.New("malformed response")
+		return
+	}
+	b := make([]byte, total)
 	f.read(b)
-	return b
+	splitRow(vals, lens, b)
+}
+
+// rowSize adds up a row's lengths; false when they are too big to be real.
+func rowSize(lens []byte) (int, bool) {
+	total := 0
+	for i := 0; i < len(lens); i += 4 {
+		if n := binary.BigEndian.Uint32(lens[i:]); n != 0xffffffff {
+			if n > 1<<30 || total > 1<<30 {
+				return 0, false
+			}
+			total += int(n)
+		}
+	}
+	return total, true
+}
+
+// splitRow cuts b, a row's values one after the other, by their lengths into vals.
+func splitRow(vals [][]byte, lens, b []byte) {
+	for i := range vals {
+		n := binary.BigEndian.Uint32(lens[4*i:])
+		if n == 0xffffffff {
+			vals[i] = nil
+			continue
+		}
+		vals[i], b = b[:n:n], b[n:]
+	}
 }
 
 // bufSink keeps what one request returned until it is known complete.
@@ -284,91 +315,3 @@ func (k *keySink) Columns([]mysqlwire.Column) error { return nil }
 func (k *keySink) Row(v [][]byte) error             { k.names = append(k.names, string(v[0])); return nil }
 func (k *keySink) End() error                       { return nil }
 func (k *keySink) OK(mysqlwire.Result) error        { return nil }
-
-// budget is how long one sliced request (a dump's rows, a batch of files) may run on the
-// server: Config.Slice, or a third of max_execution_time when that is lower.
-func (a *Agent) budget() time.Duration {
-	if a.MaxExecution > 0 {
-		return min(a.cfg.Slice, a.MaxExecution/3)
-	}
-	return a.cfg.Slice
-}
-
-// cursorMark stands for the last key read in the query a slice goes on with.
-const cursorMark = "\x00CURSOR\x00"
-
-// slice reads a table's rows in primary-key order in requests that each stop after about
-// Slice (well under max_execution_time) or a few MiB and return the last key read; the next
-// request starts after it. A request lost on the way is sent again from the same cursor,
-// and only rows of complete responses reach sink, so no row is reported twice.
-func (a *Agent) slice(ctx context.Context, session []string, m []string, key string, sink mysqlwire.Sink) error {
-	where := "1=1"
-	if m[3] != "" {
-		where = "(" + m[3] + ")"
-	}
-	base := "SELECT " + m[1] + " FROM " + m[2] + " WHERE " + where
-	const limit = 2000
-	first := base + " ORDER BY " + key + " LIMIT " + strconv.Itoa(limit)
-	next := base + " AND " + key + " > " + cursorMark + " ORDER BY " + key + " LIMIT " + strconv.Itoa(limit)
-	budget := a.budget()
-	keyIdx := slices.Index(identRe.FindAllString(m[1], -1), key)
-	var cursor []byte
-	started := false
-	for {
-		body := field(nil, "slice")
-		body = field(body, strconv.Itoa(len(session)))
-		for _, s := range session {
-			body = field(body, s)
-		}
-		body = field(body, first)
-		body = field(body, next)
-		body = field(body, strconv.Itoa(keyIdx))
-		body = field(body, strconv.Itoa(limit))
-		body = field(body, strconv.FormatInt(budget.Milliseconds(), 10))
-		body = field(body, string(cursor))
-		body = field(body, strconv.FormatBool(cursor != nil))
-		var err error
-		var done bool
-		var got *bufSink
-		var nextCursor []byte
-		for try := 0; try <= a.cfg.Retries; try++ {
-			if try > 0 {
-				if werr := wait(ctx, try); werr != nil {
-					return werr
-				}
-			}
-			got, nextCursor = &bufSink{}, nil
-			var resp io.ReadCloser
-			resp, err = a.post(ctx, body)
-			if err == nil {
-				fr := &frameReader{r: bufio.NewReaderSize(resp, 64<<10)}
-				done, err = fr.results(got, &nextCursor)
-				resp.Close()
-			}
-			var te *transportError
-			if err == nil || !errors.As(err, &te) {
-				break
-			}
-		}
-		if err != nil {
-			return err
-		}
-		ev := got.ev
-		if started && len(ev) > 0 {
-			ev = ev[1:] // the column list is sent once
-		}
-		started = true
-		for _, e := range ev {
-			if err := e(sink); err != nil {
-				return err
-			}
-		}
-		if done {
-			return sink.End()
-		}
-		if nextCursor == nil {
-			return &transportError{errors.New("slice response has no cursor")}
-		}
-		cursor = nextCursor
-	}
-}

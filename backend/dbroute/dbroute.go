@@ -169,21 +169,29 @@ func (c *Conn) Close(ctx context.Context) error {
 }
 
 // Dump writes the database to w: with the server's mysqldump on the SSH command route
-// (several at once, see commandDump), else with mysqldb.Dump. On the PHP route one reader asks, and its stats say
-// "per-request": each request runs in its own session on the server, so the wire answers
-// START TRANSACTION itself and no snapshot spans two requests.
+// (several at once, see commandDump), else with mysqldb.Dump. On the PHP route
+// siteDumpWorkers readers ask unless opts says otherwise, and its stats say "per-request":
+// each request runs in its own session on the server, so the wire answers START
+// TRANSACTION itself and no snapshot spans two requests.
 func (c *Conn) Dump(ctx context.Context, w io.Writer, opts mysqldb.DumpOptions) (mysqldb.DumpStats, error) {
 	if c.Route == Command {
 		return c.commandDump(ctx, w, opts)
 	}
 	if c.Route == Site {
-		opts.Workers = 1
+		if opts.Workers <= 0 {
+			opts.Workers = siteDumpWorkers
+		}
 		st, err := mysqldb.Dump(ctx, c.DB, w, opts)
 		st.Snapshot = "per-request"
 		return st, err
 	}
 	return mysqldb.Dump(ctx, c.DB, w, opts)
 }
+
+// siteDumpWorkers is how many requests a dump through the site's PHP has running at once
+// by default, as many as an import through it: while the server reads one slice, Ferry
+// takes the rows of another, and a host's PHP pool serves both together.
+const siteDumpWorkers = 2
 
 type countWriter struct {
 	w        io.Writer

@@ -1,12 +1,20 @@
 package dbroute_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
@@ -127,4 +135,81 @@ func TestSiteDumpSaysItsSnapshotIsPerRequest(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(2), st.Rows)
 	require.Equal(t, "per-request", st.Snapshot)
+}
+
+// A dump through the site's PHP reads a table's key ranges on two requests at once by
+// default, and holds every row once: its statements are the direct dump's, in another order.
+func TestSiteDumpReadsRangesInParallel(t *testing.T) {
+	dsn, name := mysqltest.NewDatabase(t)
+	user, pass := routetest.DBUser(t, name)
+	raw, err := sql.Open("mysql", dsn)
+	require.NoError(t, err)
+	defer raw.Close()
+	// statistics fixed by one ANALYZE, so both dumps cut the table at the same keys
+	_, err = raw.Exec("CREATE TABLE t (id int NOT NULL AUTO_INCREMENT, v varchar(200), n int NULL, PRIMARY KEY (id)) STATS_AUTO_RECALC=0")
+	require.NoError(t, err)
+	for i := 0; i < 6; i++ {
+		_, err = raw.Exec("INSERT INTO t (v, n) SELECT CONCAT(REPEAT('it''s \\\\ ', 10), seq), IF(seq % 7 = 0, NULL, seq) FROM seq_1_to_2000")
+		require.NoError(t, err)
+	}
+	_, err = raw.Exec("ANALYZE TABLE t")
+	require.NoError(t, err)
+	docroot := t.TempDir()
+	inFlight := &flightCounter{base: http.DefaultTransport}
+	ep := dbroute.Endpoint{Host: "127.0.0.1", Remote: true, SiteURL: routetest.StartPHP(t, "127.0.0.1", docroot),
+		Files: func(context.Context) (agent.Files, error) { return local.Open(docroot) }}
+	ctx := context.Background()
+	target := dbroute.Target{Host: "127.0.0.1", Port: 3306, User: user, Password: pass, Name: name}
+	dump := func(r dbroute.Access, workers int) []string {
+		c, err := dbroute.Open(ctx, ep, target, r, dbroute.Options{Agent: agent.Config{Transport: inFlight, Slice: 50 * time.Millisecond}})
+		require.NoError(t, err)
+		defer c.Close(ctx)
+		var b bytes.Buffer
+		st, err := c.Dump(ctx, &b, mysqldb.DumpOptions{Workers: workers, ChunkRows: 1500})
+		require.NoError(t, err)
+		require.EqualValues(t, 12000, st.Rows)
+		lines := strings.Split(b.String(), "\n")
+		slices.Sort(lines)
+		return lines
+	}
+	direct := dump(dbroute.Direct, 1)
+	viaSite := dump(dbroute.Site, 0)
+	require.Equal(t, direct, viaSite, "the site's dump holds other statements than the direct one")
+	require.Equal(t, 2, int(inFlight.most.Load()), "two slice requests at once")
+}
+
+// flightCounter counts the dump requests in flight at once (until their answer is read).
+type flightCounter struct {
+	base http.RoundTripper
+	now  atomic.Int32
+	most atomic.Int32
+}
+
+func (f *flightCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if !bytes.HasPrefix(b, []byte("\x00\x00\x00\x05slice")) {
+		return f.base.RoundTrip(r)
+	}
+	n := f.now.Add(1)
+	for m := f.most.Load(); n > m && !f.most.CompareAndSwap(m, n); m = f.most.Load() {
+	}
+	resp, err := f.base.RoundTrip(r)
+	if err != nil {
+		f.now.Add(-1)
+		return nil, err
+	}
+	resp.Body = &doneBody{ReadCloser: resp.Body, done: func() { f.now.Add(-1) }}
+	return resp, nil
+}
+
+type doneBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (d *doneBody) Close() error {
+	d.once.Do(d.done)
+	return d.ReadCloser.Close()
 }
