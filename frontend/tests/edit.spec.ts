@@ -137,22 +137,25 @@ describe('EditMigrationDialog', () => {
   })
 })
 
+/** openOn opens Edit on d as the stored migration #12. */
+async function openOn(d: api.MigrationDetail) {
+  vi.mocked(api.getMigration).mockResolvedValue(d)
+  vi.mocked(api.editMigration).mockResolvedValue({ detail: d, changed: [], restart: false })
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  mount(EditMigrationDialog, { attachTo: document.body, global: { plugins: [pinia] } })
+  useUiStore().openEdit(12)
+  await flushPromises()
+  await nextTick()
+}
+/** save clicks Save and returns what Edit sent. */
+async function save() {
+  document.body.querySelector<HTMLButtonElement>('[data-test="save-edit"]')!.click()
+  await flushPromises()
+  return vi.mocked(api.editMigration).mock.calls.at(-1)![1]
+}
+
 describe('EditMigrationDialog: files over FTP only', () => {
-  async function openOn(d: api.MigrationDetail) {
-    vi.mocked(api.getMigration).mockResolvedValue(d)
-    vi.mocked(api.editMigration).mockResolvedValue({ detail: d, changed: [], restart: false })
-    const pinia = createPinia()
-    setActivePinia(pinia)
-    mount(EditMigrationDialog, { attachTo: document.body, global: { plugins: [pinia] } })
-    useUiStore().openEdit(12)
-    await flushPromises()
-    await nextTick()
-  }
-  async function save() {
-    document.body.querySelector<HTMLButtonElement>('[data-test="save-edit"]')!.click()
-    await flushPromises()
-    return vi.mocked(api.editMigration).mock.calls.at(-1)![1]
-  }
   const box = () => document.body.querySelector('[data-test="files-over-ftp-only"]')
   const stored = (protocol: string, on: boolean) => {
     const d = failed({ method: 'ftp' })
@@ -187,22 +190,10 @@ describe("EditMigrationDialog: the site's IP address", () => {
     const d = failed({ method: 'ftp' })
     d.source = { ...ep('old.example.net'), protocol: 'ftp', port: 21 }
     d.source.db = { ...d.source.db, access: 'php', siteIp: '203.0.113.5:8080' }
-    vi.mocked(api.getMigration).mockResolvedValue(d)
-    vi.mocked(api.editMigration).mockResolvedValue({ detail: d, changed: [], restart: false })
-    const pinia = createPinia()
-    setActivePinia(pinia)
-    mount(EditMigrationDialog, { attachTo: document.body, global: { plugins: [pinia] } })
-    useUiStore().openEdit(12)
-    await flushPromises()
-    await nextTick()
+    await openOn(d)
     const input = () =>
       document.body.querySelector<HTMLInputElement>('input[name="source.db.siteIp"]')
     expect(input()?.value).toBe('203.0.113.5:8080')
-    const save = async () => {
-      document.body.querySelector<HTMLButtonElement>('[data-test="save-edit"]')!.click()
-      await flushPromises()
-      return vi.mocked(api.editMigration).mock.calls.at(-1)![1]
-    }
     const kept = await save()
     expect(kept.source.db.siteIp).toBe('203.0.113.5:8080')
     expect(kept.source.db.access).toBe('php')
