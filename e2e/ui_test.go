@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,9 +29,11 @@ import (
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok)
-	return filepath.Dir(filepath.Dir(file))
+	// go test runs in the package's folder, e2e/ (runtime.Caller would not do: the Makefile
+	// builds with -trimpath).
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	return filepath.Dir(wd)
 }
 
 func TestUI(t *testing.T) {
