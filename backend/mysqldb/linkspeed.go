@@ -15,14 +15,18 @@ import (
 // reply of the server's and compresses the connections of a pool whose link carries less
 // than SlowLink.
 //
-// The reply must be timed past its start: a token bucket capping a port lets its burst
-// (often a few hundred KB) through at the speed of the wire, and a fresh connection's
-// congestion window starts small. So the probe is one reply of probeRows rows, timed from
-// the arrival of row probeSkip to the last. A busy machine only ever slows a reply down
-// (its reader stalls), so the quickest of up to probeTries replies counts, and the first
-// faster than SlowLink ends the probe; a link slower than half SlowLink is believed at
-// once, and a reply that takes longer than probeTime is given up (2.5 MB in a second is
-// slow by any measure). Each link is probed once per process and linkMemory (linkSpeed).
+// A token bucket capping a port lets its burst (often a few hundred KB) through at the
+// speed of the wire, and a fresh connection's congestion window starts small. So the probe
+// is one reply of probeRows rows, timed from the query to the last row, of which the first
+// probeSkip rows do not count as bytes carried: they stand for the burst. The reply is not
+// timed from the reading of row probeSkip: a reader that stalls before it (a busy machine
+// at the start of a migration) finds the rest waiting in its socket buffer and would take
+// a 25 MB/s link for a fast one (bench/wan saw it: one run of three went uncompressed and
+// took 71.6 s instead of 42). Timed whole, a stall only makes the link look slower. So the
+// quickest of up to probeTries replies counts, and the first faster than SlowLink ends the
+// probe; a link slower than half SlowLink is believed at once, and a reply that takes
+// longer than probeTime is given up (2.5 MB in a second is slow by any measure). Each link
+// is probed once per process and linkMemory (linkSpeed).
 
 // SlowLink is the speed (bytes per second) below which a near server's link counts as
 // slow and its connections are compressed.
@@ -31,7 +35,7 @@ const SlowLink = 30 << 20
 const (
 	probeRow  = 16 << 10 // bytes a row of the probe's reply carries
 	probeRows = 160      // 2.5 MB in all: a busy machine's stalls of tens of ms barely count
-	probeSkip = 24       // the rows (384 KB) a burst and slow start may carry untimed
+	probeSkip = 24       // the rows (384 KB) a burst and slow start may carry: not counted
 	// probeTries bounds the replies timed; a link slower than half SlowLink is believed
 	// after one (a loopback link would have to stall 70 ms in one to look that slow).
 	probeTries = 5
@@ -65,10 +69,9 @@ func measureLink(ctx context.Context, db *sql.DB) float64 {
 	return best
 }
 
-// probeOnce times one reply; whole is false when it was given up after probeTime. Only
-// the whole of the rows past probeSkip is timed, not parts of it: where the reader falls
-// behind, the bytes wait in its socket buffer and a part read from there looks as fast as
-// memory.
+// probeOnce times one reply, from the query to its last row; whole is false when it was
+// given up after probeTime. Where the reader falls behind, the bytes wait in its socket
+// buffer, and any part read from there would look as fast as memory.
 func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -78,7 +81,6 @@ func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 		return 0, false
 	}
 	defer rows.Close()
-	var from time.Time
 	n := 0
 	for rows.Next() {
 		var b sql.RawBytes
@@ -86,10 +88,10 @@ func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 			return 0, false
 		}
 		n++
-		now := time.Now()
-		if n == probeSkip {
-			from = now
+		if probeRowRead != nil {
+			probeRowRead(n)
 		}
+		now := time.Now()
 		if now.Sub(start) > probeTime {
 			// Given up: the cancel closes the connection instead of reading the rest.
 			cancel()
@@ -99,9 +101,12 @@ func probeOnce(ctx context.Context, db *sql.DB) (speed float64, whole bool) {
 	if rows.Err() != nil || n != probeRows {
 		return 0, false
 	}
-	took := max(time.Since(from), time.Microsecond)
+	took := max(time.Since(start), time.Microsecond)
 	return float64((probeRows-probeSkip)*probeRow) / took.Seconds(), true
 }
+
+// probeRowRead, when set (by tests), is called after each row of a probe is read.
+var probeRowRead func(n int)
 
 // links remembers the speeds measured, by link (see linkKey), for linkMemory: a migration
 // opens each database several times, and on a slow link each probe costs a second.

@@ -78,6 +78,30 @@ func TestSlowLinkGetsCompressedConnections(t *testing.T) {
 
 // TestVerySlowLinkProbeStopsEarly: on a link far slower than SlowLink the probe gives up
 // its reply after probeTime instead of waiting for all of it, and the pool is compressed.
+// TestStalledProbeReaderStillSeesASlowLink: the probe's reader stalls after its first row,
+// as Ferry's did at the start of a busy migration, while the link goes on carrying the
+// reply into socket buffers. Timed from a row read after the stall, the rest came from
+// those buffers and a 200 Mbit/s link measured fast, so its connections stayed plain.
+// Timed whole, it is still slow.
+func TestStalledProbeReaderStillSeesASlowLink(t *testing.T) {
+	ctx := context.Background()
+	_, cfg := testDB(t)
+	th := mysqltest.NewThrottle(t, cfg.Addr(), 25e6, 256<<10)
+	probeRowRead = func(n int) {
+		if n == 1 {
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	defer func() { probeRowRead = nil }()
+	db, err := Open(ctx, via(th, cfg))
+	require.NoError(t, err)
+	defer db.Close()
+	t.Logf("stalled reader: %.1f MB/s", db.LinkSpeed()/1e6)
+	require.Positive(t, db.LinkSpeed())
+	require.Less(t, db.LinkSpeed(), float64(SlowLink))
+	require.True(t, db.Compressed())
+}
+
 func TestVerySlowLinkProbeStopsEarly(t *testing.T) {
 	ctx := context.Background()
 	_, cfg := testDB(t)

@@ -150,6 +150,7 @@ func (ld *loaders) run(w *loader) {
 		sent, err := len(j.sql), error(nil)
 		if j.rows != nil {
 			sent, err = w.stmts.insertRows(ld.ctx, w.conn, j.rows)
+			j.rows.release()
 		} else {
 			_, err = w.conn.ExecContext(ld.ctx, j.sql)
 		}
@@ -186,13 +187,16 @@ func (ld *loaders) run(w *loader) {
 // statement must be sent as it is.
 func (ld *loaders) insertRows(table string, cols []string, text []byte, at, line int) (bool, error) {
 	key := table + "\x00" + strings.Join(cols, "\x00")
-	if ld.rows != nil && (ld.rows.key != key || len(ld.rows.arena) >= rowBatchMax) {
+	// A statement's values take at most its text's bytes: a batch that could not hold them
+	// goes first, rather than grow (copying the megabyte it holds) for them.
+	if ld.rows != nil && (ld.rows.key != key || len(ld.rows.arena) >= rowBatchMax ||
+		len(ld.rows.arena) > 0 && len(ld.rows.arena)+len(text)-at > cap(ld.rows.arena)) {
 		if err := ld.sendRows(); err != nil {
 			return false, err
 		}
 	}
 	if ld.rows == nil {
-		ld.rows = &rowBatch{table: table, cols: cols, key: key, arena: make([]byte, 0, rowBatchMax+rowBatchMax/4)}
+		ld.rows = newRowBatch(table, cols, key)
 		ld.rowsLine = line
 	}
 	if _, ok := decodeRows(ld.rows, text, at); !ok {

@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Rows reach the destination as executions of prepared multi-row INSERTs, their values
@@ -37,6 +38,30 @@ type value struct{ off, n int }
 
 // rowBatchMax is how many bytes of values one batch collects before it is sent.
 const rowBatchMax = 1 << 20
+
+// batchPool keeps the arenas and values of sent batches: a fresh megabyte per batch cost
+// more CPU (zeroing it, and growing it for a statement that did not fit) than decoding the
+// rows into it.
+var batchPool = sync.Pool{New: func() any {
+	return &rowBatch{arena: make([]byte, 0, rowBatchMax+rowBatchMax/4)}
+}}
+
+// newRowBatch returns an empty batch for table and cols (key: both, see insertRows).
+func newRowBatch(table string, cols []string, key string) *rowBatch {
+	b := batchPool.Get().(*rowBatch)
+	*b = rowBatch{table: table, cols: cols, key: key, arena: b.arena[:0], vals: b.vals[:0]}
+	return b
+}
+
+// release gives b back to the pool once its rows have been executed; nothing may use b
+// afterwards. A batch grown for an outsized statement is left to the collector.
+func (b *rowBatch) release() {
+	if cap(b.arena) > 4*rowBatchMax {
+		return
+	}
+	*b = rowBatch{arena: b.arena[:0], vals: b.vals[:0]}
+	batchPool.Put(b)
+}
 
 // maxPlaceholders is the protocol's limit of parameters in one prepared statement.
 const maxPlaceholders = 65535

@@ -54,6 +54,8 @@ func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j step
 	defer db.Close()
 	if db.Compressed() {
 		j.Logf(slog.LevelInfo, "The source database %s: its rows come compressed", linkNote(db))
+	} else {
+		logFastLink(j, "source", db)
 	}
 	part := p.dumpPath(m.ID) + ".part"
 	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -237,6 +239,8 @@ func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j step
 			how += ", compressed"
 		}
 		j.Logf(slog.LevelInfo, "The destination database %s: %s", linkNote(db), how)
+	} else {
+		logFastLink(j, "destination", db)
 	}
 	start := time.Now()
 	mv := p.movingOf(m.ID)
@@ -353,6 +357,14 @@ func (p *Pipeline) openDump(ctx context.Context, m migration.Migration) (io.Read
 		return nil, 0, migration.Fail("Database dump file is missing, empty, or corrupt", err)
 	}
 	return f, st.Size(), nil
+}
+
+// logFastLink says what the probe of a near server's link measured when it left the
+// connections plain, so a slow run can be told from a misjudged link.
+func logFastLink(j stepLog, side string, db *dbConn) {
+	if speed := db.LinkSpeed(); speed > 0 {
+		j.Logf(slog.LevelInfo, "The %s database's link measured %.0f MB/s: its connections stay uncompressed", side, speed/1e6)
+	}
 }
 
 // linkNote says what makes a database's link cost time (or, when nothing does, that
