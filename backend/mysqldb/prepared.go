@@ -39,9 +39,9 @@ type value struct{ off, n int }
 // rowBatchMax is how many bytes of values one batch collects before it is sent.
 const rowBatchMax = 1 << 20
 
-// batchPool keeps the arenas and values of sent batches: a fresh megabyte per batch cost
-// more CPU (zeroing it, and growing it for a statement that did not fit) than decoding the
-// rows into it.
+// batchPool keeps the arenas and values of sent batches: zeroing a fresh megabyte per batch,
+// and growing it for a statement that did not fit, took about 2 s of Ferry's 23 s of CPU in
+// a profile of bench/wan at RTT 0.
 var batchPool = sync.Pool{New: func() any {
 	return &rowBatch{arena: make([]byte, 0, rowBatchMax+rowBatchMax/4)}
 }}
