@@ -21,8 +21,10 @@ import (
 // probeSkip rows do not count as bytes carried: they stand for the burst. The reply is not
 // timed from the reading of row probeSkip: a reader that stalls before it (a busy machine
 // at the start of a migration) finds the rest waiting in its socket buffer and would take
-// a 25 MB/s link for a fast one (bench/wan saw it: one run of three went uncompressed and
-// took 71.6 s instead of 42). Timed whole, a stall only makes the link look slower. So the
+// a 25 MB/s link for a fast one (TestStalledProbeReaderStillSeesASlowLink; one bench/wan
+// round at RTT 0 went uncompressed that way, or through a failed probe, which its log could
+// not tell apart: 71.6 s instead of 42). Timed whole, a stall only makes the link look
+// slower. So the
 // quickest of up to probeTries replies counts, and the first faster than SlowLink ends the
 // probe; a link slower than half SlowLink is believed at once, and a reply that takes
 // longer than probeTime is given up (2.5 MB in a second is slow by any measure). Each link
