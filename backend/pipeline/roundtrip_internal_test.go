@@ -104,7 +104,7 @@ func TestNearSlowLinkImportsOnFourConnections(t *testing.T) {
 		require.Equal(t, "see https://new.test/a", v)
 		lines := strings.Join(log.lines, "\n")
 		if slow {
-			require.Regexp(t, `The destination database is behind a link of [0-9.]+ MB/s: importing on 4 connections, compressed`, lines)
+			require.Regexp(t, `The destination database is behind a link of [0-9.]+ MB/s: importing on 4 connections, compressed, rows as INSERT text`, lines)
 		} else {
 			require.NotContains(t, lines, "The destination database is")
 			require.Regexp(t, `The destination database's link measured [0-9]+ MB/s: its connections stay uncompressed`, lines)
