@@ -88,34 +88,34 @@ func newSwitchConnector(mc *mysql.Config, never bool) (driver.Connector, *switch
 // cfg asks for it), every connection from then on is compressed: the plain one the login
 // check left idle is closed. An SQL-text route (whose wire answers pings itself) is not
 // timed, a pool never compressed (sc nil) not probed for speed. speed is 0 when not
-// measured.
-func weigh(ctx context.Context, db *sql.DB, sc *switchConnector, cfg Config) (rtt time.Duration, speed float64) {
+// measured; probed says a probe was wanted (so speed 0 is a probe that failed).
+func weigh(ctx context.Context, db *sql.DB, sc *switchConnector, cfg Config) (rtt time.Duration, speed float64, probed bool) {
 	if cfg.NoPrepare {
-		return 0, 0
+		return 0, 0, false
 	}
 	// The quickest of three: a busy machine can delay one answer past FarRoundTrip.
 	best := time.Duration(-1)
 	for range 3 {
 		t := time.Now()
 		if err := db.PingContext(ctx); err != nil {
-			return 0, 0
+			return 0, 0, false
 		}
 		if d := time.Since(t); best < 0 || d < best {
 			best = d
 		}
 	}
 	if sc == nil {
-		return best, 0
+		return best, 0, false
 	}
 	if best < FarRoundTrip && cfg.Compression == CompressAuto {
-		speed = linkSpeed(ctx, db, cfg)
+		speed, probed = linkSpeed(ctx, db, cfg), true
 	}
 	if best >= FarRoundTrip || speed > 0 && speed < SlowLink || cfg.Compression == CompressAlways {
 		sc.far.Store(true)
 		db.SetMaxIdleConns(0) // closes the idle plain connection
 		db.SetMaxIdleConns(maxIdle)
 	}
-	return best, speed
+	return best, speed, probed
 }
 
 // Compressed reports whether the connections to the database use the compressed
@@ -130,3 +130,8 @@ func (d *DB) RoundTrip() time.Duration { return d.rtt }
 // the database was opened (or lately by another Open of the same server); 0 when not
 // measured (a far server, an SQL-text route, CompressNever or CompressAlways).
 func (d *DB) LinkSpeed() float64 { return d.speed }
+
+// LinkUntimed reports that the link to a near server was to be timed and could not be
+// (the server refused the probe's query, or its reply came short or wrong): the
+// connections then stay uncompressed, however slow the link.
+func (d *DB) LinkUntimed() bool { return d.untimed }

@@ -64,6 +64,8 @@ type DB struct {
 	sc    *switchConnector // nil: never compressed
 	rtt   time.Duration
 	speed float64 // bytes per second; 0 when not measured
+	// untimed: the link was to be timed and the probe failed (LinkUntimed)
+	untimed bool
 }
 
 // SQL returns the underlying pool for callers that run their own queries.
@@ -191,8 +193,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, classify(cfg, err)
 	}
-	rtt, speed := weigh(pctx, db, sc, cfg)
-	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt, speed: speed}, nil
+	rtt, speed, probed := weigh(pctx, db, sc, cfg)
+	return &DB{db: db, cfg: cfg, sc: sc, rtt: rtt, speed: speed, untimed: probed && speed == 0}, nil
 }
 
 // maxIdle is how many connections a pool keeps open between uses.

@@ -151,3 +151,29 @@ func forgetLink(cfg Config) {
 	delete(links.m, linkKey(cfg))
 	links.Unlock()
 }
+
+// TestFailedProbeIsToldApart: when the probe's query fails on a near server behind a
+// slow link, the connections stay plain (nothing says the link is slow), and the DB says
+// its link went untimed, so the migration log can say so instead of nothing. A probe
+// that works on the same link is not reported untimed.
+func TestFailedProbeIsToldApart(t *testing.T) {
+	ctx := context.Background()
+	_, cfg := testDB(t)
+	th := mysqltest.NewThrottle(t, cfg.Addr(), 25e6, 256<<10)
+	saved := probeQuery
+	probeQuery = "SELECT REPEAT('x', 16) FROM no_such_table_for_the_probe"
+	db, err := Open(ctx, via(th, cfg))
+	probeQuery = saved
+	require.NoError(t, err)
+	defer db.Close()
+	require.True(t, db.LinkUntimed())
+	require.Zero(t, db.LinkSpeed())
+	require.False(t, db.Compressed())
+
+	db2, err := Open(ctx, via(th, cfg))
+	require.NoError(t, err)
+	defer db2.Close()
+	require.False(t, db2.LinkUntimed(), "a failed probe is not remembered: the next Open times the link")
+	require.Positive(t, db2.LinkSpeed())
+	require.True(t, db2.Compressed())
+}

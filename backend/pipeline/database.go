@@ -373,6 +373,10 @@ func (p *Pipeline) openDump(ctx context.Context, m migration.Migration) (io.Read
 // logFastLink says what the probe of a near server's link measured when it left the
 // connections plain, so a slow run can be told from a misjudged link.
 func logFastLink(j stepLog, side string, db *dbConn) {
+	if db.LinkUntimed() {
+		j.Logf(slog.LevelWarn, "The %s database's link could not be timed: its connections stay uncompressed. If that link is slow, set %s=on for Ferry", side, "FERRY_MYSQL_COMPRESSION")
+		return
+	}
 	if speed := db.LinkSpeed(); speed > 0 {
 		j.Logf(slog.LevelInfo, "The %s database's link measured %.0f MB/s: its connections stay uncompressed", side, speed/1e6)
 	}
