@@ -237,7 +237,7 @@ func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j step
 	// round trip per batch, and over a slow link each round trip waits behind the files in
 	// the link's queue. Measured on bench/wan, Ferry alone, FTP to SFTP with a 590 MB
 	// database: at 40 ms 45.9 s with text against 70.1 s prepared (the import ended 6 s
-	// and 33 s after the files); at RTT 0 behind 200 Mbit/s 34.3-34.7 s against 36.1-39.3
+	// and 33 s after the files); at RTT 0 behind 200 Mbit/s 34.3-34.7 s against 36.6-39.3
 	// s. Near and fast, the server's CPU is what an import waits for, and prepared rows
 	// spare it the parsing.
 	text := db.route.Wire() || far || db.Compressed()
