@@ -43,10 +43,11 @@ NS=ferry-wan-$$
 W=$B/wan.run
 R=$REPO/bench/wan/results/$(date -u +%Y%m%d-%H%M%S)-$SIZE
 rm -rf "$W"; mkdir -p "$W" "$R"
-SAMPLER=
+SAMPLER= PLSAMPLER=
 cleanup() {
   set +e
   if [ -n "$SAMPLER" ]; then kill "$SAMPLER" 2>/dev/null; fi
+  if [ -n "${PLSAMPLER:-}" ]; then pkill -P "$PLSAMPLER" 2>/dev/null; kill "$PLSAMPLER" 2>/dev/null; fi
   for p in ${FTPD:-} ${SSHD:-} ${PHPD:-}; do kill "$p" 2>/dev/null; done
   if [ -n "${MYSQLD:-}" ]; then kill "$MYSQLD" 2>/dev/null; for _ in $(seq 100); do kill -0 "$MYSQLD" 2>/dev/null || break; sleep 0.2; done; fi
   "$REPO/bench/wan/net.sh" down "$NS" || true
@@ -73,15 +74,41 @@ echo "site: $NFILES files, $((NBYTES / 1000000)) MB; database $SRC_DB: $SRC_ROWS
   echo "kernel $(uname -r), $(nproc) cores; RTTs $RTTS ms, $ROUNDS round(s), rate $RATE"; } > "$R/meta.txt"
 
 build_ferry_and_routes
+go build -o "$W/listtree" ./bench/wan/listtree
+
+# A tree of 1,110 folders (10 x 10 x 10 leaves, a file in each) beside the site, made once:
+# each round also times Ferry's listing of it (run_list).
+TREE=$B/home/tree1110
+if [ ! -e "$TREE.ready" ]; then
+  rm -rf "$TREE"
+  for a in $(seq 0 9); do for b in $(seq 0 9); do for c in $(seq 0 9); do
+    mkdir -p "$TREE/a$a/b$b/c$c"; echo '<?php' > "$TREE/a$a/b$b/c$c/f.php"
+  done; done; done
+  chown -R "$BENCH_USER:" "$TREE"; touch "$TREE.ready"
+fi
 
 # Connections: ss samples the namespace's established TCP sockets every 0.1 s while a run
-# goes; the most seen at once per server (FTP control + passive data, SSH, MySQL).
+# goes; the most seen at once per server (FTP control + passive data, SSH, MySQL). One
+# MariaDB serves both the source and the destination database, so a second sampler asks
+# it for its connections per user (the source's and the destination's) on one client
+# connection of its own (over the socket, not counted), every 0.1 s as well.
 sample_start() {
   ip netns exec "$NS" bash -c 'while :; do ss -tnH state established; echo .; sleep 0.1; done' > "$W/ss.txt" 2>/dev/null &
   SAMPLER=$!
+  { while :; do echo "SELECT user, COUNT(*) FROM information_schema.processlist GROUP BY user; SELECT '.';"; sleep 0.1; done |
+    "${ROOT_SQL[@]}" -N > "$W/pl.txt" 2>/dev/null; } &
+  PLSAMPLER=$!
+}
+# db_sides: the most connections the source's and the destination's database user held at once.
+db_sides() {
+  awk -v s="$SRC_USER" -v d="$DST_USER" '
+    $1 == "." { if (a > ma) ma = a; if (b > mb) mb = b; a = b = 0; next }
+    $1 == s { a = $2 } $1 == d { b = $2 }
+    END { if (a > ma) ma = a; if (b > mb) mb = b; printf "%d %d", ma, mb }' "$W/pl.txt"
 }
 sample_stop() {
   kill "$SAMPLER"; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=
+  pkill -P "$PLSAMPLER" 2>/dev/null; kill "$PLSAMPLER" 2>/dev/null; wait "$PLSAMPLER" 2>/dev/null || true; PLSAMPLER=
   awk -v f="$FTP_PORT" -v s="$SSH_PORT" -v d="$PORT" '
     function flush() { if (a > mf) mf = a; if (b > ms) ms = b; if (c > md) md = c; if (e > me) me = e; a = b = c = e = 0 }
     $1 == "." { flush(); next }
@@ -89,6 +116,7 @@ sample_stop() {
       if (p == f) e++
       if (p == d) c++; else if (p == s) b++; else if (p == f || (p >= 42000 && p < 43000)) a++ }
     END { flush(); printf "%d %d %d %d", mf, ms, md, me }' "$W/ss.txt"
+  printf ' %s' "$(db_sides)"
 }
 
 fresh_dest() { rm -rf "$DEST" "$W/hand"; mkdir -p "$W/hand"; fresh_dst_db; }
@@ -133,13 +161,26 @@ PY
   record "$1" ferry "$2" "$down" "$up" "$conns" "$(sed -n 2p "$W/ferry.steps")"
 }
 
-printf 'rtt_ms\troute\tround\twall_s\trss_kb\tfiles_down_s\tfiles_up_s\tmax_ftp_conns\tmax_ssh_conns\tmax_mysql_conns\tmax_ftp_logins\tsteps\n' > "$R/runs.tsv"
+# run_list RTT ROUND: Ferry's listing of the 1,110-folder tree over FTP (bench/wan/listtree),
+# checked for every folder and file, into list.tsv.
+run_list() {
+  local out folders files secs conns
+  out=$(ip netns exec "$NS" env FTP_PASS="$BENCH_PASS" "$W/listtree" -host "$HOST" -port "$FTP_PORT" -user "$BENCH_USER" -root "$TREE")
+  read -r folders files secs conns <<<"$out"
+  # ListAll reports the folders below the root: 10 + 100 + 1,000, and the 1,000 files.
+  [ "$folders" = 1110 ] && [ "$files" = 1000 ] || fail "listing rtt $1 round $2: $folders folders, $files files (1110 and 1000 wanted)"
+  echo "  listing rtt $1 round $2: 1,110 folders in $secs s on $conns FTP connections"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$folders" "$files" "$secs" "$conns" >> "$R/list.tsv"
+}
+
+printf 'rtt_ms\tround\tfolders\tfiles\tseconds\tconnections\n' > "$R/list.tsv"
+printf 'rtt_ms\troute\tround\twall_s\trss_kb\tfiles_down_s\tfiles_up_s\tmax_ftp_conns\tmax_ssh_conns\tmax_mysql_conns\tmax_ftp_logins\tmax_mysql_src\tmax_mysql_dst\tsteps\n' > "$R/runs.tsv"
 : > "$W/results"; : > "$W/servers.txt"; : > "$R/rtt.txt"
 for rtt in $RTTS; do
   bench/wan/net.sh delay "$NS" "$rtt" | tee -a "$R/rtt.txt"
   for i in $(seq "$ROUNDS"); do
     case " $ROUTES " in *" by-hand "*) run_hand "$rtt" "$i" ;; esac
-    case " $ROUTES " in *" ferry "*) run_ferry "$rtt" "$i" ;; esac
+    case " $ROUTES " in *" ferry "*) run_ferry "$rtt" "$i"; run_list "$rtt" "$i" ;; esac
   done
   bench/wan/net.sh check "$NS" "$rtt" | tee -a "$R/rtt.txt" # still the wanted RTT after the runs
 done
