@@ -19,6 +19,11 @@ var growEvery = 2 * time.Second
 // lets 64 streams of a WordPress's typical files (about 50 KB) all be in flight.
 const streamBytes = 4 << 20
 
+// smallStream is the size up to which a file is always let in flight, whatever the bytes
+// of the others: at 40 ms such a file costs its streams three round trips, 120 ms or more,
+// and its bytes little more than one (200 Mbit/s moves 1 MB in 40 ms).
+const smallStream = 256 << 10
+
 // jobQueue hands files to workers, largest first, and to the workers that ask for
 // them, smallest first: over a far link a big file waits on bandwidth and a small one on
 // round trips, so both kinds move at once, and the many small files do not remain alone
@@ -56,20 +61,41 @@ func (q *jobQueue) take(small bool) (mirrorJob, bool) {
 		}
 		return 0
 	}
+	// pick is the file to take now, or -1: the next one while the bytes in flight allow it;
+	// otherwise a small one, whose cost is its round trips, not its bytes: a big file
+	// crawling over a busy link must not hold every stream's small files back.
+	pick := func() int {
+		i := next()
+		if q.busy == 0 || q.busy < q.base || q.busyBytes+q.jobs[i].size <= streamBytes || q.jobs[i].size <= smallStream {
+			return i
+		}
+		if !q.fed {
+			if k := len(q.jobs) - 1; q.jobs[k].size <= smallStream {
+				return k // the smallest
+			}
+			return -1
+		}
+		for k, j := range q.jobs {
+			if j.size <= smallStream {
+				return k // the first small one to arrive
+			}
+		}
+		return -1
+	}
+	i := -1
 	for !q.closed {
 		if len(q.jobs) == 0 {
 			if q.busy == 0 && q.lent == 0 && !q.open {
 				break // nothing left, and nothing in hand that could come back
 			}
-		} else if q.busy == 0 || q.busy < q.base || q.busyBytes+q.jobs[next()].size <= streamBytes {
+		} else if i = pick(); i >= 0 {
 			break
 		}
 		q.cond.Wait()
 	}
-	if len(q.jobs) == 0 || q.closed {
+	if len(q.jobs) == 0 || q.closed || i < 0 {
 		return mirrorJob{}, false
 	}
-	i := next()
 	j := q.jobs[i]
 	q.jobs = slices.Delete(q.jobs, i, i+1)
 	q.busy++
