@@ -17,7 +17,8 @@ import (
 // TestSFTPMigrationLogsInOncePerServer migrates SFTP to SFTP and counts the SSH
 // connections each server saw: the source's steps (Analyse source, Download files) share
 // one login, and so do the destination's (Check destination, Upload files, keeping
-// modes, Configure WordPress); each logged in on its own before.
+// modes, Configure WordPress); each logged in on its own before. Upload files adds one
+// login of its own beside the shared one (secondLogin): two in all.
 func TestSFTPMigrationLogsInOncePerServer(t *testing.T) {
 	h := newHarness(t)
 	in, s, _, _ := sftpToFTP(t)
@@ -48,13 +49,14 @@ func TestSFTPMigrationLogsInOncePerServer(t *testing.T) {
 	}))
 	t.Logf("SSH logins: source %d, destination %d", link.DialsTo(srcAddr), link.DialsTo(dst.Addr()))
 	require.Equal(t, 1, link.DialsTo(srcAddr), "source logins")
-	require.Equal(t, 1, link.DialsTo(dst.Addr()), "destination logins")
+	require.Equal(t, 2, link.DialsTo(dst.Addr()), "destination logins: the steps' shared one and the upload's second")
 }
 
 // TestFTPMigrationDownloadsOnAnalyseLogins migrates FTP (listing like vsftpd) to SFTP and
 // counts the logins each server took: Download files reuses the FTP logins Analyse
 // source listed with instead of logging in again (12 FTP logins before: 8 to list, 4 to
-// download), and the destination's steps share one SSH login.
+// download), and the destination's steps share one SSH login, Upload files adding a
+// second of its own.
 func TestFTPMigrationDownloadsOnAnalyseLogins(t *testing.T) {
 	h := newHarness(t)
 	in, s, _, _ := sftpToFTP(t)
@@ -84,7 +86,7 @@ func TestFTPMigrationDownloadsOnAnalyseLogins(t *testing.T) {
 	}))
 	t.Logf("logins: FTP source %d, SSH destination %d", src.Logins.Load(), link.DialsTo(dst.Addr()))
 	require.LessOrEqual(t, src.Logins.Load(), int64(transfer.ListConnections), "source FTP logins")
-	require.Equal(t, 1, link.DialsTo(dst.Addr()), "destination SSH logins")
+	require.Equal(t, 2, link.DialsTo(dst.Addr()), "destination SSH logins: the steps' shared one and the upload's second")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

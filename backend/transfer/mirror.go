@@ -23,7 +23,7 @@ const (
 	DefaultWorkers = 4
 	MaxWorkers     = 16
 	// MaxStreams bounds the files in flight over connections that carry many at once.
-	MaxStreams = 64
+	MaxStreams = 128
 )
 
 // MirrorOptions tunes Mirror. The zero value copies the whole tree with four workers.
