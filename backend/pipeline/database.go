@@ -74,8 +74,13 @@ func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j step
 	}
 	start := time.Now()
 	total := res.SourceDBBytes
+	workers := p.DumpWorkers
+	if workers == 0 && sharedDBServer(m, dbc) {
+		workers = sharedDumpReaders
+		j.Logf(slog.LevelInfo, "The source's and the destination's databases are on one server: the export reads on %d connections and the import loads on at most %d, so that Ferry holds no more than 8 to it", workers, sharedImportLoaders)
+	}
 	stats, err := db.route.Dump(ctx, w, mysqldb.DumpOptions{
-		Workers: p.DumpWorkers,
+		Workers: workers,
 		Progress: func(rows, bytes int64) {
 			pct := 0.0
 			if total > 0 {
@@ -229,6 +234,11 @@ func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j step
 	far := db.RoundTrip() >= mysqldb.FarRoundTrip
 	if (far || db.Compressed()) && workers == 1 && p.ImportWorkers == 0 && !db.route.Wire() {
 		workers = farImportWorkers
+	}
+	if p.ImportWorkers == 0 && workers > sharedImportLoaders {
+		if src, ok := p.sourceDBOf(ctx, m); ok && sharedDBServer(m, src) {
+			workers = sharedImportLoaders
+		}
 	}
 	// SSH command and PHP routes carry no prepared statements. A far destination, or one
 	// behind a slow link, gets INSERT text too rather than prepared INSERTs

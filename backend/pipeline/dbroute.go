@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -305,3 +306,44 @@ func (f funcLog) Logf(level slog.Level, format string, args ...any) {
 }
 
 func (funcLog) Progress(events.Progress) {}
+
+// One database server for both sides (a migration between two accounts of one host): the
+// export's and the import's connections then count together against it, and each side
+// opens fewer so that they stay within what Ferry opens to any one server (8): the export
+// reads on sharedDumpReaders connections beside its main one, the import loads on at most
+// sharedImportLoaders beside its main one and its index builder's.
+const (
+	sharedDumpReaders   = 2
+	sharedImportLoaders = 3
+)
+
+// dbServerKey names the server a database lives on: its host and port, a local one
+// (localhost, a socket) being the endpoint's own host.
+func dbServerKey(ep migration.Endpoint, db migration.Database) string {
+	host := strings.ToLower(db.Host)
+	if isLocalHost(host) || strings.HasPrefix(host, "localhost:") {
+		host = "localhost@" + strings.ToLower(ep.Host)
+	}
+	port := db.Port
+	if port == 0 {
+		port = 3306
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// sharedDBServer reports whether the source's database (src, as the export reaches it)
+// and the destination's are on one server.
+func sharedDBServer(m migration.Migration, src migration.Database) bool {
+	return dbServerKey(m.Source, src) == dbServerKey(m.Destination, m.Destination.DB)
+}
+
+// sourceDBOf is the source's database as the export reaches it, read from the staged
+// wp-config.php when the migration takes it from there; ok is false when it cannot be told.
+func (p *Pipeline) sourceDBOf(ctx context.Context, m migration.Migration) (migration.Database, bool) {
+	site, err := p.stagedSite(ctx, m)
+	if err != nil {
+		return migration.Database{}, false
+	}
+	db, err := sourceDatabase(m, site)
+	return db, err == nil
+}
