@@ -94,7 +94,7 @@ type progressPrinter struct {
 	mu   sync.Mutex
 	w    io.Writer
 	id   int64
-	last time.Time
+	last map[string]time.Time // each step's last line
 }
 
 func (p *progressPrinter) Emit(name string, payload any) {
@@ -106,13 +106,22 @@ func (p *progressPrinter) Emit(name string, payload any) {
 			fmt.Fprintf(p.w, "%s %-5s %s\n", time.UnixMilli(v.Time).Format("15:04:05"), v.Level, v.Message)
 		}
 	case events.Progress:
-		if (p.id == 0 || v.ID == p.id) && time.Since(p.last) >= time.Second {
-			p.last = time.Now()
+		// A line a second per step: steps that overlap (download, upload, export, import)
+		// each show how they go.
+		if (p.id == 0 || v.ID == p.id) && time.Since(p.last[v.Step]) >= time.Second {
+			if p.last == nil {
+				p.last = map[string]time.Time{}
+			}
+			p.last[v.Step] = time.Now()
 			verb := migration.StepID(v.Step).Verb()
 			if v.Step == string(migration.StepWaitForUpload) {
 				verb = "Verifying files" // Verify reports its progress on this step
 			}
-			fmt.Fprintf(p.w, "         %s %s\n", verb, service.ProgressText(v.Percent, v.Speed, v.ETASeconds))
+			files := ""
+			if v.FilesTotal > 0 {
+				files = fmt.Sprintf(" · %d of %d files", v.FilesDone, v.FilesTotal)
+			}
+			fmt.Fprintf(p.w, "%s       %s %s%s\n", time.Now().Format("15:04:05"), verb, service.ProgressText(v.Percent, v.Speed, v.ETASeconds), files)
 		}
 	}
 }
