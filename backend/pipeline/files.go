@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -235,12 +236,32 @@ func (p *Pipeline) mirrorOpener(ctx context.Context, ep migration.Endpoint, stre
 // on one login, took 38.7-43.5 s. A batch migration keeps its one login
 // (its connections count against the host's budget). The second login ends with the
 // upload.
+//
+// The second login is a bonus: a host that allows one SSH session per account (or drops
+// it at MaxStartups) refuses it, and its streams are then left out (transfer.ErrNoSpare)
+// while the upload goes on, on the first login, as it did with one. Once refused, it is
+// not asked again.
 func (p *Pipeline) secondLogin(ep migration.Endpoint, first transfer.Opener) (transfer.Opener, func()) {
 	extra := sftp.NewPool(p.sftpConfig(ep, ep.Path))
 	var k atomic.Int64
+	var mu sync.Mutex
+	refused := false
+	openExtra := func(ctx context.Context) (transfer.Tree, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if refused {
+			return nil, transfer.ErrNoSpare
+		}
+		t, err := extra.Open(ctx)
+		if err != nil && ctx.Err() == nil {
+			refused = true
+			return nil, fmt.Errorf("%w: %w", transfer.ErrNoSpare, err)
+		}
+		return t, err
+	}
 	return func(ctx context.Context) (transfer.Tree, error) {
 		if k.Add(1)%2 == 0 {
-			return extra.Open(ctx)
+			return openExtra(ctx)
 		}
 		return first(ctx)
 	}, func() { _ = extra.Close() }

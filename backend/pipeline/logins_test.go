@@ -2,9 +2,12 @@ package pipeline_test
 
 import (
 	"context"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,3 +93,74 @@ func TestFTPMigrationDownloadsOnAnalyseLogins(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// oneSessionProxy forwards to target one TCP connection at a time, as a host that allows
+// one SSH session per account: a connection opened while another is up is closed at once.
+// It returns its port and the count of connections it refused.
+func oneSessionProxy(t *testing.T, target string) (int, *atomic.Int64) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	var refused atomic.Int64
+	var busy atomic.Bool
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if !busy.CompareAndSwap(false, true) {
+				refused.Add(1)
+				_ = c.Close()
+				continue
+			}
+			go func() {
+				defer busy.Store(false)
+				defer c.Close()
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				done := make(chan struct{}, 2)
+				go func() { _, _ = io.Copy(s, c); done <- struct{}{} }()
+				go func() { _, _ = io.Copy(c, s); done <- struct{}{} }()
+				<-done
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, &refused
+}
+
+// TestUploadGoesOnWhenTheSecondLoginIsRefused: a destination that allows one SSH session
+// per account refuses Upload files' second login; the migration still ends Successful,
+// every file on the destination as on the source, uploaded on the steps' one login.
+func TestUploadGoesOnWhenTheSecondLoginIsRefused(t *testing.T) {
+	h := newHarness(t)
+	in, s, _, _ := sftpToFTP(t)
+	destDir := t.TempDir()
+	dst := transfertest.StartSFTP(t, destDir, transfertest.SFTPOptions{})
+	port, refused := oneSessionProxy(t, dst.Addr())
+	in.Destination.Protocol, in.Destination.Host, in.Destination.Port = "sftp", "127.0.0.1", port
+	in.Destination.User, in.Destination.Password, in.Destination.Path = dst.User, dst.Password, "."
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	require.Equal(t, "successful", d.Status, "reason: %s", d.FailureReason)
+	require.Positive(t, refused.Load(), "the second login was refused")
+	n := 0
+	require.NoError(t, filepath.WalkDir(s.Dir, func(p string, e os.DirEntry, err error) error {
+		require.NoError(t, err)
+		if e.IsDir() || e.Name() == "wp-config.php" {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.Dir, p)
+		want, _ := os.ReadFile(p)
+		got, err := os.ReadFile(filepath.Join(destDir, rel))
+		require.NoError(t, err, rel)
+		require.Equal(t, want, got, rel)
+		n++
+		return nil
+	}))
+	require.Positive(t, n)
+}
