@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -38,18 +36,7 @@ func TestSFTPMigrationLogsInOncePerServer(t *testing.T) {
 	d = h.waitDone(t, d.ID)
 	t.Logf("migration took %s", time.Since(start))
 	require.Equal(t, "successful", d.Status, "reason: %s", d.FailureReason)
-	require.NoError(t, filepath.WalkDir(s.Dir, func(p string, e os.DirEntry, err error) error {
-		require.NoError(t, err)
-		if e.IsDir() || e.Name() == "wp-config.php" {
-			return nil
-		}
-		rel, _ := filepath.Rel(s.Dir, p)
-		want, _ := os.ReadFile(p)
-		got, err := os.ReadFile(filepath.Join(destDir, rel))
-		require.NoError(t, err, rel)
-		require.Equal(t, want, got, rel)
-		return nil
-	}))
+	require.Positive(t, requireSameFiles(t, s.Dir, destDir))
 	t.Logf("SSH logins: source %d, destination %d", link.DialsTo(srcAddr), link.DialsTo(dst.Addr()))
 	require.Equal(t, 1, link.DialsTo(srcAddr), "source logins")
 	require.Equal(t, 2, link.DialsTo(dst.Addr()), "destination logins: the steps' shared one and the upload's second")
@@ -75,18 +62,7 @@ func TestFTPMigrationDownloadsOnAnalyseLogins(t *testing.T) {
 	require.NoError(t, err)
 	d = h.waitDone(t, d.ID)
 	require.Equal(t, "successful", d.Status, "reason: %s", d.FailureReason)
-	require.NoError(t, filepath.WalkDir(s.Dir, func(p string, e os.DirEntry, err error) error {
-		require.NoError(t, err)
-		if e.IsDir() || e.Name() == "wp-config.php" {
-			return nil
-		}
-		rel, _ := filepath.Rel(s.Dir, p)
-		want, _ := os.ReadFile(p)
-		got, err := os.ReadFile(filepath.Join(destDir, rel))
-		require.NoError(t, err, rel)
-		require.Equal(t, want, got, rel)
-		return nil
-	}))
+	require.Positive(t, requireSameFiles(t, s.Dir, destDir))
 	t.Logf("logins: FTP source %d, SSH destination %d", src.Logins.Load(), link.DialsTo(dst.Addr()))
 	require.LessOrEqual(t, src.Logins.Load(), int64(transfer.ListConnections), "source FTP logins")
 	require.Equal(t, 2, link.DialsTo(dst.Addr()), "destination SSH logins: the steps' shared one and the upload's second")
@@ -148,19 +124,5 @@ func TestUploadGoesOnWhenTheSecondLoginIsRefused(t *testing.T) {
 	d = h.waitDone(t, d.ID)
 	require.Equal(t, "successful", d.Status, "reason: %s", d.FailureReason)
 	require.Positive(t, refused.Load(), "the second login was refused")
-	n := 0
-	require.NoError(t, filepath.WalkDir(s.Dir, func(p string, e os.DirEntry, err error) error {
-		require.NoError(t, err)
-		if e.IsDir() || e.Name() == "wp-config.php" {
-			return nil
-		}
-		rel, _ := filepath.Rel(s.Dir, p)
-		want, _ := os.ReadFile(p)
-		got, err := os.ReadFile(filepath.Join(destDir, rel))
-		require.NoError(t, err, rel)
-		require.Equal(t, want, got, rel)
-		n++
-		return nil
-	}))
-	require.Positive(t, n)
+	require.Positive(t, requireSameFiles(t, s.Dir, destDir))
 }
