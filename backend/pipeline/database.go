@@ -77,7 +77,7 @@ func (p *Pipeline) exportDump(ctx context.Context, m migration.Migration, j step
 	workers := p.DumpWorkers
 	if workers == 0 && sharedDBServer(m, dbc) {
 		workers = sharedDumpReaders
-		j.Logf(slog.LevelInfo, "The source's and the destination's databases are on one server: the export reads on %d connections and the import loads on at most %d, so that Ferry holds no more than 8 to it", workers, sharedImportLoaders)
+		j.Logf(slog.LevelInfo, "The source's and the destination's databases are on one server: the export reads on %d connections and the import loads on at most %d, so that Ferry holds no more than %d to it", workers, sharedImportLoaders, sharedDBConnections)
 	}
 	stats, err := db.route.Dump(ctx, w, mysqldb.DumpOptions{
 		Workers: workers,

@@ -315,6 +315,8 @@ func (funcLog) Progress(events.Progress) {}
 const (
 	sharedDumpReaders   = 2
 	sharedImportLoaders = 3
+	// sharedDBConnections is the most both sides then hold at once: 8.
+	sharedDBConnections = sharedDumpReaders + 1 + sharedImportLoaders + 2
 )
 
 // dbServerKey names the server a database lives on: its host and port, a local one
