@@ -48,6 +48,8 @@ cleanup() {
   set +e
   if [ -n "$SAMPLER" ]; then kill "$SAMPLER" 2>/dev/null; fi
   if [ -n "${PLSAMPLER:-}" ]; then pkill -P "$PLSAMPLER" 2>/dev/null; kill "$PLSAMPLER" 2>/dev/null; fi
+  # PHP's built-in server leaves its workers running when only it is killed
+  if [ -n "${PHPD:-}" ]; then pkill -P "$PHPD" 2>/dev/null; fi
   for p in ${FTPD:-} ${SSHD:-} ${PHPD:-}; do kill "$p" 2>/dev/null; done
   if [ -n "${MYSQLD:-}" ]; then kill "$MYSQLD" 2>/dev/null; for _ in $(seq 100); do kill -0 "$MYSQLD" 2>/dev/null || break; sleep 0.2; done; fi
   "$REPO/bench/wan/net.sh" down "$NS" || true
