@@ -8,6 +8,7 @@ require (
 	github.com/go-pdf/fpdf v0.9.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jlaffaye/ftp v0.2.4
+	github.com/klauspost/compress v1.20.5
 	github.com/pkg/sftp v1.13.12
 	github.com/spf13/afero v1.15.0
 	github.com/stretchr/testify v1.12.1
