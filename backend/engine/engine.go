@@ -69,6 +69,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		// still speeds the copy up. A number the admin saved is kept to.
 		Connections: intSetting(ctx, st, SettingConnections, 0, 0, 16),
 		Compression: compression(cfg.Logger),
+		// A batch's budget per server may be set above the 8 logins a lone migration keeps to.
+		ServerLogins: max(hostlimit.DefaultConnections, intSetting(ctx, st, SettingBatchConnections, hostlimit.DefaultConnections, 1, 64)),
 	}
 	leases := svc.Leases()
 	limits := newLimits(ctx, svc, cfg.Logger)

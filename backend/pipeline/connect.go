@@ -102,7 +102,32 @@ func (p *Pipeline) ftpConfig(ep migration.Endpoint, root string) ftp.Config {
 		Host: ep.Host, Port: ep.Port, User: ep.User, Password: ep.Password, Root: root,
 		TLS: ep.Protocol == migration.ProtocolFTPS, CertFingerprint: ep.CertFingerprint,
 		RootCAs: p.RootCAs, Timeout: p.timeout(), Parking: p.parkingLot(),
+		Logins: p.ftpLogins(serverAddr(ep)),
 	}
+}
+
+// ftpLogins is the cap on logins to the FTP server at addr that every step and
+// migration shares: a download's workers, the listing's connections, the login that puts
+// the PHP agent in place and a second control connection for modes never add up to more
+// than the server was promised.
+func (p *Pipeline) ftpLogins(addr string) *ftp.Logins {
+	n := p.ServerLogins
+	if n <= 0 {
+		n = ftpConnections
+	}
+	n = max(n, p.connections()) // a transfer's chosen workers all get their login
+	p.tmu.Lock()
+	defer p.tmu.Unlock()
+	if p.logins == nil {
+		p.logins = map[string]*ftp.Logins{}
+	}
+	l := p.logins[addr]
+	if l == nil {
+		l = ftp.NewLogins(n)
+		p.logins[addr] = l
+	}
+	l.SetMax(n)
+	return l
 }
 
 // parkingLot keeps the logins a migration closed while healthy, so the next one to the

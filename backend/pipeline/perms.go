@@ -109,7 +109,13 @@ func (p *Pipeline) keepModes(ctx context.Context, j stepLog, m migration.Migrati
 	var res transfer.KeepModesResult
 	open, err := p.opener(m.Destination, "")
 	if err == nil {
-		res, err = transfer.KeepModes(ctx, open, "", files, map[string]bool{"wp-config.php": true}, modeWorkers(ctx, p.connections()))
+		workers := modeWorkers(ctx, p.connections())
+		if m.Destination.Protocol == migration.ProtocolFTP || m.Destination.Protocol == migration.ProtocolFTPS {
+			// an FTP login setting modes may hold a second control connection: two
+			// logins each, within what the server was promised
+			workers = max(1, min(workers, p.ftpLogins(serverAddr(m.Destination)).Max()/2))
+		}
+		res, err = transfer.KeepModes(ctx, open, "", files, map[string]bool{"wp-config.php": true}, workers)
 	}
 	switch {
 	case err == nil && res.Changed > 0:

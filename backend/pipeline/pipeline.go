@@ -26,6 +26,7 @@ import (
 	"ferry/backend/progress"
 	"ferry/backend/runner"
 	"ferry/backend/transfer"
+	"ferry/backend/transfer/ftp"
 	"ferry/backend/transfer/local"
 	"ferry/backend/transfer/sftp"
 	"ferry/backend/wordpress"
@@ -60,6 +61,10 @@ type Pipeline struct {
 	// Compression says when MySQL connections are compressed (the zero value: to a far
 	// server or over a slow link, see mysqldb.Compression).
 	Compression mysqldb.Compression
+	// ServerLogins is the most logins Ferry holds at once on one FTP server, across its
+	// steps and migrations, parked ones included (ftp.Logins): 0 is ftpConnections (8).
+	// Connections, when the admin chose more, raises it.
+	ServerLogins int
 	// Sequential uploads the files only once all are downloaded, instead of each as
 	// soon as it is (relay.go); benchmarks compare the two.
 	Sequential bool
@@ -78,6 +83,7 @@ type Pipeline struct {
 	handoffs   map[int64]*handoff              // see handoff.go
 	aheads     map[int64]*aheadAnalysis        // see overlap.go
 	parking    *transfer.Parking               // see parkingLot
+	logins     map[string]*ftp.Logins          // by FTP server address, see ftpLogins
 	moved      map[int64]*moving               // see Moving
 }
 

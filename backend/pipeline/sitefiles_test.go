@@ -103,3 +103,25 @@ func TestFTPSourceSiteNotAnsweringFallsBackToFTP(t *testing.T) {
 		require.Empty(t, h.results(t, d.ID).Agents)
 	}
 }
+
+// Every FTP login of a migration counts against one cap per server, parked ones and the
+// one that puts the agent in place included: with 3 allowed and 2 connections chosen,
+// Analyse source lists, Download files copies beside the agent, and the server never
+// holds more than 3 of Ferry's logins at once (without the cap the listing alone opens 8).
+func TestFTPSourceLoginsStayWithinTheServersCap(t *testing.T) {
+	h := newHarness(t)
+	h.pipe.ServerLogins = 3
+	h.pipe.SetConnections(2)
+	in, s, destDir, src, siteIP := ftpSourceSite(t)
+	in.Source.DB.SiteIP = siteIP
+	d, err := h.svc.CreateMigration(context.Background(), in)
+	require.NoError(t, err)
+	d = h.waitDone(t, d.ID)
+	text := logText(t, h, d.ID)
+	require.Equal(t, "successful", d.Status, "%s\n%s", d.FailureReason, text)
+	sameFiles(t, s.Dir, destDir)
+	require.Contains(t, text, "came through the site's PHP")
+	require.GreaterOrEqual(t, src.PeakLogins.Load(), int64(2))
+	require.LessOrEqual(t, src.PeakLogins.Load(), int64(3), "Ferry held more FTP logins than the server was promised")
+	require.Empty(t, agentFiles(t, s.Dir), "the agent must be gone from the source")
+}

@@ -134,7 +134,10 @@ func ListAll(ctx context.Context, trees []Tree, dir string, fn func(Entry) error
 
 // OpenMore opens up to n more Trees with open, in parallel, for ListAll; the ones
 // that fail to open are left out (the listing goes on with fewer). close releases them.
+// Each is one the listing can do without (IsSpare): an opener that would wait for it
+// refuses it at once.
 func OpenMore(ctx context.Context, open Opener, n int) (trees []Tree, close func()) {
+	ctx = context.WithValue(ctx, spareKey{}, true)
 	ch := make(chan Tree, n)
 	for range n {
 		go func() {

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -113,6 +114,33 @@ func (p *Parking) remove(key string, pc *parkedConn) bool {
 		}
 	}
 	return false
+}
+
+// EvictPrefix closes the connection parked longest under a key starting with prefix,
+// if any, and reports whether there was one: a connection that waits for a free login
+// on a server frees one held by an idle login of another account.
+func (p *Parking) EvictPrefix(prefix string) bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	var (
+		victim *parkedConn
+		vkey   string
+	)
+	for key, list := range p.idle {
+		if strings.HasPrefix(key, prefix) && len(list) > 0 {
+			victim, vkey = list[0], key
+			break
+		}
+	}
+	p.mu.Unlock()
+	if victim == nil || !p.remove(vkey, victim) {
+		return false
+	}
+	victim.timer.Stop()
+	_ = victim.c.Close()
+	return true
 }
 
 // Idle is the number of connections parked.

@@ -62,6 +62,9 @@ type Config struct {
 	// Parking, when set, makes Opener's Trees park their login when closed, and Opener
 	// take a parked login of the same account before it logs in (park.go).
 	Parking *transfer.Parking
+	// Logins, when set, caps the logins held on the server at once (logins.go); every
+	// Config of one server should share it.
+	Logins *Logins
 }
 
 func (c Config) addr() string {
@@ -108,8 +111,11 @@ type Client struct {
 	netConn map[net.Conn]struct{} // control and data connections, closed on cancel
 	closed  bool
 
-	siteMu sync.Mutex
-	site   *textproto.Conn // a second control connection for SITE commands (site.go)
+	siteMu      sync.Mutex
+	site        *textproto.Conn // a second control connection for SITE commands (site.go)
+	siteRelease func()          // gives the second connection's login back (Logins)
+
+	release func() // gives the login back to Config.Logins, once
 
 	// w speaks the per-file commands on jlaffaye/ftp's control connection (fast.go);
 	// nil when that is not possible, and every command then goes through jlaffaye/ftp.
@@ -128,14 +134,30 @@ var (
 func (c *Client) RoundTrip() time.Duration { return c.rtt }
 
 // Dial connects, upgrades to TLS when asked, logs in and resolves Root.
+// With Config.Logins it first waits for a free login on the server (logins.go).
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.Host == "" {
+		return nil, &transfer.ConnectError{Protocol: cfg.protocol(), Addr: cfg.addr(), Err: errors.New("no host given")}
+	}
+	release, _, err := cfg.take(ctx, nil)
+	if err != nil {
+		return nil, &transfer.ConnectError{Protocol: cfg.protocol(), Addr: cfg.addr(), Err: err}
+	}
+	return dial(ctx, cfg, release)
+}
+
+// dial logs in on a login taken from cfg.Logins; release gives it back, when the login
+// fails or the Client closes.
+func dial(ctx context.Context, cfg Config, release func()) (_ *Client, err error) {
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	addr := cfg.addr()
 	cerr := func(err error) error { return &transfer.ConnectError{Protocol: cfg.protocol(), Addr: addr, Err: err} }
-	if cfg.Host == "" {
-		return nil, cerr(errors.New("no host given"))
-	}
 	timeout := cfg.timeout()
-	c := &Client{cfg: cfg, netConn: map[net.Conn]struct{}{}}
+	c := &Client{cfg: cfg, netConn: map[net.Conn]struct{}{}, release: release}
 	stop := c.guard(ctx)
 	defer stop()
 	opts := []ftp.DialOption{
@@ -434,6 +456,12 @@ func (c *Client) Close() error {
 		}
 	}
 	c.closeConns()
+	c.siteMu.Lock()
+	c.dropSite()
+	c.siteMu.Unlock()
+	if c.release != nil {
+		c.release()
+	}
 	return nil
 }
 

@@ -33,7 +33,31 @@ func (c Config) parkedOpener() transfer.Opener {
 				}
 			}
 		}
-		cl, err := Dial(ctx, c)
+		if c.Host == "" {
+			return Dial(ctx, c)
+		}
+		// Wait for a free login, taking one parked meanwhile under this key.
+		release, t, err := c.take(ctx, func() (transfer.Tree, bool) {
+			if key == "" {
+				return nil, false
+			}
+			pc, _ := c.Parking.Take(key).(*Client)
+			if pc == nil {
+				return nil, false
+			}
+			if err := pc.reroot(ctx, c); err != nil {
+				_ = pc.Close()
+				return nil, false
+			}
+			return &lent{Client: pc, parking: c.Parking, key: key}, true
+		})
+		if err != nil {
+			return nil, &transfer.ConnectError{Protocol: c.protocol(), Addr: c.addr(), Err: err}
+		}
+		if t != nil {
+			return t, nil
+		}
+		cl, err := dial(ctx, c, release)
 		if err != nil {
 			return nil, err
 		}

@@ -101,23 +101,40 @@ func (c *Client) siteCmd(ctx context.Context, expect int, format string, args ..
 	c.siteMu.Lock()
 	defer c.siteMu.Unlock()
 	if c.site == nil {
-		var err error
-		if c.site, err = c.dialSite(ctx); err != nil {
+		release, _, err := c.cfg.take(ctx, nil)
+		if err != nil {
 			return 0, "", err
 		}
+		if c.site, err = c.dialSite(ctx); err != nil {
+			release()
+			return 0, "", err
+		}
+		c.siteRelease = release
 	}
 	id, err := c.site.Cmd(format, args...)
 	if err != nil {
-		c.site = nil
+		c.dropSite()
 		return 0, "", err
 	}
 	c.site.StartResponse(id)
 	code, msg, err := c.site.ReadResponse(expect)
 	c.site.EndResponse(id)
 	if code == 0 && err != nil {
-		c.site = nil
+		c.dropSite()
 	}
 	return code, msg, err
+}
+
+// dropSite closes the second control connection and gives its login back; siteMu held.
+func (c *Client) dropSite() {
+	if c.site != nil {
+		_ = c.site.Close()
+		c.site = nil
+	}
+	if c.siteRelease != nil {
+		c.siteRelease()
+		c.siteRelease = nil
+	}
 }
 
 // dialSite logs in on a new control connection, in TLS when the Client uses it.
