@@ -65,6 +65,9 @@ func (p *Pipeline) downloadFiles(ctx context.Context, j *runner.Job) error {
 	rl := p.startRelay(ctx, j, stop)
 	if rl != nil {
 		opts.RelayTo, staging = rl.relay, rl.stage
+		mv := p.movingOf(m.ID)
+		opts.Meter = func(m *progress.Meter) { mv.download.Store(m) }
+		opts.Pace = mv.pace.Load()
 	}
 	start := time.Now()
 	man, err := transfer.Mirror(dctx, func(ctx context.Context) (transfer.Tree, error) {
@@ -192,6 +195,9 @@ func (p *Pipeline) uploadMirror(ctx context.Context, m migration.Migration, log 
 		opts.Workers, opts.GrowTo = hostlimit.Workers(ctx, opts.Workers), 0
 	}
 	opts.RelayFrom = relay
+	if relay != nil {
+		opts.Pace = mv.pace.Load()
+	}
 	start := time.Now()
 	man, err := transfer.Mirror(ctx, from, func(ctx context.Context) (transfer.Tree, error) {
 		t, err := dst(ctx)

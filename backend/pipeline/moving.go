@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"ferry/backend/progress"
+	"ferry/backend/transfer"
 )
 
 // moving is what a migration's Upload files and Import database have moved so far in this
@@ -12,6 +13,8 @@ import (
 type moving struct {
 	uploaded, imported atomic.Int64
 	upload             atomic.Pointer[progress.Meter] // the running upload's, read live
+	download           atomic.Pointer[progress.Meter] // the running download's, for pace.go
+	pace               atomic.Pointer[transfer.Pacer] // the files' pace (pace.go), nil when not paced
 }
 
 // movingOf returns the migration's tally, made on first use.

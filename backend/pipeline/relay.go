@@ -66,6 +66,19 @@ func (p *Pipeline) startRelay(ctx context.Context, j *runner.Job, stopDownload c
 	p.relays[m.ID] = rl
 	p.tmu.Unlock()
 	rl.up.log.Logf(slog.LevelInfo, "Uploading each file as soon as it is downloaded")
+	if t := p.track(m.ID); t != nil && t.dump != nil {
+		mv := p.movingOf(m.ID)
+		mv.pacer() // before the copies start: they take it from mv
+		rl.wg.Add(1)
+		go func() {
+			defer rl.wg.Done()
+			var dbBytes int64
+			if res, err := p.load(rctx, m.ID); err == nil {
+				dbBytes = res.SourceDBBytes
+			}
+			p.paceFiles(rctx, rl.up.log, mv, t, rl.up, dbBytes)
+		}()
+	}
 	rl.wg.Add(1)
 	go func() {
 		defer rl.wg.Done()

@@ -73,6 +73,7 @@ type dbTrack struct {
 	cancel context.CancelFunc
 	export *phase // nil when the track only imports a dump exported earlier
 	imp    *phase
+	dump   *growth // the dump the export writes; nil without export
 	wg     sync.WaitGroup
 }
 
@@ -154,6 +155,7 @@ func (p *Pipeline) startTrack(ctx context.Context, j *runner.Job) {
 	t.export = newPhase(j, migration.StepExportDatabase)
 	t.export.log.Logf(slog.LevelInfo, "Exporting the database while the files download; the import reads the dump as it is written")
 	g := newGrowth()
+	t.dump = g
 	t.wg.Add(2)
 	go func() {
 		defer t.wg.Done()
@@ -281,6 +283,13 @@ func (g *growth) size() int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.written
+}
+
+// state is the dump's size so far and whether the export is over.
+func (g *growth) state() (written int64, done bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.written, g.done
 }
 
 // growthWriter writes the dump file and reports each write.

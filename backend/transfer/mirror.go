@@ -93,6 +93,8 @@ type MirrorOptions struct {
 	Bulk BulkReader
 	// BulkMax is the biggest file Bulk fetches (default 1 MiB).
 	BulkMax int64
+	// Pace, when set, holds the copy's bytes to its rate (several copies may share it).
+	Pace *Pacer
 }
 
 // OrderedWriter is implemented by Trees whose Create writes bytes strictly in order,
@@ -444,6 +446,10 @@ func (m *mirror) copyOnce(ctx context.Context, c *conns, j mirrorJob, retry bool
 			}
 			n += int64(k)
 			m.meter.Add(int64(k))
+			if err := m.opts.Pace.Wait(ctx, k); err != nil {
+				_ = w.Close()
+				return ManifestFile{}, n, err
+			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			// Either the file shrank since it was listed, or the transfer ended early

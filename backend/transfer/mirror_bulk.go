@@ -183,6 +183,9 @@ func (m *mirror) writeWhole(ctx context.Context, dst Tree, j mirrorJob, data []b
 		return ManifestFile{}, err
 	}
 	m.meter.Add(int64(len(data)))
+	if err := m.opts.Pace.Wait(ctx, len(data)); err != nil {
+		return ManifestFile{}, err
+	}
 	sum := sha256.Sum256(data)
 	return ManifestFile{Path: j.rel, Size: j.size, SHA256: hex.EncodeToString(sum[:]), Mode: j.mode}, nil
 }

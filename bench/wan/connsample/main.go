@@ -24,9 +24,11 @@ func main() {
 	every := flag.Duration("every", 100*time.Millisecond, "time between samples")
 	flag.Parse()
 	w := bufio.NewWriter(os.Stdout)
+	seen := map[string]bool{}
 	for {
+		clear(seen)
 		for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-			if err := sample(w, f); err != nil && !os.IsNotExist(err) {
+			if err := sample(w, f, seen); err != nil && !os.IsNotExist(err) {
 				fmt.Fprintln(os.Stderr, "connsample:", err)
 				os.Exit(1)
 			}
@@ -39,8 +41,11 @@ func main() {
 	}
 }
 
-// sample writes the established connections listed in the proc file f.
-func sample(w *bufio.Writer, f string) error {
+// sample writes the established connections listed in the proc file f that seen does
+// not hold yet, and adds them to it. The kernel writes the file in pieces while
+// connections come and go, so one read can list a connection twice (seen in a bench run:
+// one FTP login listed twice in a sample, which counted as a 9th).
+func sample(w *bufio.Writer, f string, seen map[string]bool) error {
 	b, err := os.ReadFile(f)
 	if err != nil {
 		return err
@@ -51,7 +56,12 @@ func sample(w *bufio.Writer, f string) error {
 		if i == 0 || len(fs) < 4 || fs[3] != "01" {
 			continue
 		}
-		fmt.Fprintf(w, "0 0 %s %s\n", endpoint(fs[1]), endpoint(fs[2]))
+		line := "0 0 " + endpoint(fs[1]) + " " + endpoint(fs[2])
+		if seen[line] {
+			continue
+		}
+		seen[line] = true
+		fmt.Fprintln(w, line)
 	}
 	return nil
 }
