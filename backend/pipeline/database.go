@@ -232,6 +232,7 @@ func (p *Pipeline) importOnce(ctx context.Context, m migration.Migration, j step
 		j.Logf(slog.LevelInfo, "Resuming: %d tables already done by the previous attempt", len(res.ImportedTables))
 	}
 	far := db.RoundTrip() >= mysqldb.FarRoundTrip
+	p.movingOf(m.ID).nearImport.Store(!far) // the files are paced only beside a near import (pace.go)
 	if (far || db.Compressed()) && workers == 1 && p.ImportWorkers == 0 && !db.route.Wire() {
 		workers = farImportWorkers
 	}

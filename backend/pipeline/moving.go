@@ -15,6 +15,7 @@ type moving struct {
 	upload             atomic.Pointer[progress.Meter] // the running upload's, read live
 	download           atomic.Pointer[progress.Meter] // the running download's, for pace.go
 	pace               atomic.Pointer[transfer.Pacer] // the files' pace (pace.go), nil when not paced
+	nearImport         atomic.Bool                    // the running import's database is near (pace.go)
 }
 
 // movingOf returns the migration's tally, made on first use.
