@@ -61,21 +61,20 @@ func ewma(old, sample float64) float64 {
 	return 0.7*old + 0.3*sample
 }
 
-// paceFiles paces the migration's file copies (mv.pace, which the download and the
-// relayed upload use) beside the database track t until ctx ends, the import ends or
-// the upload ends. dbBytes is the source's tables' size, for the import's size while the
-// export runs.
-func (p *Pipeline) paceFiles(ctx context.Context, log stepLog, mv *moving, t *dbTrack, up *phase, dbBytes int64) {
-	pacer := mv.pacer()
+// paceFiles paces the migration's file copies with pacer (mv.pace, which the download
+// and the relayed upload use) beside the database track t, which exports, until ctx
+// ends, the import ends or the upload ends. dbBytes is the source's tables' size, for
+// the import's size while the export runs.
+func (p *Pipeline) paceFiles(ctx context.Context, log stepLog, pacer *transfer.Pacer, mv *moving, t *dbTrack, up *phase, dbBytes int64) {
 	defer pacer.SetRate(0)
 	tick := time.NewTicker(paceEvery)
 	defer tick.Stop()
 	var (
-		lastAt                  time.Time
-		lastImported, lastFiles int64
-		impRate, fileRate, peak float64
-		pacedFor                time.Duration
-		told                    bool
+		lastAt        time.Time
+		lastImported  int64
+		impRate, peak float64
+		pacedFor      time.Duration
+		told          bool
 	)
 	for {
 		select {
@@ -86,29 +85,26 @@ func (p *Pipeline) paceFiles(ctx context.Context, log stepLog, mv *moving, t *db
 			rate := 0.0
 			now := time.Now()
 			down, upl := mv.download.Load(), mv.upload.Load()
-			if down == nil || upl == nil || t.dump == nil {
+			if down == nil || upl == nil {
 				continue
 			}
 			ds, us := down.Snapshot(), upl.Snapshot()
 			imported := mv.imported.Load()
-			files := ds.Done + us.Done
 			written, exported := t.dump.state()
 			if !lastAt.IsZero() {
-				dt := now.Sub(lastAt).Seconds()
-				impRate = ewma(impRate, float64(imported-lastImported)/dt)
-				fileRate = ewma(fileRate, float64(files-lastFiles)/dt)
+				impRate = ewma(impRate, float64(imported-lastImported)/now.Sub(lastAt).Seconds())
 				if pacer.Rate() == 0 {
-					peak = max(peak, fileRate)
+					peak = max(peak, ds.Speed+us.Speed)
 				}
 				importLeft := written - imported
 				if !exported {
 					importLeft = max(importLeft, int64(float64(dbBytes)*dumpShareOfDB)-imported)
 				}
 				if mv.nearImport.Load() {
-					rate = paceRate(ds.Total+us.Total-files, importLeft, impRate, peak)
+					rate = paceRate(ds.Total+us.Total-ds.Done-us.Done, importLeft, impRate, peak)
 				}
 			}
-			lastAt, lastImported, lastFiles = now, imported, files
+			lastAt, lastImported = now, imported
 			if rate > 0 {
 				pacedFor += paceEvery
 				if !told {
@@ -123,15 +119,5 @@ func (p *Pipeline) paceFiles(ctx context.Context, log stepLog, mv *moving, t *db
 			log.Logf(slog.LevelInfo, "The files were paced for %s of the import", pacedFor.Round(time.Second))
 		}
 		return
-	}
-}
-
-// pacer is the migration's file pacer, made on first use.
-func (mv *moving) pacer() *transfer.Pacer {
-	for {
-		if pc := mv.pace.Load(); pc != nil {
-			return pc
-		}
-		mv.pace.CompareAndSwap(nil, &transfer.Pacer{})
 	}
 }

@@ -67,8 +67,8 @@ func (p *Pipeline) startRelay(ctx context.Context, j *runner.Job, stopDownload c
 	p.tmu.Unlock()
 	rl.up.log.Logf(slog.LevelInfo, "Uploading each file as soon as it is downloaded")
 	if t := p.track(m.ID); t != nil && t.dump != nil {
-		mv := p.movingOf(m.ID)
-		mv.pacer() // before the copies start: they take it from mv
+		mv, pacer := p.movingOf(m.ID), &transfer.Pacer{}
+		mv.pace.Store(pacer) // before the copies start: they take it from mv
 		rl.wg.Add(1)
 		go func() {
 			defer rl.wg.Done()
@@ -76,7 +76,7 @@ func (p *Pipeline) startRelay(ctx context.Context, j *runner.Job, stopDownload c
 			if res, err := p.load(rctx, m.ID); err == nil {
 				dbBytes = res.SourceDBBytes
 			}
-			p.paceFiles(rctx, rl.up.log, mv, t, rl.up, dbBytes)
+			p.paceFiles(rctx, rl.up.log, pacer, mv, t, rl.up, dbBytes)
 		}()
 	}
 	rl.wg.Add(1)

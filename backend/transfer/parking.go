@@ -116,26 +116,28 @@ func (p *Parking) remove(key string, pc *parkedConn) bool {
 	return false
 }
 
-// EvictPrefix closes the connection parked longest under a key starting with prefix,
-// if any, and reports whether there was one: a connection that waits for a free login
-// on a server frees one held by an idle login of another account.
+// EvictPrefix closes the oldest connection parked under one of the keys starting with
+// prefix, if any, and reports whether there was one: a connection that waits for a free
+// login on a server frees one held by an idle login of another account.
 func (p *Parking) EvictPrefix(prefix string) bool {
 	if p == nil {
 		return false
 	}
 	p.mu.Lock()
-	var (
-		victim *parkedConn
-		vkey   string
-	)
+	var victim *parkedConn
 	for key, list := range p.idle {
 		if strings.HasPrefix(key, prefix) && len(list) > 0 {
-			victim, vkey = list[0], key
+			victim = list[0]
+			if len(list) == 1 {
+				delete(p.idle, key)
+			} else {
+				p.idle[key] = list[1:]
+			}
 			break
 		}
 	}
 	p.mu.Unlock()
-	if victim == nil || !p.remove(vkey, victim) {
+	if victim == nil {
 		return false
 	}
 	victim.timer.Stop()
